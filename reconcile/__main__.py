@@ -1,0 +1,5 @@
+"""Entry point for `python -m reconcile`."""
+
+from reconcile.cli import main
+
+main()

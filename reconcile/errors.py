@@ -1,0 +1,126 @@
+"""The project's error types and exit codes.
+
+Every failure a user can cause or meet is a `ReconcileError` subclass carrying its exit
+code; the CLI's single top-level handler maps them. This module imports nothing of ours.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import IntEnum
+
+
+class ExitCode(IntEnum):
+    """Process exit codes (DESIGN.md section 6)."""
+
+    OK = 0
+    ERROR = 1
+    CHANGES = 2  # plan --detailed-exitcode: changes present; drift: drift found
+    OVER_BUDGET = 3
+    LOCKED = 4
+    USAGE = 64  # click's own 2 is remapped so that 2 always means "changes"
+    INTERRUPTED = 130
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with the user's input, with where it is."""
+
+    message: str
+    file: str = ""
+    line: int = 0  # 1-based; 0 when unknown
+    col: int = 0  # 1-based; 0 when unknown
+    json_path: str = ""  # e.g. "$.spec.compute.gpuDevicesRequest"
+
+    def location(self) -> str:
+        if not self.file:
+            return ""
+        if self.line:
+            return f"{self.file}:{self.line}:{self.col or 1}"
+        return self.file
+
+
+class ReconcileError(Exception):
+    """Base of every error the tool reports to the user without a traceback."""
+
+    exit_code: ExitCode = ExitCode.ERROR
+
+    def __init__(self, message: str, *, hint: str = "") -> None:
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+
+
+class UsageError(ReconcileError):
+    """The command line itself is wrong."""
+
+    exit_code = ExitCode.USAGE
+
+
+class ConfigError(ReconcileError):
+    """The desired-state directory has problems; all of them are collected."""
+
+    def __init__(self, problems: list[Problem] | tuple[Problem, ...], *, hint: str = "") -> None:
+        self.problems = tuple(problems)
+        count = len(self.problems)
+        first = self.problems[0].message if self.problems else "invalid configuration"
+        summary = first if count == 1 else f"{count} problems in the configuration"
+        super().__init__(summary, hint=hint)
+
+
+class ApiError(ReconcileError):
+    """The Run:ai API answered with an error, or could not be reached."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        status: int = 0,
+        method: str = "",
+        path: str = "",
+        details: str = "",
+        hint: str = "",
+    ) -> None:
+        where = f"{method} {path}: " if method else ""
+        code = f"HTTP {status}: " if status else ""
+        super().__init__(f"{where}{code}{message}", hint=hint)
+        self.status = status
+        self.method = method
+        self.path = path
+        self.details = details
+
+
+class AuthError(ApiError):
+    """Credentials are missing or were refused."""
+
+
+class StateError(ReconcileError):
+    """The state file is unreadable, from a newer version, or inconsistent."""
+
+
+class StateLockedError(ReconcileError):
+    """Another run holds the state lock."""
+
+    exit_code = ExitCode.LOCKED
+
+    def __init__(self, message: str, *, holder: dict[str, str] | None = None) -> None:
+        super().__init__(message, hint="wait for it, or run `runai-reconcile force-unlock ID`")
+        self.holder = dict(holder or {})
+
+
+class PlanError(ReconcileError):
+    """A plan cannot be made, e.g. an unowned live object without --adopt."""
+
+
+class StalePlanError(ReconcileError):
+    """A saved plan no longer matches its state, config, live objects or age."""
+
+
+class SafetyBudgetError(ReconcileError):
+    """A plan is over the blast-radius budget and --force was not given."""
+
+    exit_code = ExitCode.OVER_BUDGET
+
+
+class ApplyError(ReconcileError):
+    """One or more apply steps failed; state was kept in step with the server."""

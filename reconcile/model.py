@@ -1,0 +1,379 @@
+"""The data that flows through the reconciler: addresses, resources, plans and state.
+
+Frozen dataclasses with pure `to_dict`/`from_dict` codecs. No I/O and no knowledge of any
+particular resource kind lives here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from enum import Enum
+from typing import Any
+
+from reconcile.errors import StateError
+
+JSON = Any  # a JSON-compatible value: dict, list, str, int, float, bool or None
+Spec = dict[str, Any]  # a normalized spec: what is diffed and what is sent
+
+STATE_VERSION = 1
+PLAN_FORMAT_VERSION = "1.0"
+
+
+@dataclass(frozen=True, order=True)
+class Address:
+    """The identity of a resource everywhere: `kind/scope/name`, or `kind/name` unscoped.
+
+    `kind` is the kind's slug (`workspace-template`); `scope` is `tenant`, `cluster=NAME`,
+    `department=NAME`, `project=NAME`, or "" for kinds without scope (`workload-type`).
+    """
+
+    kind: str
+    scope: str
+    name: str
+
+    def __str__(self) -> str:
+        if self.scope:
+            return f"{self.kind}/{self.scope}/{self.name}"
+        return f"{self.kind}/{self.name}"
+
+    @classmethod
+    def parse(cls, text: str) -> Address:
+        parts = text.split("/", 2)
+        if len(parts) == 3 and all(parts):
+            return cls(parts[0], parts[1], parts[2])
+        if len(parts) == 2 and all(parts):
+            return cls(parts[0], "", parts[1])
+        raise ValueError(f"not an address: {text!r} (expected kind/scope/name or kind/name)")
+
+    def matches(self, pattern: str) -> bool:
+        """True when `pattern` names this address, its kind/scope, or its kind."""
+        text = str(self)
+        return text == pattern or text.startswith(pattern.rstrip("/") + "/")
+
+
+@dataclass(frozen=True)
+class Origin:
+    """Where a desired resource was written: file and 1-based line/column."""
+
+    file: str
+    line: int = 0
+    col: int = 0
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}:{self.col}" if self.line else self.file
+
+
+@dataclass(frozen=True)
+class Resource:
+    """One object, desired or live, as a normalized spec keyed by its address.
+
+    `spec` is the kind's normalized view (the same shape on both sides, so the diff is
+    symmetric). `sensitive` lists dotted paths whose values must never be shown.
+    """
+
+    address: Address
+    spec: Spec
+    origin: Origin | None = None
+    sensitive: frozenset[str] = frozenset()
+
+
+@dataclass(frozen=True)
+class LiveResource(Resource):
+    """A resource as the server holds it, with the server's own identity and audit data."""
+
+    remote_id: str = ""
+    fingerprint: str = ""  # digest of the raw server object, to detect edits since the plan
+    updated_by: str | None = None
+    updated_at: str | None = None
+    raw: JSON = None  # the server's object, as read; never written to plan or state files
+
+
+ResourceSet = Mapping[Address, Resource]
+"""Desired and live sets share this type (live values are `LiveResource`)."""
+
+
+class Action(str, Enum):
+    CREATE = "create"
+    UPDATE = "update"
+    REPLACE = "replace"
+    DELETE = "delete"
+    FORGET = "forget"
+    NOOP = "no-op"
+
+    @property
+    def json_actions(self) -> list[str]:
+        """The Terraform-style `actions` array of the JSON plan format."""
+        if self is Action.REPLACE:
+            return ["delete", "create"]
+        return [self.value]
+
+
+class FieldChangeKind(str, Enum):
+    ADD = "add"  # absent on the server, present in desired
+    CHANGE = "change"
+    CLEAR = "clear"  # present in last_applied, gone from desired: cleared on the server
+
+
+@dataclass(frozen=True)
+class FieldChange:
+    """One changed path. `path` is dotted; list items matched by name read `list[name=x]`."""
+
+    path: str
+    kind: FieldChangeKind
+    before: JSON = None
+    after: JSON = None
+    sensitive: bool = False
+
+    def to_dict(self) -> dict[str, JSON]:
+        return {
+            "path": self.path,
+            "kind": self.kind.value,
+            "before": self.before,
+            "after": self.after,
+            "sensitive": self.sensitive,
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, JSON]) -> FieldChange:
+        return cls(
+            path=str(data["path"]),
+            kind=FieldChangeKind(data["kind"]),
+            before=data.get("before"),
+            after=data.get("after"),
+            sensitive=bool(data.get("sensitive", False)),
+        )
+
+
+@dataclass(frozen=True)
+class ApiCall:
+    """An HTTP call a change will make, as the plan shows it (no body: bodies may be secret)."""
+
+    method: str
+    path: str
+
+    def __str__(self) -> str:
+        return f"{self.method} {self.path}"
+
+
+@dataclass(frozen=True)
+class Change:
+    """One planned action on one address. `reason` is for display only; never acted on."""
+
+    address: Address
+    action: Action
+    before: Spec | None = None
+    after: Spec | None = None
+    fields: tuple[FieldChange, ...] = ()
+    replace_paths: tuple[str, ...] = ()
+    reason: str = ""
+    remote_id: str = ""
+    calls: tuple[ApiCall, ...] = ()
+    depends_on: tuple[Address, ...] = ()
+
+    def to_dict(self) -> dict[str, JSON]:
+        return {
+            "address": str(self.address),
+            "action": self.action.value,
+            "actions": self.action.json_actions,
+            "before": self.before,
+            "after": self.after,
+            "fields": [f.to_dict() for f in self.fields],
+            "replace_paths": list(self.replace_paths),
+            "reason": self.reason,
+            "remote_id": self.remote_id,
+            "calls": [{"method": c.method, "path": c.path} for c in self.calls],
+            "depends_on": [str(a) for a in self.depends_on],
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, JSON]) -> Change:
+        return cls(
+            address=Address.parse(str(data["address"])),
+            action=Action(data["action"]),
+            before=data.get("before"),
+            after=data.get("after"),
+            fields=tuple(FieldChange.from_dict(f) for f in data.get("fields", [])),
+            replace_paths=tuple(data.get("replace_paths", [])),
+            reason=str(data.get("reason", "")),
+            remote_id=str(data.get("remote_id", "")),
+            calls=tuple(ApiCall(c["method"], c["path"]) for c in data.get("calls", [])),
+            depends_on=tuple(Address.parse(a) for a in data.get("depends_on", [])),
+        )
+
+
+@dataclass(frozen=True)
+class Drift:
+    """Live differs from what we last applied, or the object was deleted outside the tool."""
+
+    address: Address
+    fields: tuple[FieldChange, ...] = ()
+    deleted: bool = False
+    updated_by: str | None = None
+    updated_at: str | None = None
+
+    def to_dict(self) -> dict[str, JSON]:
+        return {
+            "address": str(self.address),
+            "deleted": self.deleted,
+            "fields": [f.to_dict() for f in self.fields],
+            "updated_by": self.updated_by,
+            "updated_at": self.updated_at,
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, JSON]) -> Drift:
+        return cls(
+            address=Address.parse(str(data["address"])),
+            fields=tuple(FieldChange.from_dict(f) for f in data.get("fields", [])),
+            deleted=bool(data.get("deleted", False)),
+            updated_by=data.get("updated_by"),
+            updated_at=data.get("updated_at"),
+        )
+
+
+@dataclass(frozen=True)
+class Binding:
+    """What a plan was computed from; `apply PLANFILE` refuses it when any part moved."""
+
+    state_lineage: str
+    state_serial: int
+    desired_digest: str
+    live_fingerprints: Mapping[str, str]  # address -> fingerprint ("" = absent)
+    server_url: str
+    created_at: str  # RFC 3339, UTC
+    ttl_seconds: int = 24 * 3600
+    config_dir: str = ""
+
+    def to_dict(self) -> dict[str, JSON]:
+        return {
+            "state_lineage": self.state_lineage,
+            "state_serial": self.state_serial,
+            "desired_digest": self.desired_digest,
+            "live_fingerprints": dict(sorted(self.live_fingerprints.items())),
+            "server_url": self.server_url,
+            "created_at": self.created_at,
+            "ttl_seconds": self.ttl_seconds,
+            "config_dir": self.config_dir,
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, JSON]) -> Binding:
+        return cls(
+            state_lineage=str(data["state_lineage"]),
+            state_serial=int(data["state_serial"]),
+            desired_digest=str(data["desired_digest"]),
+            live_fingerprints=dict(data.get("live_fingerprints", {})),
+            server_url=str(data["server_url"]),
+            created_at=str(data["created_at"]),
+            ttl_seconds=int(data.get("ttl_seconds", 24 * 3600)),
+            config_dir=str(data.get("config_dir", "")),
+        )
+
+
+@dataclass(frozen=True)
+class Plan:
+    """The planner's output: plain data that renderers format and the applier executes."""
+
+    changes: tuple[Change, ...]
+    binding: Binding
+    drift: tuple[Drift, ...] = ()
+    safety_violations: tuple[str, ...] = ()
+
+    def actionable(self) -> tuple[Change, ...]:
+        """The changes that make or skip calls (everything but no-op)."""
+        return tuple(c for c in self.changes if c.action is not Action.NOOP)
+
+    def summary(self) -> dict[str, int]:
+        counts = {"add": 0, "change": 0, "replace": 0, "destroy": 0, "forget": 0}
+        key = {
+            Action.CREATE: "add",
+            Action.UPDATE: "change",
+            Action.REPLACE: "replace",
+            Action.DELETE: "destroy",
+            Action.FORGET: "forget",
+        }
+        for change in self.changes:
+            if change.action in key:
+                counts[key[change.action]] += 1
+        return counts
+
+    @property
+    def has_changes(self) -> bool:
+        return bool(self.actionable())
+
+
+class EntryStatus(str, Enum):
+    APPLIED = "applied"
+    PENDING_CREATE = "pending-create"  # an intent journaled before a POST, not yet confirmed
+
+
+@dataclass(frozen=True)
+class StateEntry:
+    """What the tool owns at one address and what it last sent there."""
+
+    address: Address
+    remote_id: str
+    last_applied: Spec
+    status: EntryStatus = EntryStatus.APPLIED
+
+    def to_dict(self) -> dict[str, JSON]:
+        return {
+            "remote_id": self.remote_id,
+            "last_applied": self.last_applied,
+            "status": self.status.value,
+        }
+
+    @classmethod
+    def from_dict(cls, address: str, data: Mapping[str, JSON]) -> StateEntry:
+        return cls(
+            address=Address.parse(address),
+            remote_id=str(data.get("remote_id", "")),
+            last_applied=dict(data.get("last_applied") or {}),
+            status=EntryStatus(data.get("status", EntryStatus.APPLIED.value)),
+        )
+
+
+@dataclass(frozen=True)
+class State:
+    """The state file's content: lineage is fixed at creation, serial grows by one per write."""
+
+    lineage: str
+    serial: int = 0
+    tool_version: str = ""
+    entries: Mapping[Address, StateEntry] = field(default_factory=dict)
+    version: int = STATE_VERSION
+
+    def to_dict(self) -> dict[str, JSON]:
+        return {
+            "version": self.version,
+            "lineage": self.lineage,
+            "serial": self.serial,
+            "tool_version": self.tool_version,
+            "resources": {str(addr): self.entries[addr].to_dict() for addr in sorted(self.entries)},
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, JSON]) -> State:
+        version = data.get("version")
+        if not isinstance(version, int):
+            raise StateError("state file has no integer 'version'")
+        if version > STATE_VERSION:
+            raise StateError(
+                f"state file version {version} is newer than this tool understands "
+                f"({STATE_VERSION}); upgrade runai-reconcile"
+            )
+        resources = data.get("resources") or {}
+        if not isinstance(resources, Mapping):
+            raise StateError("state file 'resources' is not a mapping")
+        entries = {}
+        for key, value in resources.items():
+            entry = StateEntry.from_dict(key, value)
+            entries[entry.address] = entry
+        return cls(
+            lineage=str(data["lineage"]),
+            serial=int(data.get("serial", 0)),
+            tool_version=str(data.get("tool_version", "")),
+            entries=entries,
+            version=version,
+        )

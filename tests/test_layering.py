@@ -1,0 +1,84 @@
+"""Holds the import rules of DESIGN.md section 2 by parsing every module's imports."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+PACKAGE = Path(__file__).resolve().parent.parent / "reconcile"
+
+# Lower layers never import higher ones: errors <- model <- {kinds, diff, schema} <- the rest.
+RANK = {"errors": 0, "model": 1, "kinds": 2, "diff": 2, "schema": 2}
+TOP_RANK = 3  # config, live, planner, safety, render, applier, state, client, ...
+
+# Each third-party library has one gateway module (the emulator package is its own world).
+GATEWAYS = {
+    "requests": {"client"},
+    "urllib3": {"client"},
+    "jsonschema": {"schema"},
+    "deepdiff": {"diff"},
+    "ruamel": {"config"},
+    "click": {"cli"},
+}
+
+
+def _modules() -> list[Path]:
+    return sorted(p for p in PACKAGE.rglob("*.py"))
+
+
+def _top(path: Path) -> str:
+    """The first component under reconcile/ of a module path: `kinds`, `render`, `cli`, ..."""
+    rel = path.relative_to(PACKAGE).with_suffix("")
+    return rel.parts[0]
+
+
+def _imports(path: Path) -> list[str]:
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    names: list[str] = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names.extend(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            names.append(node.module)
+            names.extend(f"{node.module}.{alias.name}" for alias in node.names)
+    return names
+
+
+def _ours(names: list[str]) -> set[str]:
+    return {n.split(".")[1] for n in names if n.startswith("reconcile.") and n.count(".") >= 1}
+
+
+@pytest.mark.parametrize("path", _modules(), ids=lambda p: str(p.relative_to(PACKAGE)))
+def test_module_respects_layers(path: Path) -> None:
+    top = _top(path)
+    if top == "__main__":
+        return  # `python -m reconcile` only calls the CLI
+    imported = _ours(_imports(path)) - {top}
+    if top == "emulator":
+        assert not imported, f"the emulator must stay an independent witness: imports {imported}"
+        return
+    assert "cli" not in imported, "nothing imports cli"
+    assert "emulator" not in imported or top == "cli", "only the CLI starts the emulator"
+    if top == "render":
+        assert imported <= {"model", "errors"}, f"render knows only model: imports {imported}"
+    rank = RANK.get(top, TOP_RANK)
+    for name in imported:
+        other = RANK.get(name, TOP_RANK)
+        # Modules of the same top layer may use each other (live uses client); lower may not
+        # reach up.
+        assert other < rank or (other == rank == TOP_RANK) or (other == rank == 2), (
+            f"{top} (layer {rank}) must not import {name} (layer {other})"
+        )
+
+
+@pytest.mark.parametrize("library", sorted(GATEWAYS))
+def test_third_party_library_has_one_gateway(library: str) -> None:
+    users = set()
+    for path in _modules():
+        if _top(path) == "emulator":
+            continue
+        if any(n == library or n.startswith(library + ".") for n in _imports(path)):
+            users.add(path.relative_to(PACKAGE).with_suffix("").as_posix().replace("/", "."))
+    assert users <= GATEWAYS[library], f"{library} imported outside its gateway: {users}"
