@@ -6,8 +6,10 @@ particular resource kind lives here.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+import json
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field, replace
 from enum import Enum
 from typing import Any
 
@@ -109,6 +111,70 @@ class Action(str, Enum):
         return [self.value]
 
 
+# Field paths (FieldChange.path, Resource.sensitive, Change.sensitive): dotted keys, a list
+# item matched by a key field reads `[name=x]`, and a key that is not a plain word (a dot in
+# a Kubernetes label) reads `["app.kubernetes.io/name"]`. Patterns may use `*` (any key) and
+# `[*]` (any list item).
+_PATH_TOKEN = re.compile(r'\["((?:[^"\\]|\\.)*)"\]|(\[[^\]]*\])|\.?([^.\["\]]+)')
+_PLAIN_KEY = re.compile(r"[A-Za-z0-9_\-/:@$]+")
+
+
+def item_segment(key: str, value: object) -> str:
+    """The path segment of the list item whose `key` field is `value`: `[name=home]`."""
+    return f"[{key}={value}]"
+
+
+def path_segments(path: str) -> tuple[str, ...]:
+    """Split a field path into segments; item segments keep their brackets."""
+    segments: list[str] = []
+    pos = 0
+    while pos < len(path):
+        match = _PATH_TOKEN.match(path, pos)
+        if match is None or (pos and match.group(3) is not None and path[pos] != "."):
+            raise ValueError(f"not a field path: {path!r}")
+        quoted, item, plain = match.groups()
+        segments.append(json.loads(f'"{quoted}"') if quoted is not None else item or plain)
+        pos = match.end()
+    return tuple(segments)
+
+
+def join_path(segments: Iterable[str]) -> str:
+    """The inverse of `path_segments`."""
+    out = ""
+    for segment in segments:
+        if segment.startswith("[") and segment.endswith("]"):
+            out += segment
+        elif _PLAIN_KEY.fullmatch(segment):
+            out += f".{segment}" if out else segment
+        else:
+            out += f"[{json.dumps(segment)}]"
+    return out
+
+
+def _segment_matches(a: str, b: str) -> bool:
+    if a == b:
+        return True
+    wildcards = ("*", "[*]")
+    if a in wildcards:
+        wild, other = a, b
+    elif b in wildcards:
+        wild, other = b, a
+    else:
+        return False
+    return other.startswith("[") == (wild == "[*]")
+
+
+def path_covers(pattern: str, path: str) -> bool:
+    """True when `path` is `pattern` or lies under it (`spec.env` covers `spec.env[name=A]`)."""
+    want, have = path_segments(pattern), path_segments(path)
+    return len(have) >= len(want) and all(map(_segment_matches, want, have))
+
+
+def paths_overlap(a: str, b: str) -> bool:
+    """True when one path lies at or under the other."""
+    return path_covers(a, b) or path_covers(b, a)
+
+
 class FieldChangeKind(str, Enum):
     ADD = "add"  # absent on the server, present in desired
     CHANGE = "change"
@@ -169,7 +235,16 @@ class Change:
     reason: str = ""
     remote_id: str = ""
     calls: tuple[ApiCall, ...] = ()
-    depends_on: tuple[Address, ...] = ()
+    # Field paths (patterns allowed) inside before/after whose values must never be shown
+    # or stored: the resource's sensitive paths. Renderers redact them.
+    sensitive: tuple[str, ...] = ()
+    # The apply wave (waves run in order; the steps of one wave are independent and may run
+    # in parallel): deletes first, dependents before what they depend on; then creates and
+    # updates, what is depended on first (DESIGN.md section 4).
+    wave: int = 0
+    # A replace that moves an object to a new address (a template's scope changed): the old
+    # address, deleted (and dropped from state) before the create at `address`.
+    replaces: Address | None = None
 
     def to_dict(self) -> dict[str, JSON]:
         return {
@@ -183,7 +258,9 @@ class Change:
             "reason": self.reason,
             "remote_id": self.remote_id,
             "calls": [{"method": c.method, "path": c.path} for c in self.calls],
-            "depends_on": [str(a) for a in self.depends_on],
+            "sensitive": list(self.sensitive),
+            "wave": self.wave,
+            "replaces": str(self.replaces) if self.replaces is not None else None,
         }
 
     @classmethod
@@ -198,7 +275,9 @@ class Change:
             reason=str(data.get("reason", "")),
             remote_id=str(data.get("remote_id", "")),
             calls=tuple(ApiCall(c["method"], c["path"]) for c in data.get("calls", [])),
-            depends_on=tuple(Address.parse(a) for a in data.get("depends_on", [])),
+            sensitive=tuple(str(p) for p in data.get("sensitive", [])),
+            wave=int(data.get("wave", 0)),
+            replaces=Address.parse(str(data["replaces"])) if data.get("replaces") else None,
         )
 
 
@@ -352,6 +431,14 @@ class State:
             "tool_version": self.tool_version,
             "resources": {str(addr): self.entries[addr].to_dict() for addr in sorted(self.entries)},
         }
+
+    def with_entry(self, entry: StateEntry) -> State:
+        """A copy with `entry` added or replacing the entry at its address."""
+        return replace(self, entries={**self.entries, entry.address: entry})
+
+    def without(self, address: Address) -> State:
+        """A copy without the entry at `address` (unchanged when there is none)."""
+        return replace(self, entries={a: e for a, e in self.entries.items() if a != address})
 
     @classmethod
     def from_dict(cls, data: Mapping[str, JSON]) -> State:

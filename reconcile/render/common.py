@@ -1,0 +1,144 @@
+"""Helpers every renderer shares: hiding sensitive values, summary wording, safe text.
+
+A value is hidden when its path lies at or under one of the change's sensitive paths or
+its FieldChange is flagged; how it is hidden (a placeholder, a salted hash) is the caller's
+`mask`. Knows only the model; never prints.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import replace
+
+from reconcile.model import (
+    JSON,
+    Action,
+    Change,
+    Drift,
+    FieldChange,
+    Plan,
+    join_path,
+    path_covers,
+    path_segments,
+)
+
+SENSITIVE = "(sensitive)"
+Mask = Callable[[JSON], JSON]
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def placeholder(_value: JSON) -> JSON:
+    """The display mask: every hidden value reads `(sensitive)`."""
+    return SENSITIVE
+
+
+def safe(text: str) -> str:
+    """Server- or user-written text with control characters (terminal escapes) escaped."""
+    return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
+
+
+def value_text(value: JSON) -> str:
+    """A value as one line of JSON (strings quoted, newlines and escapes escaped)."""
+    if value == SENSITIVE:
+        return SENSITIVE
+    return json.dumps(value, sort_keys=True, ensure_ascii=False, separators=(", ", ": "))
+
+
+def patterns(change: Change) -> tuple[str, ...]:
+    """The sensitive paths of a change: its own, and those of its flagged fields."""
+    flagged = (f.path for f in change.fields if f.sensitive)
+    return tuple(dict.fromkeys((*change.sensitive, *flagged)))
+
+
+def hide(value: JSON, path: str, paths: Sequence[str], mask: Mask) -> JSON:
+    """`value` (found at `path`) with every sensitive part replaced by `mask(part)`."""
+    if value is None:
+        return None
+    if any(path_covers(p, path) for p in paths if p):
+        return mask(value)
+    depth = len(path_segments(path)) if path else 0
+    tails = []
+    for pattern in paths:
+        segments = path_segments(pattern)
+        if len(segments) > depth and (not depth or path_covers(join_path(segments[:depth]), path)):
+            tails.append(segments[depth:])
+    return _walk(value, tails, mask) if tails else value
+
+
+def _walk(value: JSON, tails: list[tuple[str, ...]], mask: Mask) -> JSON:
+    if any(not tail for tail in tails):
+        return mask(value)
+    if isinstance(value, dict):
+        return {
+            key: _walk(item, [t[1:] for t in tails if t[0] in (key, "*")], mask)
+            for key, item in value.items()
+        }
+    if isinstance(value, list):
+        return [
+            _walk(item, [t[1:] for t in tails if _item_matches(t[0], item)], mask) for item in value
+        ]
+    return value
+
+
+def _item_matches(segment: str, item: JSON) -> bool:
+    """`[*]` matches any list item; `[key=value]` the dict item whose `key` is `value`."""
+    if segment == "[*]":
+        return True
+    if not (segment.startswith("[") and "=" in segment and isinstance(item, dict)):
+        return False
+    key, _, name = segment[1:-1].partition("=")
+    return key in item and str(item[key]) == name
+
+
+def hide_field(field: FieldChange, paths: Sequence[str], mask: Mask) -> FieldChange:
+    if field.sensitive:
+        before = None if field.before is None else mask(field.before)
+        after = None if field.after is None else mask(field.after)
+    else:
+        before = hide(field.before, field.path, paths, mask)
+        after = hide(field.after, field.path, paths, mask)
+    return replace(field, before=before, after=after)
+
+
+def hide_change(change: Change, mask: Mask) -> Change:
+    """A copy of `change` safe to show or store: sensitive values masked everywhere."""
+    paths = patterns(change)
+    if not paths:
+        return change
+    return replace(
+        change,
+        before=hide(change.before, "", paths, mask),
+        after=hide(change.after, "", paths, mask),
+        fields=tuple(hide_field(f, paths, mask) for f in change.fields),
+    )
+
+
+def hide_drift(drift: Drift, mask: Mask) -> Drift:
+    return replace(drift, fields=tuple(hide_field(f, (), mask) for f in drift.fields))
+
+
+def summary_counts(plan: Plan) -> dict[str, int]:
+    """The plan's counts, plus unchanged objects and drifted ones."""
+    counts = plan.summary()
+    counts["no_op"] = sum(1 for c in plan.changes if c.action is Action.NOOP)
+    counts["drift"] = len(plan.drift)
+    return counts
+
+
+def summary_line(plan: Plan) -> str:
+    """`Plan: 1 to add, 0 to change, 0 to replace, 0 to destroy.` or `No changes.`"""
+    if not plan.has_changes:
+        return "No changes."
+    counts = plan.summary()
+    parts = [
+        f"{counts['add']} to add",
+        f"{counts['change']} to change",
+        f"{counts['replace']} to replace",
+        f"{counts['destroy']} to destroy",
+    ]
+    if counts["forget"]:
+        parts.append(f"{counts['forget']} to forget")
+    return "Plan: " + ", ".join(parts) + "."

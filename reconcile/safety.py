@@ -1,0 +1,77 @@
+"""The blast-radius budget: which planned changes are too big to apply without `--force`.
+
+Pure functions over planned changes; no I/O, no printing. The CLI decides what a violation
+costs (`plan` exits 3, `apply` refuses unless `--force`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from reconcile.kinds import DOCUMENT_KINDS
+from reconcile.model import Action, Change
+
+WORKLOAD_KIND = DOCUMENT_KINDS["Workload"]
+
+# A replace deletes the object before re-creating it (new id, running work stopped), so it
+# counts against the delete budget, not the update budget.
+_DESTROYING = (Action.DELETE, Action.REPLACE)
+_KEEPING = (Action.CREATE, Action.UPDATE, Action.REPLACE, Action.NOOP)
+
+
+def check(
+    plan_changes: Sequence[Change],
+    *,
+    managed_count: int,
+    max_delete_fraction: float = 0.3,
+    max_update_fraction: float = 0.3,
+    min_managed: int = 10,
+    desired_count: int | None = None,
+) -> tuple[str, ...]:
+    """Every budget violation of `plan_changes`, in a fixed order; empty when within budget.
+
+    `managed_count` is how many objects state owns. `desired_count` is the size of the
+    desired set; when None it is inferred from the plan (no create, update, replace or no-op
+    means an empty desired set), so pass it when the plan is filtered by `--target`.
+    """
+    destroys = [c for c in plan_changes if c.action in _DESTROYING]
+    deletes = [c for c in destroys if c.action is Action.DELETE]
+    updates = [c for c in plan_changes if c.action is Action.UPDATE]
+    if desired_count is None:
+        desired_count = sum(1 for c in plan_changes if c.action in _KEEPING)
+    violations: list[str] = []
+    if desired_count == 0 and deletes:
+        violations.append(
+            f"the desired set is empty but the plan deletes {_objects(len(deletes))}: an empty "
+            "configuration never deletes anything (check the config directory)"
+        )
+    if managed_count >= min_managed:
+        violations.extend(
+            _over(
+                "destroy", len(destroys), managed_count, max_delete_fraction, "deletes and replaces"
+            ),
+        )
+        violations.extend(
+            _over("change", len(updates), managed_count, max_update_fraction, "updates")
+        )
+    violations.extend(
+        f"{c.address} will be {'deleted' if c.action is Action.DELETE else 'replaced'}: "
+        "this stops its running work and needs confirmation"
+        for c in destroys
+        if c.address.kind == WORKLOAD_KIND
+    )
+    return tuple(violations)
+
+
+def _over(verb: str, count: int, managed: int, fraction: float, what: str) -> list[str]:
+    if count <= managed * fraction:
+        return []
+    share = round(100 * count / managed)
+    return [
+        f"the plan would {verb} {count} of {managed} managed objects ({share}%), over the "
+        f"{round(100 * fraction)}% budget for {what}"
+    ]
+
+
+def _objects(count: int) -> str:
+    return f"{count} managed object" + ("" if count == 1 else "s")
