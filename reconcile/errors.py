@@ -80,14 +80,16 @@ class ApiError(ReconcileError):
         path: str = "",
         details: str = "",
         hint: str = "",
+        retry_after: float | None = None,
     ) -> None:
         where = f"{method} {path}: " if method else ""
         code = f"HTTP {status}: " if status else ""
         super().__init__(f"{where}{code}{message}", hint=hint)
-        self.status = status
+        self.status = status  # 0: no answer (connection failed or timed out)
         self.method = method
         self.path = path
         self.details = details
+        self.retry_after = retry_after  # seconds, from a Retry-After header (429/503)
 
 
 class AuthError(ApiError):

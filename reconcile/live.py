@@ -23,7 +23,10 @@ KINDS_BY_SLUG: dict[str, Kind] = {kind.slug: kind for kind in KINDS.values()}
 
 # Offset-paged lists that have a /count sibling: asked beside the first page, so every other
 # page can be fetched at once.
-_COUNT_PATHS = {"/api/v1/workload-templates": "/api/v1/workload-templates/count"}
+_COUNT_PATHS = {
+    "/api/v1/workload-templates": "/api/v1/workload-templates/count",
+    "/api/v1/workloads": "/api/v1/workloads/count",
+}
 
 
 @dataclass(frozen=True)

@@ -128,6 +128,21 @@ def make_plan(
     return Plan(tuple(ordered), binding, tuple(drifts), tuple(violations))
 
 
+def detect_drift(
+    desired: Mapping[Address, Resource], live: LiveView, state: State
+) -> tuple[Drift, ...]:
+    """Drift of every applied state entry, in address order (the plan's drift, alone)."""
+    found = []
+    for address in sorted(state.entries):
+        entry = state.entries[address]
+        if entry.status is not EntryStatus.APPLIED:
+            continue
+        moved = _drift(entry, live.resources.get(address), desired.get(address))
+        if moved is not None:
+            found.append(moved)
+    return tuple(found)
+
+
 def _problem_text(problems: Sequence[Problem]) -> str:
     if len(problems) == 1:
         return problems[0].message

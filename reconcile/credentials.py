@@ -1,0 +1,102 @@
+"""Run:ai credentials from the environment, and the access token's lifetime.
+
+Knows no HTTP (the client fetches tokens through a callback) and never shows a secret: reprs
+hide them and nothing here logs.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import threading
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+
+from reconcile.errors import AuthError
+
+
+@dataclass(frozen=True)
+class Credentials:
+    """A bearer token, or a client id and secret to get tokens with. Secrets never in repr."""
+
+    token: str = field(default="", repr=False)
+    client_id: str = ""
+    client_secret: str = field(default="", repr=False)
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] = os.environ) -> Credentials:
+        """RUNAI_TOKEN wins when set; otherwise RUNAI_CLIENT_ID and RUNAI_CLIENT_SECRET."""
+        hint = "set RUNAI_TOKEN, or RUNAI_CLIENT_ID and RUNAI_CLIENT_SECRET"
+        token = env.get("RUNAI_TOKEN", "").strip()
+        if token:
+            return cls(token=token)
+        client_id = env.get("RUNAI_CLIENT_ID", "").strip()
+        secret = env.get("RUNAI_CLIENT_SECRET", "").strip()
+        if client_id and secret:
+            return cls(client_id=client_id, client_secret=secret)
+        if client_id or secret:
+            missing = "RUNAI_CLIENT_SECRET" if client_id else "RUNAI_CLIENT_ID"
+            raise AuthError(f"{missing} is not set", hint=hint)
+        raise AuthError("no Run:ai credentials in the environment", hint=hint)
+
+    @property
+    def can_refresh(self) -> bool:
+        return bool(self.client_id and self.client_secret)
+
+
+def jwt_expiry(token: str) -> float | None:
+    """The `exp` claim (epoch seconds) of a JWT, read without verifying; None if unreadable."""
+    parts = token.split(".")
+    if len(parts) != 3:
+        return None
+    try:
+        payload = base64.urlsafe_b64decode(parts[1] + "=" * (-len(parts[1]) % 4))
+        exp = json.loads(payload).get("exp")
+    except (ValueError, AttributeError):
+        return None
+    return float(exp) if isinstance(exp, (int, float)) and not isinstance(exp, bool) else None
+
+
+class TokenCache:
+    """The current access token and when to refresh it; one refresh at a time.
+
+    `fetch` gets a new token and its lifetime in seconds (0 when the server did not say,
+    then the JWT `exp` claim is used). A bare token (no client credentials) is never refreshed.
+    """
+
+    def __init__(self, credentials: Credentials, fetch: Callable[[], tuple[str, float]]) -> None:
+        self._credentials = credentials
+        self._fetch = fetch  # -> (token, lifetime seconds; 0 = unknown)
+        self._lock = threading.Lock()
+        self._value = credentials.token
+        self._refresh_at: float | None = None
+
+    def current(self) -> str:
+        with self._lock:
+            if self._credentials.can_refresh and self._stale():
+                started = time.monotonic()
+                self._value, lifetime = self._fetch()
+                if not lifetime:
+                    exp = jwt_expiry(self._value)
+                    lifetime = exp - time.time() if exp is not None else 0.0
+                # Refresh a little early: 10 % of the lifetime, at most a minute.
+                margin = min(60.0, lifetime / 10)
+                self._refresh_at = started + lifetime - margin if lifetime > 0 else None
+            return self._value
+
+    def _stale(self) -> bool:
+        if not self._value:
+            return True
+        return self._refresh_at is not None and time.monotonic() >= self._refresh_at
+
+    def peek(self) -> str:
+        """The current value without refreshing it (for redaction)."""
+        return self._value
+
+    def invalidate(self, token: str) -> None:
+        """Drop `token` after a 401, unless another thread already replaced it."""
+        with self._lock:
+            if self._value == token:
+                self._value = ""

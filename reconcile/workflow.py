@@ -1,0 +1,61 @@
+"""The read side of a run, shared by `plan`, `apply`, `drift` and `apply PLANFILE`.
+
+Normalizes the desired set, reads the live objects that matter, and hands both with the state
+to the planner. Talks to the server only through the client it is given and never prints.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from reconcile.client import Client
+from reconcile.live import LiveView, read_live
+from reconcile.model import Address, Drift, EntryStatus, Plan, Resource, State
+from reconcile.planner import (
+    BindingSource,
+    PlanOptions,
+    detect_drift,
+    make_plan,
+    normalized,
+)
+
+
+@dataclass(frozen=True)
+class PlanResult:
+    """A plan and everything it was computed from (the applier needs all of it)."""
+
+    plan: Plan
+    desired: Mapping[Address, Resource]  # normalized
+    live: LiveView
+    state: State
+
+
+def read_for(client: Client, desired: Mapping[Address, Resource], state: State) -> LiveView:
+    """The live view of every kind that is desired or owned, with detail reads for those."""
+    interesting = set(desired) | set(state.entries)
+    return read_live(client, slugs={a.kind for a in interesting}, interesting=interesting)
+
+
+def plan_run(
+    client: Client,
+    resources: Mapping[Address, Resource],
+    state: State,
+    *,
+    source: BindingSource,
+    options: PlanOptions,
+) -> PlanResult:
+    """Read the server and plan `resources` (as loaded from the config) against `state`."""
+    desired = normalized(resources)
+    live = read_for(client, desired, state)
+    plan = make_plan(desired, live, state, source=source, options=options)
+    return PlanResult(plan=plan, desired=desired, live=live, state=state)
+
+
+def drift_run(
+    client: Client, resources: Mapping[Address, Resource], state: State
+) -> tuple[Drift, ...]:
+    """Owned objects whose live values moved away from what we last applied."""
+    owned = {a for a, e in state.entries.items() if e.status is EntryStatus.APPLIED}
+    live = read_live(client, slugs={a.kind for a in owned}, interesting=owned)
+    return detect_drift(normalized(resources), live, state)
