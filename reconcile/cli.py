@@ -6,13 +6,39 @@ click's own usage errors exit 64 so that 2 always means "changes present".
 
 from __future__ import annotations
 
+import json
+import os
+import secrets
 import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import click
 
 from reconcile import __version__
-from reconcile.errors import ExitCode, ReconcileError
+from reconcile.client import Client
+from reconcile.config import Config, load_config, read_config
+from reconcile.credentials import Credentials
+from reconcile.errors import ExitCode, PlanError, Problem, ReconcileError, UsageError
+from reconcile.model import Plan
+from reconcile.planner import BindingSource, PlanOptions
+from reconcile.render import json as render_json
+from reconcile.render import markdown as render_markdown
+from reconcile.render import text as render_text
+from reconcile.settings import Settings
+from reconcile.state import StateStore
+from reconcile.workflow import drift_run, plan_run
+
+
+@dataclass(frozen=True)
+class Server:
+    """The server a command talks to: its client, and how plans name it."""
+
+    client: Client
+    label: str  # the URL, or `embedded:<db path>` (the emulator's port changes every run)
 
 
 def _report(error: ReconcileError) -> None:
@@ -50,6 +76,14 @@ class _Group(click.Group):
         except KeyboardInterrupt:
             click.echo("Interrupted.", err=True)
             sys.exit(ExitCode.INTERRUPTED)
+        except Exception as error:  # a bug of ours: say so plainly, traceback only on request
+            if os.environ.get("RUNAI_RECONCILE_DEBUG"):
+                raise
+            click.echo(f"Error: internal error: {type(error).__name__}: {error}", err=True)
+            click.echo(
+                "Hint: set RUNAI_RECONCILE_DEBUG=1 for the traceback, and report it.", err=True
+            )
+            sys.exit(ExitCode.ERROR)
         sys.exit(result if isinstance(result, int) else ExitCode.OK)
 
 
@@ -61,8 +95,330 @@ def main() -> None:
 
 # --- emulator commands (issue 2) ---
 
+_RATE = click.FloatRange(0.0, 1.0)
+_MS = click.IntRange(min=0)
+
+
+@main.group()
+def emulator() -> None:
+    """The Run:ai API emulator (a stand-in for a Run:ai control plane, for tests and CI)."""
+
+
+@emulator.command("serve")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", default=8787, show_default=True, type=click.IntRange(0, 65535))
+@click.option("--db", default=":memory:", show_default=True, help="SQLite file, or :memory:.")
+@click.option("--seed", type=click.Path(exists=True, dir_okay=False), help="Tenant seed YAML.")
+@click.option("--client-id", help="Accepted client id (else RUNAI_CLIENT_ID, else 'emulator').")
+@click.option("--client-secret", help="Accepted secret (else RUNAI_CLIENT_SECRET, else default).")
+@click.option("--token-ttl", default=3600, show_default=True, type=click.IntRange(min=1))
+@click.option("--latency-ms", default=0, type=_MS, help="Fixed delay added to every API call.")
+@click.option("--error-rate", default=0.0, type=_RATE, help="Share of calls answered 500/503.")
+@click.option("--throttle-rate", default=0.0, type=_RATE, help="Share answered 429.")
+@click.option(
+    "--commit-then-fail-rate", default=0.0, type=_RATE, help="Share of writes stored, then failed."
+)
+@click.option("--visibility-delay-ms", default=0, type=_MS, help="New objects hidden from reads.")
+@click.option("--seed-random", type=int, help="Seed the fault RNG for repeatable runs.")
+@click.option("--sync-delay-ms", default=0, type=_MS, help="Workloads V2 time to Synced.")
+@click.option("--allow-remote", is_flag=True, help="Permit a non-loopback --host.")
+def emulator_serve(
+    *,
+    host: str,
+    port: int,
+    db: str,
+    seed: str | None,
+    client_id: str | None,
+    client_secret: str | None,
+    token_ttl: int,
+    allow_remote: bool,
+    **faults: Any,
+) -> None:
+    """Serve the Run:ai API emulator until interrupted (Ctrl-C)."""
+    from reconcile.emulator.auth import Credentials
+    from reconcile.emulator.cli_support import is_loopback_host, settings_from_flags
+    from reconcile.emulator.server import serve
+
+    if not allow_remote and not is_loopback_host(host):
+        raise click.UsageError(
+            f"--host {host} is not a loopback address; pass --allow-remote to expose the emulator"
+        )
+    credentials = Credentials.resolve(client_id, client_secret)
+
+    def ready(url: str) -> None:
+        click.echo(f"Run:ai API emulator (not a real control plane) listening on {url}")
+        click.echo(f"  db: {db}   client id: {credentials.client_id}   token ttl: {token_ttl}s")
+        click.echo("  admin API: /_emulator/ (loopback only); Ctrl-C stops")
+
+    try:
+        serve(
+            host=host,
+            port=port,
+            on_ready=ready,
+            db=db,
+            seed=seed,
+            credentials=credentials,
+            token_ttl=token_ttl,
+            settings=settings_from_flags(**faults),
+        )
+    except OSError as error:
+        raise click.ClickException(f"cannot serve on {host}:{port}: {error}") from error
+    except KeyboardInterrupt:
+        click.echo("Emulator stopped.")
+
+
 # --- validate (issue 3) ---
 
+
+@main.command()
+@click.argument("directory", type=click.Path(file_okay=False, path_type=Path))
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(["text", "json", "github"]),
+    default="text",
+    show_default=True,
+    help="text: path:line:col lines; json: one document; github: workflow annotations.",
+)
+def validate(directory: Path, output_format: str) -> int:
+    """Check DIRECTORY offline (YAML, schemas, names, manifests); exit 1 on any problem."""
+    config = read_config(directory)
+    if output_format == "json":
+        click.echo(json.dumps(_validation_document(config), indent=2, sort_keys=True))
+    else:
+        line = _github_line if output_format == "github" else _text_line
+        for problem in config.problems:
+            click.echo(line(problem))
+        counts = f"{config.documents} documents in {config.files} files under {directory}"
+        if config.problems:
+            click.echo(f"{len(config.problems)} problem(s) in {counts}.", err=True)
+        else:
+            click.echo(f"Valid: {counts} (checked offline).")
+    return ExitCode.OK if config.ok else ExitCode.ERROR
+
+
+def _text_line(problem: Problem) -> str:
+    where = problem.location() or "."
+    path = f" [{problem.json_path}]" if problem.json_path else ""
+    return f"{where}: error: {problem.message}{path}"
+
+
+def _github_line(problem: Problem) -> str:
+    """A workflow command: data escapes %, CR, LF; property values also ':' and ','."""
+
+    def data(text: str) -> str:
+        return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+    def prop(text: str) -> str:
+        return data(text).replace(":", "%3A").replace(",", "%2C")
+
+    fields = [f"file={prop(problem.file)}"] if problem.file else []
+    if problem.line:
+        fields += [f"line={problem.line}", f"col={problem.col or 1}"]
+    path = f" [{problem.json_path}]" if problem.json_path else ""
+    return f"::error {','.join(fields)}::{data(problem.message + path)}"
+
+
+def _validation_document(config: Config) -> dict[str, Any]:
+    return {
+        "format_version": "1.0",
+        "valid": config.ok,
+        "directory": str(config.directory),
+        "files": config.files,
+        "documents": config.documents,
+        "addresses": [str(address) for address in config.resources],
+        "problems": [
+            {
+                "file": p.file,
+                "line": p.line,
+                "col": p.col,
+                "json_path": p.json_path,
+                "message": p.message,
+                "severity": "error",
+            }
+            for p in config.problems
+        ],
+    }
+
+
 # --- plan, show, drift (issue 4) ---
+
+_FORMATS = click.Choice(["text", "json", "markdown"])
+
+
+def _server_options(function: Callable[..., Any]) -> Callable[..., Any]:
+    """TLS options shared by every command that talks to a server."""
+    function = click.option(
+        "--insecure", is_flag=True, help="Skip TLS certificate verification (never in CI)."
+    )(function)
+    return click.option(
+        "--ca-bundle",
+        type=click.Path(exists=True, dir_okay=False),
+        help="CA bundle to verify the server's certificate with.",
+    )(function)
+
+
+@contextmanager
+def _connect(settings: Settings, *, ca_bundle: str | None, insecure: bool) -> Iterator[Server]:
+    """The server of `settings`: the embedded emulator, or a Run:ai URL with env credentials.
+
+    Says which one in the run's first line (on stderr, so stdout stays machine-readable).
+    """
+    if settings.embedded:
+        from reconcile.emulator.server import EmbeddedEmulator
+
+        db = settings.emulator_db
+        db.parent.mkdir(parents=True, exist_ok=True)
+        secret = secrets.token_urlsafe(24)  # per process: nothing else can call this server
+        with EmbeddedEmulator(db=db, client_id="runai-reconcile", client_secret=secret) as emu:
+            click.echo(
+                f"Server: embedded Run:ai emulator (not a real control plane), db {db}", err=True
+            )
+            creds = Credentials(client_id="runai-reconcile", client_secret=secret)
+            with Client(emu.url, credentials=creds) as client:
+                yield Server(client=client, label=f"embedded:{db}")
+        return
+    creds = Credentials.from_env()
+    if insecure:
+        click.echo("Warning: --insecure: the server's TLS certificate is NOT verified.", err=True)
+    click.echo(f"Server: {settings.server}", err=True)
+    with Client(
+        settings.server, credentials=creds, ca_bundle=ca_bundle, insecure=insecure
+    ) as client:
+        yield Server(client=client, label=settings.server.rstrip("/"))
+
+
+def _color(stream: Any) -> bool:
+    """Colour only on a terminal, and never when NO_COLOR is set (no-color.org)."""
+    return "NO_COLOR" not in os.environ and bool(getattr(stream, "isatty", lambda: False)())
+
+
+def _render(plan: Plan, fmt: str) -> str:
+    if fmt == "json":
+        return render_json.render(plan)
+    if fmt == "markdown":
+        return render_markdown.render(plan)
+    return render_text.render(plan, color=_color(sys.stdout))
+
+
+def _plan_options(
+    config: Config, *, adopt: bool, target: tuple[str, ...], exclude: tuple[str, ...]
+) -> PlanOptions:
+    return PlanOptions(
+        adopt=adopt,
+        targets=target,
+        excludes=exclude,
+        safety=config.settings.safety,
+        ttl_seconds=config.settings.plan_ttl_seconds,
+    )
+
+
+def _write_plan_file(path: Path, plan: Plan) -> None:
+    """A saved plan: JSON, sensitive values as salted hashes, readable by the owner only."""
+    document = render_json.plan_to_file_dict(plan, secrets.token_hex(16))
+    text = json.dumps(document, indent=2, sort_keys=True) + "\n"
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
+        handle.write(text)
+
+
+def _plan_exit(plan: Plan, *, detailed: bool) -> int:
+    if plan.safety_violations:
+        return ExitCode.OVER_BUDGET
+    if detailed and plan.has_changes:
+        return ExitCode.CHANGES
+    return ExitCode.OK
+
+
+@main.command("plan")
+@click.argument("config_dir", type=click.Path(file_okay=False, path_type=Path))
+@click.option(
+    "-out",
+    "--out",
+    "out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Save the plan for `apply PLANFILE`.",
+)
+@click.option("--detailed-exitcode", is_flag=True, help="Exit 2 when there are changes.")
+@click.option("--format", "fmt", type=_FORMATS, default="text", show_default=True)
+@click.option(
+    "--target", multiple=True, metavar="ADDR", help="Plan only these addresses (prefixes allowed)."
+)
+@click.option("--exclude", multiple=True, metavar="ADDR", help="Leave these addresses out.")
+@click.option("--adopt", is_flag=True, help="Manage live objects that match desired addresses.")
+@_server_options
+def plan_command(
+    *,
+    config_dir: Path,
+    out: Path | None,
+    detailed_exitcode: bool,
+    fmt: str,
+    target: tuple[str, ...],
+    exclude: tuple[str, ...],
+    adopt: bool,
+    ca_bundle: str | None,
+    insecure: bool,
+) -> int:
+    """Show the API calls that would bring the server to CONFIG_DIR."""
+    config = load_config(config_dir)
+    store = StateStore(config.settings.state_path)
+    state = store.read()
+    with _connect(config.settings, ca_bundle=ca_bundle, insecure=insecure) as server:
+        result = plan_run(
+            server.client,
+            config.resources,
+            state,
+            source=BindingSource(server.label, str(config.directory.resolve())),
+            options=_plan_options(config, adopt=adopt, target=target, exclude=exclude),
+        )
+    click.echo(_render(result.plan, fmt), nl=False)
+    if out is not None:
+        _write_plan_file(out, result.plan)
+        click.echo(
+            f"Saved the plan to {out}; apply it with `runai-reconcile apply {out}`.", err=True
+        )
+    return _plan_exit(result.plan, detailed=detailed_exitcode)
+
+
+def _read_plan_file(path: Path) -> dict[str, Any]:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except OSError as error:
+        raise UsageError(f"cannot read plan file {path}: {error.strerror}") from None
+    except (json.JSONDecodeError, UnicodeDecodeError) as error:
+        raise PlanError(f"{path} is not a plan file: {error}") from None
+    if not isinstance(data, dict):
+        raise PlanError(f"{path} is not a plan file")
+    return data
+
+
+@main.command("show")
+@click.argument("plan_file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--format", "fmt", type=_FORMATS, default="text", show_default=True)
+def show_command(*, plan_file: Path, fmt: str) -> int:
+    """Show a plan saved by `plan -out FILE` (sensitive values stay hidden)."""
+    plan = render_json.plan_from_file_dict(_read_plan_file(plan_file))
+    click.echo(_render(plan, fmt), nl=False)
+    return ExitCode.OK
+
+
+@main.command("drift")
+@click.argument("config_dir", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--format", "fmt", type=_FORMATS, default="text", show_default=True)
+@_server_options
+def drift_command(*, config_dir: Path, fmt: str, ca_bundle: str | None, insecure: bool) -> int:
+    """Report owned objects changed or deleted outside the tool (read-only; exit 2 on drift)."""
+    config = load_config(config_dir)
+    state = StateStore(config.settings.state_path).read()  # read-only: never takes the lock
+    with _connect(config.settings, ca_bundle=ca_bundle, insecure=insecure) as server:
+        found = drift_run(server.client, config.resources, state)
+    if fmt == "json":
+        click.echo(render_json.render_drift(found), nl=False)
+    elif fmt == "markdown":
+        click.echo(render_markdown.render_drift(found), nl=False)
+    else:
+        click.echo(render_text.render_drift(found, color=_color(sys.stdout)), nl=False)
+    return ExitCode.CHANGES if found else ExitCode.OK
+
 
 # --- apply, state, force-unlock (issue 5) ---
