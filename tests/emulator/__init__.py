@@ -1,0 +1,1 @@
+"""Tests of the Run:ai API emulator, over real loopback HTTP."""
