@@ -169,7 +169,9 @@ def _desired(
             reason = "an earlier create was not confirmed and the object is not on the server"
         create = kind.create_request(address, resource.spec, lookups)
         return replace(base, action=Action.CREATE, calls=(create.api_call(),), reason=reason)
-    if entry is None and not options.adopt:
+    # Kinds the tool never deletes (built-in workload types) are adopted without --adopt:
+    # managing them cannot destroy anything, and they exist before any config does.
+    if entry is None and not options.adopt and kind.can_delete:
         problems.append(
             Problem(
                 f"{address} exists on the server (id {current.remote_id}) but this state does "
@@ -186,6 +188,11 @@ def _desired(
     last_applied = entry.last_applied if entry is not None else None
     fields = diff_owned(resource.spec, current.spec, last_applied, sensitive=resource.sensitive)
     forcing = kind.immutable_paths([f.path for f in fields])
+    if forcing and not kind.can_delete:
+        raise PlanError(
+            f"{', '.join(forcing)} cannot change: a {kind.document_kind} cannot be deleted "
+            "and created again"
+        )
     if forcing:
         calls = (
             kind.delete_request(current.remote_id).api_call(),

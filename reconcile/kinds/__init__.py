@@ -8,6 +8,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from reconcile.kinds.asset_templates import ASSET_TEMPLATE
+from reconcile.kinds.base import Kind
+from reconcile.kinds.workload_templates import WORKLOAD_TEMPLATE_KINDS
+from reconcile.kinds.workload_types import WORKLOAD_TYPE
+from reconcile.kinds.workloads import WORKLOAD
+
 # Document kind -> address slug. Order is dependency order for creates: workload types
 # before templates before workloads (DESIGN.md section 4).
 DOCUMENT_KINDS: dict[str, str] = {
@@ -18,6 +24,18 @@ DOCUMENT_KINDS: dict[str, str] = {
     "InferenceTemplate": "inference-template",
     "AssetTemplate": "asset-template",
     "Workload": "workload",
+}
+
+# Document kind -> its Kind (kinds/base.py documents the protocol). Same keys and order as
+# DOCUMENT_KINDS; each kind's `slug` is the slug above.
+KINDS: dict[str, Kind] = {
+    "WorkloadType": WORKLOAD_TYPE,
+    "WorkspaceTemplate": WORKLOAD_TEMPLATE_KINDS["WorkspaceTemplate"],
+    "TrainingTemplate": WORKLOAD_TEMPLATE_KINDS["TrainingTemplate"],
+    "DistributedTemplate": WORKLOAD_TEMPLATE_KINDS["DistributedTemplate"],
+    "InferenceTemplate": WORKLOAD_TEMPLATE_KINDS["InferenceTemplate"],
+    "AssetTemplate": ASSET_TEMPLATE,
+    "Workload": WORKLOAD,
 }
 
 SCOPE_TYPES = ("tenant", "cluster", "department", "project")

@@ -1,0 +1,177 @@
+"""The legacy asset template kind (`/api/v1/asset/workload-template`, deprecated in 2.24).
+
+Owns the translation between asset names in documents and asset ids in the API, and the
+full-body PUT update; never performs I/O (runai-api-notes section 3).
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from reconcile.kinds.base import LiveMeta, SyncKind
+from reconcile.kinds.calls import HttpRequest, ListRequest, Pagination, params
+from reconcile.kinds.defaults import SCHEMA_DEFAULTS
+from reconcile.kinds.lookups import UNKNOWN_PREFIX, Lookups, parse_scope
+from reconcile.kinds.specs import fill_defaults, prune, sort_keys
+from reconcile.model import Address, FieldChange, Spec
+
+PATH = "/api/v1/asset/workload-template"
+# meta field that holds the scope's id; the project id is an int32 in asset meta.
+SCOPE_FIELD = {"project": "projectId", "department": "departmentId", "cluster": "clusterId"}
+
+
+class AssetTemplateKind(SyncKind):
+    """A legacy template: assets by reference plus `specificEnv` overrides."""
+
+    document_kind = "AssetTemplate"
+    slug = "asset-template"
+    rank = 1
+    lookups_needed = frozenset(
+        {"projects", "departments", "clusters", "environments", "computes", "datasources"}
+    )
+
+    def __repr__(self) -> str:
+        return "AssetTemplateKind()"
+
+    def list_request(self) -> ListRequest:
+        # `{entries}` without pagination; without filters it returns every scope's templates.
+        return ListRequest(PATH, "entries", Pagination.SINGLE)
+
+    def identify(self, item: Mapping[str, Any], lookups: Lookups) -> tuple[Address, str]:
+        meta = item["meta"]
+        scope_type = str(meta.get("scope") or "tenant")
+        scope = lookups.scope_text(scope_type, meta.get(SCOPE_FIELD.get(scope_type, ""), ""))
+        return Address(self.slug, scope, str(meta["name"])), str(meta["id"])
+
+    def from_live(self, obj: Mapping[str, Any], lookups: Lookups) -> tuple[Address, Spec, LiveMeta]:
+        address, remote_id = self.identify(obj, lookups)
+        meta = obj["meta"]
+        api_spec = obj.get("spec") or {}
+        spec: Spec = {
+            "metadata": {"description": meta.get("description")},
+            "spec": {
+                "assets": _asset_names(api_spec.get("assets") or {}, lookups),
+                "specificEnv": api_spec.get("specificEnv"),
+            },
+        }
+        return address, self.normalize(spec), LiveMeta.audit(remote_id, meta)
+
+    def normalize(self, spec: Spec) -> Spec:
+        out = prune(copy.deepcopy(spec))
+        fill_defaults(out.get("spec", {}).get("specificEnv"), SCHEMA_DEFAULTS["SpecificRunParams"])
+        normalized: Spec = sort_keys(out)
+        return normalized
+
+    def create_request(self, address: Address, spec: Spec, lookups: Lookups) -> HttpRequest:
+        scope_type, name = parse_scope(address.scope)
+        meta = self._meta(address, spec)
+        meta["scope"] = scope_type
+        if scope_type == "project":
+            meta["projectId"] = _int_id(lookups.id_of("project", name))
+        elif scope_type in SCOPE_FIELD:
+            meta[SCOPE_FIELD[scope_type]] = lookups.id_of(scope_type, name)
+        body = {"meta": meta, "spec": self._api_spec(address, spec, lookups)}
+        return HttpRequest("POST", PATH, sort_keys(body))
+
+    def update_request(
+        self,
+        address: Address,
+        remote_id: str,
+        spec: Spec,
+        *,
+        fields: Sequence[FieldChange],
+        lookups: Lookups,
+    ) -> HttpRequest:
+        # PUT replaces the template: the full desired body, so cleared fields simply go away.
+        body = {"meta": self._meta(address, spec), "spec": self._api_spec(address, spec, lookups)}
+        return HttpRequest("PUT", f"{PATH}/{remote_id}", sort_keys(body))
+
+    def delete_request(self, remote_id: str) -> HttpRequest:
+        return HttpRequest("DELETE", f"{PATH}/{remote_id}")
+
+    def get_request(self, remote_id: str) -> HttpRequest:
+        return HttpRequest("GET", f"{PATH}/{remote_id}")
+
+    def find_by_name_request(self, address: Address, lookups: Lookups) -> ListRequest:
+        scope_type, name = parse_scope(address.scope)
+        # With `scope` given, the list holds that scope only (not inherited templates).
+        query = dict(params(name=address.name, scope=scope_type))
+        if scope_type in SCOPE_FIELD:
+            query[SCOPE_FIELD[scope_type]] = lookups.id_of(scope_type, name)
+        return ListRequest(PATH, "entries", Pagination.SINGLE, params(**query))
+
+    def immutable_paths(self, changed_paths: Sequence[str]) -> tuple[str, ...]:
+        return ()  # meta.scope and the name are in the address; everything else has a PUT
+
+    def remote_id_from_response(self, body: Mapping[str, Any]) -> str:
+        return str(body["meta"]["id"])
+
+    @staticmethod
+    def _meta(address: Address, spec: Spec) -> dict[str, Any]:
+        meta: dict[str, Any] = {"name": address.name}
+        description = spec.get("metadata", {}).get("description")
+        if description is not None:
+            meta["description"] = description
+        return meta
+
+    @staticmethod
+    def _api_spec(address: Address, spec: Spec, lookups: Lookups) -> dict[str, Any]:
+        doc = spec.get("spec", {})
+        assets = doc.get("assets", {})
+        ids: dict[str, Any] = {k: copy.deepcopy(v) for k, v in assets.items() if k != "datasources"}
+        ids["environment"] = lookups.asset_id(
+            assets.get("environment", ""), "environment", address.scope
+        )
+        if "compute" in assets:
+            ids["compute"] = lookups.asset_id(assets["compute"], "compute", address.scope)
+        if "datasources" in assets:
+            ids["datasources"] = [
+                _datasource_id(d, address.scope, lookups) for d in assets["datasources"]
+            ]
+        api_spec: dict[str, Any] = {"assets": ids}
+        if "specificEnv" in doc:
+            api_spec["specificEnv"] = copy.deepcopy(doc["specificEnv"])
+        return api_spec
+
+
+def _datasource_id(item: Mapping[str, Any], scope: str, lookups: Lookups) -> dict[str, Any]:
+    ref = {k: copy.deepcopy(v) for k, v in item.items() if k != "name"}
+    ref["id"] = lookups.asset_id(str(item["name"]), str(item["kind"]), scope)
+    return ref
+
+
+def _asset_names(assets: Mapping[str, Any], lookups: Lookups) -> dict[str, Any]:
+    """API asset refs (`{id, name}` objects, or bare ids) -> the document's asset names."""
+    names: dict[str, Any] = {
+        k: v for k, v in assets.items() if k not in {"environment", "compute", "datasources"}
+    }
+    for role in ("environment", "compute"):
+        if assets.get(role):
+            names[role] = _ref_name(assets[role], lookups)
+    names["datasources"] = [
+        {
+            **{k: v for k, v in ref.items() if k not in {"id", "name"}},
+            "name": _ref_name(ref, lookups),
+        }
+        for ref in assets.get("datasources") or []
+    ]
+    return names
+
+
+def _ref_name(ref: Any, lookups: Lookups) -> str:
+    """Name of a referenced asset: the lookups' name for its id, else the ref's own name."""
+    asset_id = ref.get("id") if isinstance(ref, Mapping) else ref
+    name = lookups.asset_name(asset_id)
+    if name.startswith(UNKNOWN_PREFIX) and isinstance(ref, Mapping) and ref.get("name"):
+        return str(ref["name"])
+    return name
+
+
+def _int_id(project_id: str) -> int | str:
+    """Asset meta types projectId as int32; org-unit ids are strings of digits."""
+    return int(project_id) if project_id.isdigit() else project_id
+
+
+ASSET_TEMPLATE = AssetTemplateKind()

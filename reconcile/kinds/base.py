@@ -1,0 +1,150 @@
+"""The `Kind` protocol: what the reconciler knows about one Run:ai resource kind.
+
+A kind describes HTTP calls and translates between the API's objects and the normalized spec
+(the user's document shape, DESIGN.md section 3); it never performs I/O. The live reader,
+planner and applier execute what it describes through the client.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from enum import Enum
+from typing import Any, Protocol
+
+from reconcile.kinds.calls import HttpRequest, ListRequest
+from reconcile.kinds.lookups import Lookups
+from reconcile.model import Address, FieldChange, Spec
+
+
+@dataclass(frozen=True)
+class LiveMeta:
+    """The server's identity and audit data for a live object (drift shows who and when)."""
+
+    remote_id: str
+    updated_by: str | None = None
+    updated_at: str | None = None
+
+    @classmethod
+    def audit(cls, remote_id: str, fields: Mapping[str, Any]) -> LiveMeta:
+        """From an object's `updatedBy`/`updatedAt`; a never-updated object (null update
+        fields) was last written by its creator, so `createdBy`/`createdAt` stand in."""
+        updated_by = fields.get("updatedBy") or fields.get("createdBy")
+        updated_at = fields.get("updatedAt") or fields.get("createdAt")
+        return cls(
+            remote_id,
+            None if updated_by is None else str(updated_by),
+            None if updated_at is None else str(updated_at),
+        )
+
+
+class AsyncStatus(str, Enum):
+    """Progress of an asynchronous write, read from the object (Workloads V2 `syncInfo`)."""
+
+    PENDING = "pending"
+    DONE = "done"
+    FAILED = "failed"
+
+
+class Kind(Protocol):
+    """One resource kind. Every method is pure: it builds requests or translates shapes.
+
+    Flow of the live reader: fetch `list_request()` (all pages, then `keeps`), `identify` each
+    item; when `detail_request(remote_id)` is None the item is the full object, otherwise
+    (Workloads V2) GET the detail only for addresses we own or desire; then `from_live`.
+    Write flow of the applier: `create_request` (after journaling the intent) and
+    `remote_id_from_response`; `get_request` to re-read before `update_request` or
+    `delete_request`; for `is_async` kinds poll `get_request` until `async_status` settles;
+    `find_by_name_request` + `identify` to settle a pending create.
+    Diff paths are dotted in the document shape (`spec.compute.gpuDevicesRequest`,
+    `metadata.description`, `master.spec.image`, list items as `list[name=x]`); kinds
+    translate them to API paths. `lookups` resolves names <-> ids; building a request for a
+    name the server does not know raises `PlanError`, reading an id it does not know yields
+    the placeholder name `id:<id>` (so it never matches a desired address).
+    """
+
+    document_kind: str  # "WorkspaceTemplate": the `kind` users write
+    slug: str  # "workspace-template": the address prefix
+    rank: int  # dependency order for creates: workload types 0, templates 1, workloads 2
+    can_delete: bool  # False (WorkloadType): dropping it from config means forget
+    is_async: bool  # True (Workloads V2): poll `get_request` + `async_status` after writes
+    lookups_needed: frozenset[str]  # keys of lookups.LOOKUP_REQUESTS this kind resolves
+
+    def list_request(self) -> ListRequest:
+        """The list read for live objects (limit=500 where the endpoint pages)."""
+        ...
+
+    def identify(self, item: Mapping[str, Any], lookups: Lookups) -> tuple[Address, str]:
+        """A list item's address and remote id, without translating its spec."""
+        ...
+
+    def detail_request(self, remote_id: str) -> HttpRequest | None:
+        """The second read step for kinds whose list items are summaries, else None."""
+        ...
+
+    def from_live(self, obj: Mapping[str, Any], lookups: Lookups) -> tuple[Address, Spec, LiveMeta]:
+        """A server object (list item or detail) -> address, normalized spec and live meta."""
+        ...
+
+    def normalize(self, spec: Spec) -> Spec:
+        """Canonical form applied to desired and live alike: nulls and empties dropped,
+        schema defaults filled, keys sorted. Idempotent; returns a new dict."""
+        ...
+
+    def create_request(self, address: Address, spec: Spec, lookups: Lookups) -> HttpRequest:
+        """The POST that creates `address` with `spec` (a normalized desired spec)."""
+        ...
+
+    def update_request(
+        self,
+        address: Address,
+        remote_id: str,
+        spec: Spec,
+        *,
+        fields: Sequence[FieldChange],
+        lookups: Lookups,
+    ) -> HttpRequest:
+        """The PUT or PATCH that brings the live object to `spec`.
+
+        `fields` is the diff's output for this change (`Change.fields`): CLEAR entries are
+        paths in last_applied that desired dropped. PUT kinds send the full desired body; the
+        v1 template PATCH sends the changed fields whole and `fieldsToClear`.
+        """
+        ...
+
+    def delete_request(self, remote_id: str) -> HttpRequest: ...
+
+    def get_request(self, remote_id: str) -> HttpRequest:
+        """Re-read one object (freshness check before a write; read-back; async polling)."""
+        ...
+
+    def find_by_name_request(self, address: Address, lookups: Lookups) -> ListRequest:
+        """A narrow list that finds `address` if it exists (settles a pending-create intent,
+        or checks that a failed POST did not land). Keep the items whose `identify` address
+        equals `address`; server-side filters only narrow the read."""
+        ...
+
+    def immutable_paths(self, changed_paths: Sequence[str]) -> tuple[str, ...]:
+        """Of the diff's changed paths (owned paths only), those that force a replace."""
+        ...
+
+    def async_status(self, obj: Mapping[str, Any], *, deleting: bool = False) -> AsyncStatus:
+        """Progress of the last write as `get_request` shows it (DONE for synchronous kinds)."""
+        ...
+
+    def remote_id_from_response(self, body: Mapping[str, Any]) -> str:
+        """The new object's id from the create response."""
+        ...
+
+
+class SyncKind:
+    """Defaults shared by the kinds whose list items are complete and whose writes are final."""
+
+    can_delete = True
+    is_async = False
+
+    def detail_request(self, remote_id: str) -> HttpRequest | None:
+        return None
+
+    def async_status(self, obj: Mapping[str, Any], *, deleting: bool = False) -> AsyncStatus:
+        return AsyncStatus.DONE

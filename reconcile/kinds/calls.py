@@ -1,0 +1,93 @@
+"""The call descriptions kinds hand to the client: one HTTP request, or a whole list read.
+
+Plain frozen data (hashable, comparable), so the planner can show calls and the live reader
+can share identical list reads between kinds. No I/O.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from enum import Enum
+from typing import Any
+
+from reconcile.model import JSON, ApiCall
+
+Params = tuple[tuple[str, str], ...]
+"""Query parameters as sorted (name, value) pairs: hashable, so equal requests compare equal."""
+
+LIST_LIMIT = "500"  # the API's maximum page size; live reads never page by 50
+
+
+def params(**values: str | int | None) -> Params:
+    """Query parameters from keywords, dropping None; ints become decimal strings."""
+    return tuple(sorted((k, str(v)) for k, v in values.items() if v is not None))
+
+
+@dataclass(frozen=True)
+class HttpRequest:
+    """One call a kind wants made. `body` is JSON (None = no body)."""
+
+    method: str
+    path: str
+    body: JSON = None
+    params: Params = ()
+
+    @property
+    def query(self) -> dict[str, str]:
+        return dict(self.params)
+
+    def api_call(self) -> ApiCall:
+        """The plan's display form: method and path only (bodies may hold secrets)."""
+        return ApiCall(self.method, self.path)
+
+
+class Pagination(str, Enum):
+    """How a list endpoint pages (runai-api-notes section 1.6); the client loops accordingly.
+
+    Paged requests carry `limit` in their params; the client adds `offset` per page and stops
+    when the next offset is missing or a page is shorter than the limit.
+    """
+
+    # `{items_key: [...], "pagination": {"nextOffset": n}}` with offset/limit: templates.
+    OFFSET = "offset"
+    # `{items_key: [...], "next": n}` with offset/limit: workloads, projects, departments.
+    NEXT = "next"
+    # One response, no paging parameters: legacy assets, workload types, categories,
+    # priorities, clusters (a bare array when items_key is None).
+    SINGLE = "single"
+
+
+@dataclass(frozen=True)
+class ListRequest:
+    """A list endpoint to read completely, plus the client-side filter to apply to its items.
+
+    Two kinds whose requests have the same `fetch_key` can share one read (the four template
+    kinds list `/api/v1/workload-templates` once and split it on `meta.workloadType`).
+    `keep` holds (dotted field, value) pairs an item must all match; used where the API has
+    no server-side filter (`sourceApi` is not a `filterBy` field on `/api/v1/workloads`).
+    """
+
+    path: str
+    items_key: str | None  # None: the response is a bare JSON array
+    pagination: Pagination
+    params: Params = ()
+    keep: tuple[tuple[str, str], ...] = ()
+
+    @property
+    def fetch_key(self) -> tuple[str, str | None, Pagination, Params]:
+        return (self.path, self.items_key, self.pagination, self.params)
+
+    @property
+    def query(self) -> dict[str, str]:
+        return dict(self.params)
+
+    def keeps(self, item: Mapping[str, Any]) -> bool:
+        """True when `item` passes every client-side filter."""
+        for dotted, wanted in self.keep:
+            value: Any = item
+            for key in dotted.split("."):
+                value = value.get(key) if isinstance(value, Mapping) else None
+            if value != wanted:
+                return False
+        return True

@@ -1,0 +1,214 @@
+"""Name <-> id lookups (projects, departments, clusters, categories, priorities, assets).
+
+Users write names; the API wants ids, typed inconsistently per endpoint (runai-api-notes
+section 6). This module says which list calls fill the lookups and translates their items;
+the live reader makes the calls. No I/O here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from reconcile.errors import PlanError
+from reconcile.kinds.calls import LIST_LIMIT, ListRequest, Pagination, params
+
+TENANT_ID = "1"  # the emulator's tenant (docs/emulator.md); scopeId of tenant-scoped templates
+UNKNOWN_PREFIX = "id:"  # placeholder name for an id the lookups do not know
+
+# The list read behind each lookup. Org units page with offset/limit (`next`); the others
+# answer in one response (clusters as a bare array).
+LOOKUP_REQUESTS: dict[str, ListRequest] = {
+    "projects": ListRequest(
+        "/api/v1/org-unit/projects", "projects", Pagination.NEXT, params(limit=LIST_LIMIT)
+    ),
+    "departments": ListRequest(
+        "/api/v1/org-unit/departments", "departments", Pagination.NEXT, params(limit=LIST_LIMIT)
+    ),
+    "clusters": ListRequest("/api/v1/clusters", None, Pagination.SINGLE),
+    "categories": ListRequest("/api/v1/workload-categories", "categories", Pagination.SINGLE),
+    "priorities": ListRequest("/api/v1/workload-priorities", "priorities", Pagination.SINGLE),
+    "environments": ListRequest("/api/v1/asset/environment", "entries", Pagination.SINGLE),
+    "computes": ListRequest("/api/v1/asset/compute", "entries", Pagination.SINGLE),
+    "datasources": ListRequest("/api/v1/asset/datasource", "entries", Pagination.SINGLE),
+}
+ASSET_LISTS = {"environments": "environment", "computes": "compute", "datasources": ""}
+
+
+def parse_scope(scope: str) -> tuple[str, str]:
+    """An address scope -> (scope type, name): `project=a` -> ("project", "a"); `tenant`."""
+    scope_type, _, name = scope.partition("=")
+    if scope_type not in {"tenant", "cluster", "department", "project"} or (
+        bool(name) == (scope_type == "tenant")
+    ):
+        raise PlanError(f"not a scope: {scope!r}")
+    return scope_type, name
+
+
+@dataclass(frozen=True)
+class Named:
+    """An object known by id and name: category, priority, cluster, department, project."""
+
+    id: str
+    name: str
+    cluster_id: str = ""  # departments and projects
+    parent_id: str = ""  # projects: their department
+
+
+@dataclass(frozen=True)
+class AssetRecord:
+    """An environment, compute or data-source asset; names are unique per scope and kind."""
+
+    id: str
+    name: str
+    kind: str  # "environment", "compute", "pvc", "git", ... (AssetKind)
+    scope_type: str  # "project", "department", "cluster", "tenant" or "system"
+    scope_id: str = ""  # project/department id or cluster uuid as a string; "" above
+
+
+class _Index:
+    """id <-> name for one object type; a name held by several ids is ambiguous."""
+
+    def __init__(self, what: str, records: Iterable[Named]) -> None:
+        self.what = what
+        self.by_id = {r.id: r for r in records}
+        self.by_name: dict[str, list[Named]] = {}
+        for record in self.by_id.values():
+            self.by_name.setdefault(record.name, []).append(record)
+
+    def record(self, name: str) -> Named:
+        found = self.by_name.get(name, [])
+        if not found:
+            raise PlanError(f"{self.what} {name!r} does not exist on the server")
+        if len(found) > 1:
+            ids = ", ".join(sorted(r.id for r in found))
+            raise PlanError(f"{self.what} name {name!r} is ambiguous on the server (ids {ids})")
+        return found[0]
+
+    def name(self, record_id: object) -> str:
+        record = self.by_id.get(str(record_id))
+        return record.name if record else f"{UNKNOWN_PREFIX}{record_id}"
+
+
+@dataclass(frozen=True)
+class Lookups:
+    """Everything the kinds resolve, read once per run. Build with `from_api` from list items."""
+
+    projects: tuple[Named, ...] = ()
+    departments: tuple[Named, ...] = ()
+    clusters: tuple[Named, ...] = ()
+    categories: tuple[Named, ...] = ()
+    priorities: tuple[Named, ...] = ()
+    assets: tuple[AssetRecord, ...] = ()
+    tenant_id: str = TENANT_ID
+    _index: dict[str, _Index] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        index = {
+            "project": _Index("project", self.projects),
+            "department": _Index("department", self.departments),
+            "cluster": _Index("cluster", self.clusters),
+            "category": _Index("category", self.categories),
+            "priority": _Index("priority", self.priorities),
+        }
+        object.__setattr__(self, "_index", index)
+
+    @classmethod
+    def from_api(cls, lists: Mapping[str, Sequence[Mapping[str, Any]]]) -> Lookups:
+        """Build from raw list items keyed as LOOKUP_REQUESTS; absent keys stay empty."""
+
+        def named(key: str, id_field: str = "id") -> tuple[Named, ...]:
+            return tuple(
+                Named(
+                    id=str(item[id_field]),
+                    name=str(item["name"]),
+                    cluster_id=str(item.get("clusterId") or ""),
+                    parent_id=str(item.get("parentId") or ""),
+                )
+                for item in lists.get(key, ())
+            )
+
+        assets = tuple(
+            _asset_record(item, default_kind)
+            for key, default_kind in ASSET_LISTS.items()
+            for item in lists.get(key, ())
+        )
+        return cls(
+            projects=named("projects"),
+            departments=named("departments"),
+            clusters=named("clusters", "uuid"),
+            categories=named("categories"),
+            priorities=named("priorities"),
+            assets=assets,
+        )
+
+    def id_of(self, what: str, name: str) -> str:
+        """`what` is project, department, cluster, category or priority; PlanError if unknown."""
+        return self._index[what].record(name).id
+
+    def name_of(self, what: str, record_id: object) -> str:
+        return self._index[what].name(record_id)
+
+    def project(self, name: str) -> Named:
+        return self._index["project"].record(name)
+
+    def scope_id(self, scope: str) -> tuple[str, str]:
+        """An address scope -> (scopeType, scopeId as a string) for template writes."""
+        scope_type, name = parse_scope(scope)
+        if scope_type == "tenant":
+            return scope_type, self.tenant_id
+        return scope_type, self.id_of(scope_type, name)
+
+    def scope_text(self, scope_type: str, scope_id: object) -> str:
+        """(scopeType, id) from the server -> the address scope (`project=team-a`)."""
+        if scope_type in {"tenant", "system"}:
+            return scope_type
+        return f"{scope_type}={self.name_of(scope_type, scope_id)}"
+
+    def asset_name(self, asset_id: object) -> str:
+        for asset in self.assets:
+            if asset.id == str(asset_id):
+                return asset.name
+        return f"{UNKNOWN_PREFIX}{asset_id}"
+
+    def asset_id(self, name: str, kind: str, scope: str) -> str:
+        """The asset `name` of `kind` visible from `scope`, the nearest scope first."""
+        candidates = [a for a in self.assets if a.name == name and a.kind == kind]
+        if not candidates:
+            raise PlanError(f"no {kind} asset named {name!r} exists on the server")
+        for scope_type, scope_id in self._ancestry(scope):
+            for asset in candidates:
+                if asset.scope_type == scope_type and asset.scope_id == scope_id:
+                    return asset.id
+        raise PlanError(f"{kind} asset {name!r} is not visible from scope {scope}")
+
+    def _ancestry(self, scope: str) -> list[tuple[str, str]]:
+        """The scopes whose assets `scope` can use, nearest first (project -> ... -> system)."""
+        scope_type, name = parse_scope(scope)
+        chain: list[tuple[str, str]] = []
+        if scope_type == "project":
+            project = self.project(name)
+            chain.append(("project", project.id))
+            chain += [("department", project.parent_id), ("cluster", project.cluster_id)]
+        elif scope_type == "department":
+            department = self._index["department"].record(name)
+            chain += [("department", department.id), ("cluster", department.cluster_id)]
+        elif scope_type == "cluster":
+            chain.append(("cluster", self.id_of("cluster", name)))
+        return [*chain, ("tenant", ""), ("system", "")]
+
+
+def _asset_record(item: Mapping[str, Any], default_kind: str) -> AssetRecord:
+    """An asset list entry -> AssetRecord; `meta.projectId` is an int here, others strings."""
+    meta = item.get("meta") or {}
+    scope_type = str(meta.get("scope") or "tenant")
+    scope_field = {"project": "projectId", "department": "departmentId", "cluster": "clusterId"}
+    raw_scope_id = meta.get(scope_field[scope_type]) if scope_type in scope_field else None
+    return AssetRecord(
+        id=str(meta["id"]),
+        name=str(meta["name"]),
+        kind=str(meta.get("kind") or default_kind),
+        scope_type=scope_type,
+        scope_id="" if raw_scope_id is None else str(raw_scope_id),
+    )
