@@ -1,0 +1,242 @@
+"""Turns one parsed document into a desired `Resource`, collecting every problem on the way.
+
+Environment interpolation, the schema, the offline reference checks (priorities, categories,
+manifests) and the normalized spec shape of the brief. Pure: the YAML reader (config.py)
+hands in the document, a way to locate paths and a way to load a `manifestFile`.
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from reconcile.errors import Problem
+from reconcile.kinds import DOCUMENT_KINDS, scope_text
+from reconcile.model import Address, Origin, Resource, join_path
+from reconcile.schema import (
+    CATEGORIES,
+    PRIORITIES,
+    JsonPath,
+    SchemaProblem,
+    json_path,
+    sensitive_patterns,
+    validate_document,
+)
+
+MAX_MANIFEST_BYTES = 2 * 1024 * 1024  # the API's limit for a Workloads V2 manifest
+_VAR = re.compile(r"\$(\$)?\{([A-Za-z_][A-Za-z0-9_]*)\}")
+_TEMPLATE_REFS = (("priorityClass", "priority", PRIORITIES), ("category", "category", CATEGORIES))
+_TOP_REFS = (("priority", "priority", PRIORITIES), ("category", "category", CATEGORIES))
+# Per kind: (path to an object, ((field, what it names, the allowed names), ...)), checked
+# offline because these names are the same on every tenant.
+REFERENCES: dict[str, tuple[tuple[JsonPath, tuple[tuple[str, str, tuple[str, ...]], ...]], ...]]
+REFERENCES = {
+    "Workload": ((("spec",), _TOP_REFS),),
+    "WorkloadType": ((("spec",), _TOP_REFS),),
+    "WorkspaceTemplate": ((("spec",), _TEMPLATE_REFS),),
+    "TrainingTemplate": ((("spec",), _TEMPLATE_REFS),),
+    "InferenceTemplate": ((("spec",), _TEMPLATE_REFS),),
+    "DistributedTemplate": ((("spec",), _TEMPLATE_REFS), (("master", "spec"), _TEMPLATE_REFS)),
+    "AssetTemplate": ((("spec", "specificEnv"), _TEMPLATE_REFS),),
+}
+
+Where = Callable[[JsonPath, bool], tuple[int, int]]
+
+
+@dataclass(frozen=True)
+class Source:
+    """A parsed YAML document's file and how to find the line and column of a path in it."""
+
+    file: str
+    where: Where
+    has_vars: bool = True  # False when the document holds no `${`: no interpolation
+
+    def problem(self, path: JsonPath, message: str, *, at_key: bool = False) -> Problem:
+        line, col = self.where(path, at_key)
+        return Problem(message, file=self.file, line=line, col=col, json_path=json_path(path))
+
+
+ManifestLoader = Callable[[str, Source, JsonPath], tuple[Any, Source | None, list[Problem]]]
+"""(manifestFile value, the document's source, its path) -> (manifest, its source, problems)."""
+
+
+@dataclass(frozen=True)
+class Checked:
+    """What one document yields: its resource (None when it cannot be built) and problems."""
+
+    resource: Resource | None
+    problems: list[Problem]
+    name_at: tuple[int, int] = (0, 0)  # where metadata.name is written (duplicate reports)
+
+
+def interpolate(
+    value: Any, env: Mapping[str, str], path: JsonPath = ()
+) -> tuple[Any, list[JsonPath], list[tuple[JsonPath, str]]]:
+    """`${VAR}` replaced in every string (`$${VAR}` is a literal `${VAR}`).
+
+    Returns the new value, the paths whose value came from the environment (sensitive) and
+    the (path, variable) pairs that are not set. Values never leave this function in text.
+    """
+    secret: list[JsonPath] = []
+    missing: list[tuple[JsonPath, str]] = []
+
+    def walk(node: Any, at: JsonPath) -> Any:
+        if isinstance(node, str):
+            return substitute(node, at) if "${" in node else node
+        if isinstance(node, dict):
+            return {k: walk(v, (*at, k)) for k, v in node.items()}
+        if isinstance(node, list):
+            return [walk(v, (*at, i)) for i, v in enumerate(node)]
+        return node
+
+    def substitute(text: str, at: JsonPath) -> str:
+        def one(match: re.Match[str]) -> str:
+            escaped, name = match.groups()
+            if escaped:
+                return "${" + name + "}"
+            if name not in env:
+                missing.append((at, name))
+                return match.group(0)
+            used.append(name)
+            return env[name]
+
+        used: list[str] = []
+        result = _VAR.sub(one, text)
+        if used:
+            secret.append(at)
+        return result
+
+    return walk(value, path), secret, missing
+
+
+def check_document(
+    doc: Any,
+    source: Source,
+    *,
+    env: Mapping[str, str],
+    load_manifest: ManifestLoader,
+) -> Checked:
+    """Every problem of one document, and its resource when its identity is sound."""
+    if doc is None:
+        return Checked(None, [source.problem((), "empty document (remove the stray '---')")])
+    secret: list[JsonPath] = []
+    missing: list[tuple[JsonPath, str]] = []
+    if source.has_vars:
+        doc, secret, missing = interpolate(doc, env)
+    problems = [_unset(source, at, name) for at, name in missing]
+    found = validate_document(doc, sensitive=secret)
+    problems.extend(_located(source, p) for p in found)
+    identity_broken = any(p.path[:1] in (("kind",), ("metadata",)) for p in found)
+    if not isinstance(doc, dict) or "spec" not in doc or identity_broken:
+        return Checked(None, problems)
+    kind = doc["kind"]
+    problems.extend(_references(doc, kind, source, secret))
+    if kind == "DistributedTemplate" and doc.get("masterSpecSameAsWorker") and "master" in doc:
+        message = "'master' must not be set when masterSpecSameAsWorker is true"
+        problems.append(source.problem(("master",), message, at_key=True))
+    spec = doc["spec"]
+    if kind == "Workload" and not any(_about_manifest(p.path) for p in found):
+        manifest, problems_of_manifest, more_secret = _manifest(spec, source, env, load_manifest)
+        problems.extend(problems_of_manifest)
+        secret.extend(more_secret)
+        spec = {k: v for k, v in spec.items() if k != "manifestFile"} | {"manifest": manifest}
+    resource = _resource(kind, {**doc, "spec": spec}, source, secret)
+    return Checked(resource, problems, source.where(("metadata", "name"), False))
+
+
+def _about_manifest(path: JsonPath) -> bool:
+    return path == ("spec",) or path[:2] in (("spec", "manifest"), ("spec", "manifestFile"))
+
+
+def _unset(source: Source, at: JsonPath, name: str) -> Problem:
+    message = (
+        f"environment variable {name} is not set (write $${{{name}}} for a literal ${{{name}}})"
+    )
+    return source.problem(at, message)
+
+
+def _located(source: Source, problem: SchemaProblem) -> Problem:
+    return source.problem(problem.path, problem.message, at_key=problem.at_key)
+
+
+def _references(
+    doc: dict[str, Any], kind: str, source: Source, secret: list[JsonPath]
+) -> list[Problem]:
+    problems = []
+    for base, fields in REFERENCES.get(kind, ()):
+        node: Any = doc
+        for key in base:
+            node = node.get(key) if isinstance(node, dict) else None
+        if not isinstance(node, dict):
+            continue
+        for field, what, allowed in fields:
+            value = node.get(field)
+            if not isinstance(value, str) or value in allowed:  # a wrong type: the schema's
+                continue
+            path = (*base, field)
+            shown = "" if path in secret else f" '{value}'"
+            close = difflib.get_close_matches(str(value), allowed, n=1)
+            hint = f" (did you mean '{close[0]}'?)" if close and path not in secret else ""
+            message = f"unknown {what}{shown}: must be one of {', '.join(allowed)}{hint}"
+            problems.append(source.problem(path, message))
+    return problems
+
+
+def _manifest(
+    spec: dict[str, Any], source: Source, env: Mapping[str, str], load: ManifestLoader
+) -> tuple[Any, list[Problem], list[JsonPath]]:
+    if "manifest" in spec:
+        return spec["manifest"], check_manifest(spec["manifest"], source, ("spec", "manifest")), []
+    manifest, where, problems = load(spec["manifestFile"], source, ("spec", "manifestFile"))
+    if where is None:
+        return manifest, problems, []
+    manifest, secret, missing = interpolate(manifest, env)
+    problems.extend(_unset(where, at, name) for at, name in missing)
+    problems.extend(check_manifest(manifest, where, ()))
+    return manifest, problems, [("spec", "manifest", *p) for p in secret]
+
+
+def check_manifest(manifest: Any, source: Source, base: JsonPath) -> list[Problem]:
+    """A Workloads V2 manifest: one Kubernetes object, named, at most 2 MiB as JSON."""
+    if not isinstance(manifest, dict):
+        return [source.problem(base, "the manifest must be one Kubernetes object (a mapping)")]
+    problems = []
+    for field in ("apiVersion", "kind"):
+        if not isinstance(manifest.get(field), str) or not manifest[field]:
+            problems.append(source.problem((*base, field), f"the manifest needs '{field}'"))
+    metadata = manifest.get("metadata")
+    name = metadata.get("name") if isinstance(metadata, dict) else None
+    if not isinstance(name, str) or not name:
+        problems.append(
+            source.problem((*base, "metadata", "name"), "the manifest needs 'metadata.name'")
+        )
+    size = len(json.dumps(manifest, separators=(",", ":")).encode("utf-8"))
+    if size > MAX_MANIFEST_BYTES:
+        problems.append(
+            source.problem(base, f"the manifest is {size} bytes; the API takes at most 2 MiB")
+        )
+    return problems
+
+
+def _resource(kind: str, doc: dict[str, Any], source: Source, secret: list[JsonPath]) -> Resource:
+    metadata = doc["metadata"]
+    scope = scope_text(metadata["scope"]) if "scope" in metadata else ""
+    address = Address(DOCUMENT_KINDS[kind], scope, str(metadata["name"]))
+    spec = {k: v for k, v in doc.items() if k not in ("kind", "metadata")}
+    rest = {k: v for k, v in metadata.items() if k not in ("name", "scope")}
+    if rest:
+        spec = {"metadata": rest, **spec}
+    line, col = source.where((), False)
+    patterns = {join_path(_segments(p)) for p in secret}
+    patterns.update(sensitive_patterns(kind))
+    return Resource(address, spec, Origin(source.file, line, col), frozenset(patterns))
+
+
+def _segments(path: JsonPath) -> list[str]:
+    # List items become `[*]`: how the diff keys a list is its own decision, and a
+    # wildcard covers every way it may name the item.
+    return ["[*]" if isinstance(p, int) else p for p in path]

@@ -1,0 +1,96 @@
+"""The committed schemas: reproduced by the generator, valid 2020-12, used by the examples."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import re
+from pathlib import Path
+from types import ModuleType
+
+import pytest
+from jsonschema import Draft202012Validator
+
+from reconcile import schema
+from reconcile.kinds import DOCUMENT_KINDS
+
+REPO = Path(__file__).resolve().parent.parent
+SCHEMAS = REPO / "schemas"
+
+
+def _generator() -> ModuleType:
+    spec = importlib.util.spec_from_file_location(
+        "generate_schemas", REPO / "tools" / "generate_schemas.py"
+    )
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_generator_reproduces_the_committed_schemas() -> None:
+    generator = _generator()
+    spec = json.loads(generator.SLICE.read_text(encoding="utf-8"))
+    generated = {
+        name: generator.render(body)
+        for name, body in generator.generate(spec, generator.SLICE.name).items()
+    }
+    committed = {p.name: p.read_text(encoding="utf-8") for p in SCHEMAS.glob("*.json")}
+    assert sorted(generated) == sorted(committed)
+    for name, text in generated.items():
+        assert text == committed[name], f"schemas/{name} is stale: run tools/generate_schemas.py"
+
+
+def test_generator_check_mode(tmp_path: Path) -> None:
+    generator = _generator()
+    assert generator.main(["--out", str(SCHEMAS), "--check"]) == 0
+    assert generator.main(["--out", str(tmp_path), "--check"]) == 1
+    assert generator.main(["--out", str(tmp_path)]) == 0
+    assert generator.main(["--out", str(tmp_path), "--check"]) == 0
+
+
+@pytest.mark.parametrize("path", sorted(SCHEMAS.glob("*.json")), ids=lambda p: p.name)
+def test_schema_is_valid_2020_12(path: Path) -> None:
+    body = json.loads(path.read_text(encoding="utf-8"))
+    assert body["$schema"] == "https://json-schema.org/draft/2020-12/schema"
+    Draft202012Validator.check_schema(body)
+
+
+def test_one_schema_per_kind() -> None:
+    names = {p.stem for p in SCHEMAS.glob("*.json")}
+    assert set(DOCUMENT_KINDS.values()) <= names
+    assert {"envelope", "settings", "document", "manifest"} <= names
+
+
+def test_objects_are_closed_where_the_api_lists_properties() -> None:
+    body = schema.load_schema("workspace-template")
+    spec = body["$defs"]["WorkspaceTemplateSpec"]
+    assert spec["additionalProperties"] is False
+    assert spec["properties"]["compute"]["additionalProperties"] is False
+    assert body["$defs"]["EnvironmentVariable"]["properties"]["value"]["x-sensitive"] is True
+    # the API leaves the manifest open: so do we
+    assert "additionalProperties" not in schema.load_schema("workload")["$defs"]["D24V2_Manifest"]
+
+
+def test_nullable_becomes_a_type_array() -> None:
+    image = schema.load_schema("training-template")["$defs"]["Image"]
+    assert image["type"] == ["string", "null"]
+    assert "example" not in image and "nullable" not in image
+
+
+def test_document_schema_dispatches_on_kind() -> None:
+    validator = Draft202012Validator(schema.load_schema("document"))
+    good = {"kind": "WorkloadType", "metadata": {"name": "Job"}, "spec": {"category": "Train"}}
+    assert list(validator.iter_errors(good)) == []
+    bad = {**good, "spec": {"categroy": "Train"}}
+    assert list(validator.iter_errors(bad))
+
+
+@pytest.mark.parametrize(
+    "path", sorted(p for p in (REPO / "examples").rglob("*.y*ml")), ids=lambda p: p.name
+)
+def test_example_files_name_their_schema(path: Path) -> None:
+    first = path.read_text(encoding="utf-8").splitlines()[0]
+    match = re.fullmatch(r"# yaml-language-server: \$schema=(\S+)", first)
+    assert match, f"{path} must start with a yaml-language-server $schema line"
+    assert (path.parent / match.group(1)).resolve().is_file()

@@ -1,0 +1,470 @@
+"""Generate `schemas/*.json` (JSON Schema 2020-12) from the committed Run:ai OpenAPI slice.
+
+One schema per document kind (named by its address slug), `envelope.json` (kind, metadata,
+spec), `document.json` (any kind, for files that mix kinds), `settings.json` and
+`manifest.json` (the Kubernetes object a Workload's `manifestFile` holds). The spec
+parts come from the API's own component schemas, converted from OpenAPI 3.0:
+- `nullable` becomes a type array (`["string", "null"]`; a nullable enum also lists null);
+- `$ref` points into `$defs` (only what a schema reaches is kept);
+- an `allOf` of objects is merged into one object, so closing it works;
+- an object that lists properties is closed (`additionalProperties: false`), as the API's
+  are, so a misspelled field is an error; objects the API leaves open stay open;
+- `example`, `readOnly`, `writeOnly` and `x-schema-name` are dropped, `pattern: ".*"` too (it
+  matches anything); `default`, `enum`, bounds and `format` (an annotation) are kept.
+Two keywords of our own: `x-sensitive: true` marks a value renderers must mask (an
+environment variable's `value`: the one free-form field where templates carry secrets), and
+`x-forbidden: REASON` (with `not: {}`) names a field the tool refuses, for a clear message.
+
+Supporting a new Run:ai version is one command (then commit schemas/):
+    python tools/generate_schemas.py [--spec SLICE.json] [--out schemas] [--check]
+The spec is read as data; nothing of the emulator package is imported.
+"""
+
+from __future__ import annotations
+
+import argparse
+import copy
+import functools
+import json
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from reconcile.kinds import DOCUMENT_KINDS  # noqa: E402
+from reconcile.settings import DEFAULTS  # noqa: E402
+
+SLICE = ROOT / "reconcile" / "emulator" / "data" / "runai-2.24-openapi-slice.json"
+OUT = ROOT / "schemas"
+DIALECT = "https://json-schema.org/draft/2020-12/schema"
+REF_PREFIX = "#/components/schemas/"
+DROPPED = {"example", "readOnly", "writeOnly", "x-schema-name", "nullable", "allOf", "$ref"}
+# (component, property) pairs whose values renderers must mask.
+SENSITIVE = {("EnvironmentVariable", "value"), ("EnvironmentVariableOfAsset", "value")}
+TEMPLATE_SPECS = {
+    "WorkspaceTemplate": "WorkspaceTemplateSpec",
+    "TrainingTemplate": "TrainingTemplateSpec",
+    "DistributedTemplate": "DistributedTemplateSpec",
+    "InferenceTemplate": "InferenceTemplateSpec",
+}
+NAME = {"type": "string", "minLength": 1}
+
+Schema = dict[str, Any]
+
+
+class Converter:
+    """Converts OpenAPI 3.0 component schemas into 2020-12, collecting reached `$defs`."""
+
+    def __init__(self, components: dict[str, Schema], built: dict[str, Schema]) -> None:
+        self.components = components
+        self.built = built  # our own definitions, already 2020-12
+        self.defs: dict[str, Schema] = {}
+
+    def ref(self, name: str) -> Schema:
+        if name not in self.defs:
+            self.defs[name] = {}  # placeholder first: a cycle then ends at the $ref
+            if name in self.built:
+                self.defs[name] = copy.deepcopy(self.built[name])
+            else:
+                self.defs[name] = self.convert(self.components[name], owner=name)
+        return {"$ref": f"#/$defs/{name}"}
+
+    def raw(self, node: Schema) -> Schema:
+        """Follow `$ref`s to the component itself."""
+        while "$ref" in node:
+            node = self.components[node["$ref"].removeprefix(REF_PREFIX)]
+        return node
+
+    def is_object(self, node: Schema) -> bool:
+        node = self.raw(node)
+        if "allOf" in node:
+            return all(self.is_object(m) for m in node["allOf"])
+        return "properties" in node or node.get("type") == "object" or node == {}
+
+    def flatten(self, node: Schema) -> Schema:
+        """An `allOf` of objects as one object: properties and required merged."""
+        node = self.raw(node)
+        if "allOf" not in node:
+            return node
+        parts = [self.flatten(m) for m in node["allOf"]]
+        merged: Schema = {k: v for k, v in node.items() if k != "allOf"}
+        merged["properties"] = {**{k: v for p in parts for k, v in p.get("properties", {}).items()}}
+        merged["properties"].update(node.get("properties", {}))
+        required = {r for p in [*parts, node] for r in p.get("required", [])}
+        if required:
+            merged["required"] = sorted(required)
+        if any(p.get("additionalProperties") not in (None, False) for p in parts):
+            merged["additionalProperties"] = True
+        merged.setdefault(
+            "description", next((p["description"] for p in parts if "description" in p), None)
+        )
+        if merged["description"] is None:
+            del merged["description"]
+        with_props = [p for p in parts if p.get("properties")]
+        if "nullable" not in node and with_props and all(p.get("nullable") for p in with_props):
+            merged["nullable"] = True
+        return merged
+
+    def convert(self, node: Schema, owner: str = "") -> Schema:
+        if "$ref" in node:
+            target = self.ref(node["$ref"].removeprefix(REF_PREFIX))
+            return {**target, **self._annotations(node)}
+        if "allOf" in node:
+            if all(self.is_object(m) for m in node["allOf"]):
+                return self.convert(self.flatten(node), owner)
+            return self._composed(node)
+        return self._plain(node, owner)
+
+    def _annotations(self, node: Schema) -> Schema:
+        return {k: node[k] for k in ("description", "deprecated", "default") if k in node}
+
+    def _composed(self, node: Schema) -> Schema:
+        """An `allOf` that mixes non-objects: kept; `nullable` admits null beside it."""
+        rest = {k: v for k, v in node.items() if k not in ("allOf", "nullable")}
+        out = self._plain(rest, "")
+        out["allOf"] = [self.convert(m) for m in node["allOf"]]
+        if node.get("nullable"):
+            return {"anyOf": [{"type": "null"}, out]}
+        return out
+
+    def _plain(self, node: Schema, owner: str) -> Schema:
+        out: Schema = {k: copy.deepcopy(v) for k, v in node.items() if k not in DROPPED}
+        nullable = bool(node.get("nullable"))
+        kind = node.get("type") or ("object" if "properties" in node else None)
+        if kind:
+            out["type"] = [kind, "null"] if nullable else kind
+        if "enum" in node and nullable and None not in node["enum"]:
+            out["enum"] = [*node["enum"], None]
+        if out.get("pattern") == ".*":
+            del out["pattern"]
+        if "properties" in node:
+            out["properties"] = {k: self.convert(v) for k, v in node["properties"].items()}
+            for prop in out["properties"]:
+                if (owner, prop) in SENSITIVE:
+                    out["properties"][prop]["x-sensitive"] = True
+        extra = node.get("additionalProperties")
+        if isinstance(extra, dict):
+            out["additionalProperties"] = self.convert(extra)
+        elif extra is True:
+            del out["additionalProperties"]  # open, as the API says
+        elif "properties" in node:
+            out["additionalProperties"] = False
+        if "items" in node:
+            out["items"] = self.convert(node["items"])
+        if "required" in node:
+            out["required"] = sorted(node["required"])
+        return out
+
+    def described(self, component: str, prop: str, **schema: Any) -> Schema:
+        """`schema` with the description of `component.prop` (our fields mirror API ones)."""
+        source = self.raw(self.components[component])["properties"][prop]
+        text = self.raw(source).get("description") or source.get("description", "")
+        return {**schema, "description": text} if text else schema
+
+
+def closed(properties: Schema, *, required: tuple[str, ...] = (), **extra: Any) -> Schema:
+    out: Schema = {"type": "object", "additionalProperties": False, "properties": properties}
+    if required:
+        out["required"] = list(required)
+    return {**out, **extra}
+
+
+def scope_schema(*types: str) -> Schema:
+    names = {t: {**NAME, "description": f"The {t}'s name."} for t in types if t != "tenant"}
+    if "tenant" in types:
+        names["tenant"] = {"const": True, "description": "The whole tenant."}
+    return closed(
+        names,
+        minProperties=1,
+        maxProperties=1,
+        description="Where the object lives: " + ", ".join(types) + " (exactly one).",
+    )
+
+
+def forbidden(reason: str) -> Schema:
+    return {"not": {}, "x-forbidden": reason}
+
+
+def document(kind: str, metadata: Schema, spec: Schema, **extra: Schema) -> Schema:
+    return closed(
+        {"kind": {"const": kind}, "metadata": metadata, "spec": spec, **extra},
+        required=("kind", "metadata", "spec"),
+        title=f"runai-reconcile {kind} document",
+    )
+
+
+def template(conv: Converter, kind: str) -> Schema:
+    metadata = closed(
+        {
+            "name": conv.ref("TemplateName"),
+            "scope": conv.ref("DocumentScope"),
+            "description": conv.ref("TemplateDescription"),
+        },
+        required=("name", "scope"),
+    )
+    spec = {**conv.ref(TEMPLATE_SPECS[kind]), "type": "object"}
+    if kind != "DistributedTemplate":
+        return document(kind, metadata, spec)
+    # TemplateMasterSection without `assets`: new-style templates carry no asset references.
+    master = closed(
+        {"spec": conv.ref("MasterTemplateSpec")},
+        description="The master's spec, when it differs from the workers' (see "
+        "masterSpecSameAsWorker).",
+    )
+    return document(
+        kind,
+        metadata,
+        spec,
+        master=master,
+        masterSpecSameAsWorker=conv.ref("MasterSpecSameAsWorker"),
+    )
+
+
+def asset_template(conv: Converter) -> Schema:
+    metadata = closed(
+        {
+            "name": conv.ref("AssetName"),
+            "scope": conv.ref("DocumentScope"),
+            "description": conv.ref("AssetDescription"),
+        },
+        required=("name", "scope"),
+    )
+    datasource = closed(
+        {
+            "name": {**NAME, "description": "The data source asset's name."},
+            "kind": conv.ref("AssetKind"),
+        },
+        required=("name", "kind"),
+    )
+    assets = closed(
+        {
+            "environment": {**NAME, "description": "The environment asset's name (required)."},
+            "compute": {**NAME, "description": "The compute asset's name."},
+            "datasources": {"type": "array", "items": datasource},
+        },
+        required=("environment",),
+        description="The template's assets, by name (the tool resolves their ids).",
+    )
+    spec = closed(
+        {"assets": assets, "specificEnv": conv.ref("SpecificRunParams")}, required=("assets",)
+    )
+    return document("AssetTemplate", metadata, spec)
+
+
+def workload_type(conv: Converter) -> Schema:
+    create = conv.raw(conv.components["WorkloadTypeAdditionalCreateFields"])["properties"]
+    name = {k: create["name"][k] for k in ("type", "pattern", "description")}
+    group = {k: create["group"][k] for k in ("type", "pattern", "description")}
+    group["description"] += " Create-only; needed for a custom workload type."
+    spec = closed(
+        {
+            "category": {**NAME, "description": "The workload category's name (e.g. Train)."},
+            "priority": {**NAME, "description": "The workload priority's name (e.g. high)."},
+            "group": group,
+            "resourceInterfaces": conv.ref("WorkloadTypeResourceInterfaces"),
+        }
+    )
+    return document("WorkloadType", closed({"name": name}, required=("name",)), spec)
+
+
+def workload(conv: Converter) -> Schema:
+    create = conv.raw(conv.components["D24V2_WorkloadV2MetadataCreateParams"])["properties"]
+    name = {k: v for k, v in create["name"].items() if k != "pattern"}
+    prefix = forbidden("a generated name suffix would change the workload's identity")
+    metadata = closed(
+        {"name": name, "scope": conv.ref("WorkloadScope"), "useGivenNameAsPrefix": prefix},
+        required=("name", "scope"),
+    )
+    spec = closed(
+        {
+            "priority": conv.ref("D24V2_PriorityClass"),
+            "category": conv.ref("D24V2_Category"),
+            "preemptibility": conv.ref("D24V2_Preemptibility"),
+            "manifest": conv.ref("D24V2_Manifest"),
+            "manifestFile": {
+                **NAME,
+                "description": "A file holding the manifest, relative to this document's file.",
+            },
+            "useGivenNameAsPrefix": prefix,
+        },
+        oneOf=[{"required": ["manifest"]}, {"required": ["manifestFile"]}],
+    )
+    return document("Workload", metadata, spec)
+
+
+def manifest(components: dict[str, Schema]) -> Schema:
+    """A Kubernetes object as a Workload's `manifestFile` holds it (the checks validate makes)."""
+    return {
+        "title": "Kubernetes object for a Workload's manifestFile",
+        "description": components["D24V2_Manifest"]["description"],
+        "type": "object",
+        "required": ["apiVersion", "kind", "metadata"],
+        "properties": {
+            "apiVersion": NAME,
+            "kind": NAME,
+            "metadata": {"type": "object", "required": ["name"], "properties": {"name": NAME}},
+        },
+    }
+
+
+def envelope() -> Schema:
+    kinds = list(DOCUMENT_KINDS)
+    return {
+        "title": "runai-reconcile document envelope",
+        "description": "What every document has; each kind's schema says the rest.",
+        "type": "object",
+        "required": ["kind", "metadata", "spec"],
+        "properties": {
+            "kind": {"enum": kinds, "description": "The document kind."},
+            "metadata": {
+                "type": "object",
+                "required": ["name"],
+                "properties": {"name": NAME, "scope": scope_schema(*SCOPES)},
+            },
+            "spec": {"type": "object"},
+        },
+    }
+
+
+def settings() -> Schema:
+    safety = DEFAULTS["safety"]
+    fraction = {"type": "number", "minimum": 0, "maximum": 1}
+    return closed(
+        {
+            "server": {
+                "type": "string",
+                "pattern": r"^(embedded|https?://\S+)$",
+                "default": DEFAULTS["server"],
+                "description": "`embedded` (the in-process emulator) or the Run:ai URL, "
+                "e.g. https://<tenant>.run.ai; RUNAI_URL overrides it.",
+            },
+            "environment": {
+                "type": "string",
+                "pattern": r"^[A-Za-z0-9][A-Za-z0-9._-]*$",
+                "default": DEFAULTS["environment"],
+                "description": "Names the state file: state/<environment>.json.",
+            },
+            "state": {
+                **NAME,
+                "description": "The state file, relative to the config "
+                "directory (default state/<environment>.json).",
+            },
+            "parallelism": {
+                "type": "integer",
+                "minimum": 1,
+                "maximum": 64,
+                "default": DEFAULTS["parallelism"],
+                "description": "How many independent API calls apply runs at once.",
+            },
+            "plan_ttl_seconds": {
+                "type": "integer",
+                "minimum": 60,
+                "default": DEFAULTS["plan_ttl_seconds"],
+                "description": "How long a saved plan stays applicable.",
+            },
+            "safety": closed(
+                {
+                    "max_delete_fraction": {**fraction, "default": safety["max_delete_fraction"]},
+                    "max_update_fraction": {**fraction, "default": safety["max_update_fraction"]},
+                    "min_managed": {
+                        "type": "integer",
+                        "minimum": 0,
+                        "default": safety["min_managed"],
+                    },
+                },
+                description="The blast-radius budget: plans over it need --force.",
+            ),
+        },
+        title="runai-reconcile settings (runai-reconcile.yaml)",
+    )
+
+
+SCOPES = ("tenant", "cluster", "department", "project")
+KIND_BUILDERS: dict[str, Callable[[Converter], Schema]] = {
+    **{k: functools.partial(template, kind=k) for k in TEMPLATE_SPECS},
+    "AssetTemplate": asset_template,
+    "WorkloadType": workload_type,
+    "Workload": workload,
+}
+
+
+def _converter(spec: Schema) -> Converter:
+    built = {"DocumentScope": scope_schema(*SCOPES), "WorkloadScope": scope_schema("project")}
+    return Converter(spec["components"]["schemas"], built)
+
+
+def generate(spec: Schema, source: str) -> dict[str, Schema]:
+    """File name -> schema, for every file schemas/ holds."""
+    comment = (
+        f"Generated by tools/generate_schemas.py from {source} (Run:ai "
+        f"{spec['info']['version']}); do not edit."
+    )
+    out: dict[str, Schema] = {}
+    all_defs: dict[str, Schema] = {}
+    roots: dict[str, Schema] = {}
+    for kind, build in KIND_BUILDERS.items():
+        conv = _converter(spec)
+        root = build(conv)
+        all_defs.update(conv.defs)
+        roots[kind] = root
+        slug = DOCUMENT_KINDS[kind]
+        out[f"{slug}.json"] = {"$schema": DIALECT, "$comment": comment, **root, "$defs": conv.defs}
+    out["envelope.json"] = {"$schema": DIALECT, "$comment": comment, **envelope()}
+    out["settings.json"] = {"$schema": DIALECT, "$comment": comment, **settings()}
+    components = spec["components"]["schemas"]
+    out["manifest.json"] = {"$schema": DIALECT, "$comment": comment, **manifest(components)}
+    dispatch = [
+        {
+            "if": {"properties": {"kind": {"const": k}}, "required": ["kind"]},
+            "then": {"$ref": f"#/$defs/{k}Document"},
+        }
+        for k in DOCUMENT_KINDS
+    ]
+    all_defs.update({f"{k}Document": roots[k] for k in DOCUMENT_KINDS})
+    out["document.json"] = {
+        "$schema": DIALECT,
+        "$comment": comment,
+        "title": "runai-reconcile document (any kind)",
+        "type": "object",
+        "required": ["kind"],
+        "properties": {"kind": {"enum": list(DOCUMENT_KINDS)}},
+        "allOf": dispatch,
+        "$defs": all_defs,
+    }
+    return out
+
+
+def render(schema: Schema) -> str:
+    """The committed text: sorted keys, 2-space indent, trailing newline."""
+    return json.dumps(schema, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--spec", type=Path, default=SLICE, help="OpenAPI 3.0 JSON (the slice)")
+    parser.add_argument("--out", type=Path, default=OUT, help="output directory")
+    parser.add_argument("--check", action="store_true", help="exit 1 if out/ is not up to date")
+    args = parser.parse_args(argv)
+    spec = json.loads(args.spec.read_text(encoding="utf-8"))
+    files = {name: render(schema) for name, schema in generate(spec, args.spec.name).items()}
+    stale = sorted(
+        name
+        for name, text in files.items()
+        if not (args.out / name).is_file() or (args.out / name).read_text("utf-8") != text
+    )
+    if args.check:
+        for name in stale:
+            print(f"{args.out / name} is out of date; run tools/generate_schemas.py")
+        return 1 if stale else 0
+    args.out.mkdir(parents=True, exist_ok=True)
+    for name in stale:
+        (args.out / name).write_text(files[name], encoding="utf-8")
+    print(f"wrote {len(stale)} of {len(files)} schemas to {args.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
