@@ -127,8 +127,9 @@ def _detail(client: Client, kind: Kind, remote_id: str) -> Callable[[], Any]:
 
 
 def _live(kind: Kind, obj: Mapping[str, Any], lookups: Lookups) -> LiveResource:
-    address, spec, meta = kind.from_live(obj, lookups)
-    normalized = kind.normalize(spec)
+    # from_live already returns the normalized spec (Kind protocol); normalizing it again
+    # cost a third of a 10,000-template plan.
+    address, normalized, meta = kind.from_live(obj, lookups)
     return LiveResource(
         address=address,
         spec=normalized,

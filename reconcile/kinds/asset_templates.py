@@ -59,7 +59,7 @@ class AssetTemplateKind(SyncKind):
         return address, self.normalize(spec), LiveMeta.audit(remote_id, meta)
 
     def normalize(self, spec: Spec) -> Spec:
-        out = prune(copy.deepcopy(spec))
+        out = prune(spec)  # prune builds new containers: a copy
         fill_defaults(out.get("spec", {}).get("specificEnv"), SCHEMA_DEFAULTS["SpecificRunParams"])
         normalized: Spec = sort_keys(out)
         return normalized

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Mapping
+from functools import lru_cache
 from typing import Any
 
 from reconcile.model import JSON
@@ -42,8 +43,9 @@ def fill_defaults(target: JSON, defaults: Mapping[str, JSON]) -> None:
         _fill(target, _tokens(path), default)
 
 
-def _tokens(path: str) -> list[str]:
-    """`storage.pvc[].readOnly` -> [`storage`, `pvc`, `[]`, `readOnly`]."""
+@lru_cache(maxsize=4096)  # a few hundred default paths, parsed for every object normalized
+def _tokens(path: str) -> tuple[str, ...]:
+    """`storage.pvc[].readOnly` -> (`storage`, `pvc`, `[]`, `readOnly`)."""
     tokens: list[str] = []
     for part in path.split("."):
         name = part
@@ -51,10 +53,10 @@ def _tokens(path: str) -> list[str]:
             name = name[:-2]
         tokens.append(name)
         tokens.extend(["[]"] * ((len(part) - len(name)) // 2))
-    return tokens
+    return tuple(tokens)
 
 
-def _fill(node: JSON, tokens: list[str], default: JSON) -> None:
+def _fill(node: JSON, tokens: tuple[str, ...], default: JSON) -> None:
     head, rest = tokens[0], tokens[1:]
     if head == "[]":
         if isinstance(node, list):

@@ -115,7 +115,7 @@ class WorkloadTemplateKind(SyncKind):
         return address, self.normalize(spec), LiveMeta.audit(remote_id, meta)
 
     def normalize(self, spec: Spec) -> Spec:
-        out = prune(copy.deepcopy(spec))
+        out = prune(spec)  # prune builds new containers: a copy
         fill_defaults(out.get("spec"), SCHEMA_DEFAULTS[self.flavor.spec_schema])
         if self.flavor.has_master:
             fill_defaults(out.get("master", {}).get("spec"), SCHEMA_DEFAULTS["MasterTemplateSpec"])
