@@ -1,0 +1,379 @@
+"""One apply step at a time: the calls a planned change makes, with the checks around them.
+
+Journals a `pending-create` intent before every POST, re-reads an object before changing it
+(freshness), retries transient failures (a POST only after checking by name that it did not
+land), waits for asynchronous writes, and commits each state change through the journal.
+Decides nothing from a change's display-only `reason`; never prints.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, replace
+from typing import Any
+
+from reconcile.client import Client, Response, is_transient
+from reconcile.errors import ApiError, ReconcileError
+from reconcile.journal import StateJournal
+from reconcile.kinds.base import AsyncStatus, Kind
+from reconcile.kinds.calls import HttpRequest, Pagination
+from reconcile.kinds.lookups import Lookups
+from reconcile.live import KINDS_BY_SLUG, fingerprint
+from reconcile.model import (
+    Action,
+    Address,
+    Change,
+    EntryStatus,
+    Resource,
+    Spec,
+    State,
+    StateEntry,
+)
+from reconcile.planner import request_for
+
+
+class StepFailed(Exception):
+    """A step did not complete. `unsure`: a POST may have landed, so its intent stays."""
+
+    def __init__(self, message: str, *, unsure: bool = False, conflict: bool = False) -> None:
+        super().__init__(message)
+        self.message = message
+        self.unsure = unsure
+        self.conflict = conflict  # the first POST met an object of that name (409)
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """The applier's own retry budget, on top of the client's retries of idempotent calls."""
+
+    attempts: int = 5  # POSTs per create; tries per other call (each retried by the client)
+    backoff_s: float = 0.5
+    backoff_max_s: float = 10.0
+    retry_after_max_s: float = 30.0
+
+    def delay(self, attempt: int, retry_after: float | None = None) -> float:
+        """Exponential backoff with jitter (50-100 %), never shorter than `Retry-After`."""
+        base = min(self.backoff_max_s, self.backoff_s * 2.0**attempt)
+        wait = base * (0.5 + random.random() / 2)
+        if retry_after is not None:
+            wait = max(wait, min(retry_after, self.retry_after_max_s))
+        return wait
+
+
+@dataclass(frozen=True)
+class PollPolicy:
+    """How long to wait for an asynchronous write (or a read-back) to show, and how often."""
+
+    timeout_s: float = 600.0
+    interval_s: float = 2.0
+    first_interval_s: float = 0.05  # a fast server is usually done by the first poll
+
+
+def find_remote_id(client: Client, kind: Kind, address: Address, lookups: Lookups) -> str | None:
+    """The id of the live object at `address`, or None; one narrow list read."""
+    request = kind.find_by_name_request(address, lookups)
+    paged = request.pagination is not Pagination.SINGLE
+    items = client.list_all(
+        request.path,
+        items_key=request.items_key,
+        params=request.query,
+        page_size=500 if paged else None,
+    )
+    for item in items:
+        if request.keeps(item):
+            found, remote_id = kind.identify(item, lookups)
+            if found == address:
+                return remote_id
+    return None
+
+
+class StepRunner:
+    """Executes single changes; safe to call from several threads at once."""
+
+    def __init__(
+        self,
+        *,
+        client: Client,
+        journal: StateJournal,
+        fingerprints: Mapping[str, str],
+        lookups: Lookups,
+        desired: Mapping[Address, Resource],
+        retry: RetryPolicy,
+        poll: PollPolicy,
+        read_back: bool = True,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self._client = client
+        self._journal = journal
+        self._fingerprints = fingerprints
+        self._lookups = lookups
+        self._desired = desired
+        self._retry = retry
+        self._poll = poll
+        self._read_back = read_back
+        self._sleep = sleep
+
+    def run(self, change: Change) -> None:
+        """Carry out `change`; raises StepFailed with a human reason."""
+        handlers: dict[Action, Callable[[Change], None]] = {
+            Action.CREATE: lambda c: self._create(c, self._spec(c)),
+            Action.UPDATE: self._update,
+            Action.REPLACE: self._replace,
+            Action.DELETE: self._delete,
+            Action.FORGET: lambda c: self._commit_without(c.address),
+            Action.NOOP: self._record,
+        }
+        try:
+            handlers[change.action](change)
+        except ReconcileError as error:  # a request the kind cannot build, a state write
+            raise StepFailed(error.message) from error
+
+    # --- actions ---------------------------------------------------------------------------
+
+    def _create(self, change: Change, spec: Spec, *, moved_from: Address | None = None) -> None:
+        address, kind = change.address, KINDS_BY_SLUG[change.address.kind]
+        request = kind.create_request(address, spec, self._lookups)
+        earlier = self._journal.state.entries.get(address)
+        if earlier is not None and earlier.status is not EntryStatus.PENDING_CREATE:
+            earlier = None  # only an unsettled intent of an earlier run matters here
+        intent = StateEntry(address, "", spec, EntryStatus.PENDING_CREATE)
+        # The intent is on disk before the POST leaves: a crash after the server committed
+        # still lets the next run find the object by name instead of creating it twice.
+        self._journal.commit(
+            lambda s: (s.without(moved_from) if moved_from else s).with_entry(intent)
+        )
+        try:
+            remote_id = self._post(kind, address, request)
+        except StepFailed as failed:
+            if failed.conflict and earlier is not None:
+                self._take_earlier(kind, earlier, spec, failed)
+                return
+            if not failed.unsure and earlier is None:  # refused outright: nothing was created
+                self._journal.commit(lambda s: _drop_if_pending(s.entries.get(address), s))
+            raise
+        self._journal.commit(lambda s: s.with_entry(StateEntry(address, remote_id, spec)))
+        self._confirm(kind, remote_id)
+
+    def _take_earlier(self, kind: Kind, earlier: StateEntry, spec: Spec, cause: StepFailed) -> None:
+        """A 409 where an earlier run journaled a create: that create landed after all."""
+        error = ApiError(cause.message, status=409)
+        found = self._landed(kind, earlier.address, 0, error, patient=True)
+        if found is None:
+            raise StepFailed(cause.message, unsure=True) from cause
+        entry = replace(earlier, remote_id=found, status=EntryStatus.APPLIED)
+        self._journal.commit(lambda s: s.with_entry(entry))
+        if earlier.last_applied != spec:
+            raise StepFailed(
+                f"{earlier.address}: an earlier run's create landed (id {found}) with another "
+                "spec; plan again to update it"
+            )
+        self._confirm(kind, found)
+
+    def _update(self, change: Change) -> None:
+        kind, spec = KINDS_BY_SLUG[change.address.kind], self._spec(change)
+        remote_id = self._remote_id(change, change.address)
+        if self._fresh(kind, change.address, remote_id) is None:
+            raise StepFailed(f"{change.address} changed since plan: deleted on the server")
+        request = request_for(kind, replace(change, after=spec, remote_id=remote_id), self._lookups)
+        self._call(request)
+        self._journal.commit(lambda s: s.with_entry(StateEntry(change.address, remote_id, spec)))
+        self._confirm(kind, remote_id)
+
+    def _replace(self, change: Change) -> None:
+        spec = self._spec(change)
+        old = change.replaces or change.address
+        kind = KINDS_BY_SLUG[old.kind]
+        remote_id = self._remote_id(change, old)
+        if remote_id and self._fresh(kind, old, remote_id) is not None:
+            self._call(kind.delete_request(remote_id), allow=(404,))
+            # The create reuses the name, which a deleting object still holds.
+            self._await(kind, remote_id, deleting=True, until_gone=True)
+        self._create(change, spec, moved_from=change.replaces)
+
+    def _delete(self, change: Change) -> None:
+        kind = KINDS_BY_SLUG[change.address.kind]
+        remote_id = self._remote_id(change, change.address)
+        if remote_id and self._fresh(kind, change.address, remote_id) is not None:
+            self._call(kind.delete_request(remote_id), allow=(404,))  # 404: already gone
+            self._await(kind, remote_id, deleting=True)
+        self._commit_without(change.address)
+
+    def _record(self, change: Change) -> None:
+        """An object already as desired that state does not own yet (adopted): own it."""
+        entry = StateEntry(change.address, change.remote_id, self._spec(change))
+        self._journal.commit(lambda s: s.with_entry(entry))
+
+    def _commit_without(self, address: Address) -> None:
+        self._journal.commit(lambda s: s.without(address))
+
+    # --- helpers ---------------------------------------------------------------------------
+
+    def _spec(self, change: Change) -> Spec:
+        """What to send: the desired spec (a saved plan's `after` may hold hashed secrets)."""
+        resource = self._desired.get(change.address)
+        spec = resource.spec if resource is not None else change.after
+        if spec is None:
+            raise StepFailed(f"{change.address}: the plan has no desired spec for this step")
+        return spec
+
+    def _remote_id(self, change: Change, address: Address) -> str:
+        entry = self._journal.state.entries.get(address)
+        return change.remote_id or (entry.remote_id if entry is not None else "")
+
+    def _fresh(self, kind: Kind, address: Address, remote_id: str) -> Any:
+        """Re-read the object; StepFailed if it moved since the plan; None if it is gone."""
+        answer = self._call(kind.get_request(remote_id), allow=(404,))
+        if answer.status == 404:
+            return None
+        expected = self._fingerprints.get(str(address))
+        if expected is not None:
+            _, spec, meta = kind.from_live(answer.body, self._lookups)
+            if fingerprint(kind.normalize(spec), meta.updated_at) != expected:
+                who = f" (last updated by {meta.updated_by} at {meta.updated_at})"
+                raise StepFailed(
+                    f"{address} changed since plan{who if meta.updated_by else ''}; "
+                    "plan again to see the change"
+                )
+        return answer.body
+
+    def _call(self, request: HttpRequest, *, allow: tuple[int, ...] = ()) -> Response:
+        """An idempotent call (GET, PUT, PATCH, DELETE), retried while failures are transient."""
+        for attempt in range(self._retry.attempts):
+            try:
+                return self._client.request(
+                    request.method,
+                    request.path,
+                    params=request.query or None,
+                    body=request.body,
+                    allow=allow,
+                )
+            except ApiError as error:
+                if not is_transient(error) or attempt + 1 >= self._retry.attempts:
+                    raise StepFailed(str(error)) from error
+                self._sleep(self._retry.delay(attempt, error.retry_after))
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _post(self, kind: Kind, address: Address, request: HttpRequest) -> str:
+        """POST, retried only after a name look-up shows the previous one did not land."""
+        last: ApiError | None = None
+        for attempt in range(self._retry.attempts):
+            if last is not None:
+                found = self._landed(kind, address, attempt, last, patient=False)
+                if found is not None:
+                    return found
+            try:
+                answer = self._client.request("POST", request.path, body=request.body)
+            except ApiError as error:
+                if is_transient(error):
+                    last = error
+                    continue
+                if error.status == 409 and last is not None:
+                    # Our earlier POST landed, but list reads did not show it yet.
+                    found = self._landed(kind, address, attempt, error, patient=True)
+                    if found is not None:
+                        return found
+                    raise StepFailed(str(error), unsure=True) from error
+                conflict = error.status == 409
+                raise StepFailed(_refused(address, error), conflict=conflict) from error
+            return self._new_id(kind, address, answer, attempt)
+        assert last is not None
+        found = self._landed(kind, address, self._retry.attempts, last, patient=False)
+        if found is not None:
+            return found
+        raise StepFailed(f"{last} (gave up after {self._retry.attempts} tries)", unsure=True)
+
+    def _new_id(self, kind: Kind, address: Address, answer: Response, attempt: int) -> str:
+        body = answer.body if isinstance(answer.body, Mapping) else {}
+        try:
+            return kind.remote_id_from_response(body)
+        except (KeyError, TypeError, ValueError):
+            # Created, but the answer does not say under which id: ask by name.
+            error = ApiError("the create response has no id", method="POST")
+            found = self._landed(kind, address, attempt, error, patient=True)
+            if found is None:
+                raise StepFailed(
+                    f"{address}: created, but its id is unknown", unsure=True
+                ) from None
+            return found
+
+    def _landed(
+        self, kind: Kind, address: Address, attempt: int, cause: ApiError, *, patient: bool
+    ) -> str | None:
+        """The id of `address` if a POST of it landed. `patient`: it did, keep looking."""
+        retry_after = cause.retry_after
+        for tries in range(self._retry.attempts):
+            self._sleep(self._retry.delay(attempt + tries, retry_after))
+            try:
+                found = find_remote_id(self._client, kind, address, self._lookups)
+            except ApiError as error:
+                if not is_transient(error):
+                    raise StepFailed(
+                        f"{cause}; checking for it failed: {error}", unsure=True
+                    ) from error
+                retry_after = error.retry_after
+                continue
+            if found is not None or not patient:
+                return found
+        if patient:
+            return None
+        raise StepFailed(f"{cause}; could not check whether it was created", unsure=True)
+
+    def _confirm(self, kind: Kind, remote_id: str) -> None:
+        """Wait for an asynchronous write to sync; read other writes back once."""
+        if kind.is_async or self._read_back:
+            self._await(kind, remote_id, deleting=False)
+
+    def _await(
+        self, kind: Kind, remote_id: str, *, deleting: bool, until_gone: bool = False
+    ) -> None:
+        """Poll until the write is done (404 after a delete counts), failed, or timed out."""
+        if deleting and not kind.is_async:
+            return  # a synchronous DELETE's answer is final
+        deadline = time.monotonic() + self._poll.timeout_s
+        interval = min(self._poll.first_interval_s, self._poll.interval_s)
+        while True:
+            answer = self._call(kind.get_request(remote_id), allow=(404,))
+            if answer.status == 404:
+                if deleting:
+                    return
+                seen = "not found yet"  # list and read replicas may lag behind a write
+            else:
+                status = kind.async_status(answer.body, deleting=deleting)
+                seen = _sync_text(answer.body)
+                if status is AsyncStatus.FAILED:
+                    raise StepFailed(f"{kind.document_kind} {remote_id}: the server says {seen}")
+                if status is AsyncStatus.DONE and not until_gone:
+                    return
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise StepFailed(
+                    f"{kind.document_kind} {remote_id}: timed out after "
+                    f"{self._poll.timeout_s:g} s waiting for the server (last seen: {seen})"
+                )
+            self._sleep(min(interval, left))
+            interval = min(interval * 2, self._poll.interval_s)
+
+
+def _sync_text(body: Any) -> str:
+    info = body.get("syncInfo") if isinstance(body, Mapping) else None
+    if not isinstance(info, Mapping):
+        return "present"
+    status, message = info.get("status"), info.get("message")
+    return f"{status} ({message})" if message and message != status else str(status)
+
+
+def _refused(address: Address, error: ApiError) -> str:
+    if error.status == 409:
+        return (
+            f"{error} ({address} exists on the server but this state does not own it; "
+            "plan again, with --adopt to manage it)"
+        )
+    return str(error)
+
+
+def _drop_if_pending(entry: StateEntry | None, state: State) -> State:
+    if entry is not None and entry.status is EntryStatus.PENDING_CREATE:
+        return state.without(entry.address)
+    return state
