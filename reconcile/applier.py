@@ -100,7 +100,7 @@ def apply_plan(
     normalized desired set the plan was made from (what is sent comes from it, since a saved
     plan holds hashes of sensitive values); `lookups` fresh name <-> id lookups.
     """
-    steps = [c for c in plan.changes if _is_step(c, state)]
+    steps = [c for c in plan.changes if is_step(c, state)]
     journal = StateJournal(store, state)
     runner = StepRunner(
         client=client,
@@ -123,7 +123,7 @@ def apply_plan(
     )
 
 
-def _is_step(change: Change, state: State) -> bool:
+def is_step(change: Change, state: State) -> bool:
     """Every change but a no-op, and the no-ops whose object state does not own (adopted)."""
     if change.action is not Action.NOOP:
         return True

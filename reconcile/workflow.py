@@ -9,16 +9,19 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from reconcile.applier import settle_pending, verify_binding
 from reconcile.client import Client
 from reconcile.live import LiveView, read_live
 from reconcile.model import Address, Drift, EntryStatus, Plan, Resource, State
 from reconcile.planner import (
     BindingSource,
     PlanOptions,
+    desired_digest,
     detect_drift,
     make_plan,
     normalized,
 )
+from reconcile.state import StateStore
 
 
 @dataclass(frozen=True)
@@ -59,3 +62,51 @@ def drift_run(
     owned = {a for a, e in state.entries.items() if e.status is EntryStatus.APPLIED}
     live = read_live(client, slugs={a.kind for a in owned}, interesting=owned)
     return detect_drift(normalized(resources), live, state)
+
+
+def plan_for_apply(
+    client: Client,
+    store: StateStore,
+    resources: Mapping[Address, Resource],
+    *,
+    source: BindingSource,
+    options: PlanOptions,
+) -> PlanResult:
+    """Like `plan_run`, but first settles the intents an interrupted run left in state.
+
+    The caller holds the state lock: settling writes state when an intent is resolved.
+    """
+    desired = normalized(resources)
+    state = store.read()
+    live = read_for(client, desired, state)
+    state = settle_pending(client, store, state, live.lookups)
+    plan = make_plan(desired, live, state, source=source, options=options)
+    return PlanResult(plan=plan, desired=desired, live=live, state=state)
+
+
+def saved_plan_check(
+    client: Client,
+    store: StateStore,
+    plan: Plan,
+    desired: Mapping[Address, Resource],
+    *,
+    server_url: str,
+) -> tuple[PlanResult, list[str]]:
+    """What moved since `plan` was saved (empty when it may be applied), and the fresh reads.
+
+    Reads the live objects the plan touches (with their detail reads), the state as it is
+    now, and compares them with the plan's binding. Nothing is settled before the check: a
+    settlement would move the serial the plan was bound to.
+    """
+    state = store.read()
+    touched = {Address.parse(a) for a in plan.binding.live_fingerprints}
+    interesting = set(desired) | set(state.entries) | touched
+    live = read_live(client, slugs={a.kind for a in interesting}, interesting=interesting)
+    reasons = verify_binding(
+        plan,
+        state=state,
+        desired_digest=desired_digest(desired),
+        live=live,
+        server_url=server_url,
+    )
+    return PlanResult(plan=plan, desired=desired, live=live, state=state), reasons
