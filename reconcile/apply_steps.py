@@ -32,6 +32,7 @@ from reconcile.model import (
     StateEntry,
 )
 from reconcile.planner import request_for
+from reconcile.sensitive import redact
 
 
 class StepFailed(Exception):
@@ -138,7 +139,7 @@ class StepRunner:
         earlier = self._journal.state.entries.get(address)
         if earlier is not None and earlier.status is not EntryStatus.PENDING_CREATE:
             earlier = None  # only an unsettled intent of an earlier run matters here
-        intent = StateEntry(address, "", spec, EntryStatus.PENDING_CREATE)
+        intent = self._entry(address, "", spec, EntryStatus.PENDING_CREATE)
         # The intent is on disk before the POST leaves: a crash after the server committed
         # still lets the next run find the object by name instead of creating it twice.
         self._journal.commit(
@@ -153,7 +154,8 @@ class StepRunner:
             if not failed.unsure and earlier is None:  # refused outright: nothing was created
                 self._journal.commit(lambda s: _drop_if_pending(s.entries.get(address), s))
             raise
-        self._journal.commit(lambda s: s.with_entry(StateEntry(address, remote_id, spec)))
+        entry = self._entry(address, remote_id, spec)
+        self._journal.commit(lambda s: s.with_entry(entry))
         self._confirm(kind, remote_id)
 
     def _take_earlier(self, kind: Kind, earlier: StateEntry, spec: Spec, cause: StepFailed) -> None:
@@ -164,7 +166,7 @@ class StepRunner:
             raise StepFailed(cause.message, unsure=True) from cause
         entry = replace(earlier, remote_id=found, status=EntryStatus.APPLIED)
         self._journal.commit(lambda s: s.with_entry(entry))
-        if earlier.last_applied != spec:
+        if earlier.last_applied != self._entry(earlier.address, found, spec).last_applied:
             raise StepFailed(
                 f"{earlier.address}: an earlier run's create landed (id {found}) with another "
                 "spec; plan again to update it"
@@ -178,7 +180,8 @@ class StepRunner:
             raise StepFailed(f"{change.address} changed since plan: deleted on the server")
         request = request_for(kind, replace(change, after=spec, remote_id=remote_id), self._lookups)
         self._call(request)
-        self._journal.commit(lambda s: s.with_entry(StateEntry(change.address, remote_id, spec)))
+        entry = self._entry(change.address, remote_id, spec)
+        self._journal.commit(lambda s: s.with_entry(entry))
         self._confirm(kind, remote_id)
 
     def _replace(self, change: Change) -> None:
@@ -202,7 +205,7 @@ class StepRunner:
 
     def _record(self, change: Change) -> None:
         """An object already as desired that state does not own yet (adopted): own it."""
-        entry = StateEntry(change.address, change.remote_id, self._spec(change))
+        entry = self._entry(change.address, change.remote_id, self._spec(change))
         self._journal.commit(lambda s: s.with_entry(entry))
 
     def _commit_without(self, address: Address) -> None:
@@ -217,6 +220,20 @@ class StepRunner:
         if spec is None:
             raise StepFailed(f"{change.address}: the plan has no desired spec for this step")
         return spec
+
+    def _entry(
+        self,
+        address: Address,
+        remote_id: str,
+        spec: Spec,
+        status: EntryStatus = EntryStatus.APPLIED,
+    ) -> StateEntry:
+        """The state entry for `spec`: secrets as salted hashes, never the values (the salt is
+        the state's lineage, so the planner can tell an unchanged secret from a new one)."""
+        resource = self._desired.get(address)
+        paths = tuple(sorted(resource.sensitive)) if resource is not None else ()
+        stored = redact(spec, paths, self._journal.state.lineage)
+        return StateEntry(address, remote_id, stored, status)
 
     def _remote_id(self, change: Change, address: Address) -> str:
         entry = self._journal.state.entries.get(address)

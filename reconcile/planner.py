@@ -31,6 +31,7 @@ from reconcile.model import (
     State,
     StateEntry,
 )
+from reconcile.sensitive import is_marker, reveal
 from reconcile.settings import SafetySettings
 
 ADOPT_HINT = "run `plan --adopt` (or `apply --adopt`) to take these objects under management"
@@ -94,11 +95,13 @@ def make_plan(
                 assert entry is not None
                 changes.append(_undesired(entry, current))
             else:
-                changes.append(_desired(resource, current, entry, live.lookups, options, problems))
+                changes.append(
+                    _desired(resource, current, entry, live.lookups, options, problems, state)
+                )
         except PlanError as error:
             problems.append(Problem(f"{address}: {error.message}"))
         if entry is not None and entry.status is EntryStatus.APPLIED:
-            found = _drift(entry, current, resource)
+            found = _drift(entry, current, resource, salt=state.lineage)
             if found is not None:
                 drifts.append(found)
     if problems:
@@ -137,7 +140,7 @@ def detect_drift(
         entry = state.entries[address]
         if entry.status is not EntryStatus.APPLIED:
             continue
-        moved = _drift(entry, live.resources.get(address), desired.get(address))
+        moved = _drift(entry, live.resources.get(address), desired.get(address), salt=state.lineage)
         if moved is not None:
             found.append(moved)
     return tuple(found)
@@ -156,8 +159,10 @@ def _desired(
     lookups: Lookups,
     options: PlanOptions,
     problems: list[Problem],
+    state: State,
 ) -> Change:
     address, kind = resource.address, KINDS_BY_SLUG[resource.address.kind]
+    salt = state.lineage  # the state's secrets are hashed with it (reconcile.sensitive)
     base = Change(
         address, Action.NOOP, after=resource.spec, sensitive=tuple(sorted(resource.sensitive))
     )
@@ -185,7 +190,11 @@ def _desired(
         remote_id=current.remote_id,
         reason="adopt" if entry is None else "",
     )
-    last_applied = entry.last_applied if entry is not None else None
+    # Secrets are stored hashed; where desired has the path, its value stands in (only the
+    # path's presence matters to the clears the diff finds from last_applied).
+    last_applied = (
+        reveal(entry.last_applied, resource.spec, salt, verify=False) if entry is not None else None
+    )
     fields = diff_owned(resource.spec, current.spec, last_applied, sensitive=resource.sensitive)
     forcing = kind.immutable_paths([f.path for f in fields])
     if forcing and not kind.can_delete:
@@ -240,12 +249,21 @@ def _undesired(entry: StateEntry, current: LiveResource | None) -> Change:
 
 
 def _drift(
-    entry: StateEntry, current: LiveResource | None, resource: Resource | None
+    entry: StateEntry,
+    current: LiveResource | None,
+    resource: Resource | None,
+    *,
+    salt: str,
 ) -> Drift | None:
     if current is None:
         return Drift(entry.address, deleted=True)
     sensitive = resource.sensitive if resource is not None else frozenset()
-    moved = drift(entry.last_applied, current.spec, sensitive=sensitive)
+    # An unchanged secret matches its hash and is no drift; a changed one stays a marker.
+    applied = reveal(entry.last_applied, current.spec, salt, verify=True)
+    moved = tuple(
+        replace(f, sensitive=True) if is_marker(f.before) else f
+        for f in drift(applied, current.spec, sensitive=sensitive)
+    )
     if not moved:
         return None
     return Drift(

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import replace
 
 from reconcile.model import (
@@ -19,13 +19,10 @@ from reconcile.model import (
     Drift,
     FieldChange,
     Plan,
-    join_path,
-    path_covers,
-    path_segments,
 )
+from reconcile.sensitive import Mask, hide
 
 SENSITIVE = "(sensitive)"
-Mask = Callable[[JSON], JSON]
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 
@@ -51,46 +48,6 @@ def patterns(change: Change) -> tuple[str, ...]:
     """The sensitive paths of a change: its own, and those of its flagged fields."""
     flagged = (f.path for f in change.fields if f.sensitive)
     return tuple(dict.fromkeys((*change.sensitive, *flagged)))
-
-
-def hide(value: JSON, path: str, paths: Sequence[str], mask: Mask) -> JSON:
-    """`value` (found at `path`) with every sensitive part replaced by `mask(part)`."""
-    if value is None:
-        return None
-    if any(path_covers(p, path) for p in paths if p):
-        return mask(value)
-    depth = len(path_segments(path)) if path else 0
-    tails = []
-    for pattern in paths:
-        segments = path_segments(pattern)
-        if len(segments) > depth and (not depth or path_covers(join_path(segments[:depth]), path)):
-            tails.append(segments[depth:])
-    return _walk(value, tails, mask) if tails else value
-
-
-def _walk(value: JSON, tails: list[tuple[str, ...]], mask: Mask) -> JSON:
-    if any(not tail for tail in tails):
-        return mask(value)
-    if isinstance(value, dict):
-        return {
-            key: _walk(item, [t[1:] for t in tails if t[0] in (key, "*")], mask)
-            for key, item in value.items()
-        }
-    if isinstance(value, list):
-        return [
-            _walk(item, [t[1:] for t in tails if _item_matches(t[0], item)], mask) for item in value
-        ]
-    return value
-
-
-def _item_matches(segment: str, item: JSON) -> bool:
-    """`[*]` matches any list item; `[key=value]` the dict item whose `key` is `value`."""
-    if segment == "[*]":
-        return True
-    if not (segment.startswith("[") and "=" in segment and isinstance(item, dict)):
-        return False
-    key, _, name = segment[1:-1].partition("=")
-    return key in item and str(item[key]) == name
 
 
 def hide_field(field: FieldChange, paths: Sequence[str], mask: Mask) -> FieldChange:

@@ -8,7 +8,6 @@ checking the hash. Knows only the model; never prints or touches files.
 
 from __future__ import annotations
 
-import hashlib
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
@@ -26,10 +25,10 @@ from reconcile.model import (
     Resource,
     path_segments,
 )
-from reconcile.render.common import Mask, hide_change, hide_drift, placeholder, summary_counts
+from reconcile.render.common import hide_change, hide_drift, placeholder, summary_counts
+from reconcile.sensitive import MARKER, Mask, hash_marker, is_marker, salted_hash
 
 FORMAT_VERSION = PLAN_FORMAT_VERSION
-MARKER = "sensitive_sha256"
 
 
 def plan_to_dict(plan: Plan) -> dict[str, JSON]:
@@ -58,7 +57,7 @@ def plan_to_file_dict(plan: Plan, salt: str) -> dict[str, JSON]:
     `salt` should be fresh random text per plan (e.g. `secrets.token_hex(16)`); it is stored
     in the file so `apply PLANFILE` can check the config still holds the same values.
     """
-    document = _document(plan, sensitive_marker(salt))
+    document = _document(plan, hash_marker(salt))
     document["sensitive_salt"] = salt
     return document
 
@@ -94,24 +93,6 @@ def plan_from_file_dict(
     )
 
 
-def sensitive_marker(salt: str) -> Mask:
-    """The plan-file mask: `{"sensitive_sha256": sha256(salt, canonical JSON of the value)}`."""
-
-    def mask(value: JSON) -> JSON:
-        return {MARKER: _salted(salt, value)}
-
-    return mask
-
-
-def is_marker(value: JSON) -> bool:
-    return isinstance(value, dict) and set(value) == {MARKER}
-
-
-def _salted(salt: str, value: JSON) -> str:
-    text = json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    return hashlib.sha256(f"{salt}\n{text}".encode()).hexdigest()
-
-
 def _document(plan: Plan, mask: Mask) -> dict[str, JSON]:
     return {
         "format_version": FORMAT_VERSION,
@@ -142,7 +123,7 @@ def _restore(change: Change, resource: Resource | None, salt: str) -> Change:
 def _fill(value: JSON, source: JSON, salt: str, address: Address) -> JSON:
     """`value` with each marker replaced by the same place in `source`, hash checked."""
     if is_marker(value):
-        if source is None or _salted(salt, source) != value[MARKER]:
+        if source is None or salted_hash(salt, source) != value[MARKER]:
             raise StalePlanError(
                 f"a sensitive value of {address} changed since the plan was made",
                 hint="make the plan again",

@@ -121,10 +121,53 @@ def test_show_refuses_what_is_not_a_plan_file(cli: Cli, tmp_path: Path) -> None:
     assert missing.exit_code in (1, 64) and "missing.plan" in missing.stderr
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the apply engine records ${ENV} values in last_applied (state file) in clear text",
-)
 def test_secret_values_never_reach_the_state_file(cli: Cli, secret_dir: Path) -> None:
     put_on_server(secret_dir, cli.url, env={SECRET_ENV: SECRET})
     _no_secret(state_path(secret_dir).read_text(encoding="utf-8"))
+
+
+def test_hashed_secrets_in_state_still_plan_and_drift_correctly(
+    cli: Cli, secret_dir: Path, api: Any
+) -> None:
+    """State keeps salted hashes: an unchanged secret is no change and no drift, a changed
+    one (in config or on the server) is, and neither value is ever shown."""
+    env = {SECRET_ENV: SECRET}
+    put_on_server(secret_dir, cli.url, env=env)
+    entry = json.loads(state_path(secret_dir).read_text(encoding="utf-8"))["resources"][ADDRESS]
+    stored = entry["last_applied"]["spec"]["environmentVariables"]
+    # Every env value is sensitive by schema (x-sensitive), and `args` holds a `${ENV}` value.
+    assert all(set(e["value"]) == {"sensitive_sha256"} for e in stored)
+    assert set(entry["last_applied"]["spec"]["args"]) == {"sensitive_sha256"}
+
+    same = cli("plan", "--detailed-exitcode", "--target", ADDRESS, secret_dir, env=env)
+    assert same.exit_code == 0 and "No changes." in same.stdout, same.output
+    assert cli("drift", secret_dir, env=env).exit_code == 0
+
+    rotated = cli(
+        "plan",
+        "--detailed-exitcode",
+        "--target",
+        ADDRESS,
+        secret_dir,
+        env={SECRET_ENV: OTHER_SECRET},
+    )
+    assert rotated.exit_code == 2, rotated.output
+    assert "(sensitive)" in rotated.stdout
+    _no_secret(rotated.output)
+
+    template_id = entry["remote_id"]
+    api.patch(
+        f"/api/v1/workload-templates/trainings/{template_id}",
+        {
+            "spec": {
+                "environmentVariables": [
+                    {"name": "API_KEY", "value": OTHER_SECRET},
+                    {"name": "MODE", "value": "batch"},
+                ]
+            }
+        },
+    )
+    drifted = cli("drift", secret_dir, env=env)
+    assert drifted.exit_code == 2, drifted.output
+    assert ADDRESS in drifted.stdout and "(sensitive)" in drifted.stdout
+    _no_secret(drifted.output)

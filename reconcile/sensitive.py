@@ -1,0 +1,115 @@
+"""Sensitive values: finding them by path pattern, masking them, and salted hashes of them.
+
+Values from `${ENV}` and fields the schemas mark sensitive are never shown (renderers mask
+them with a placeholder) and never stored (plan and state files keep a salted hash). Pure
+functions over JSON; knows only the model's path syntax.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable, Sequence
+
+from reconcile.model import JSON, join_path, path_covers, path_segments
+
+MARKER = "sensitive_sha256"
+Mask = Callable[[JSON], JSON]
+
+
+def salted_hash(salt: str, value: JSON) -> str:
+    """sha256 over the salt and the value's canonical JSON."""
+    text = json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(f"{salt}\n{text}".encode()).hexdigest()
+
+
+def hash_marker(salt: str) -> Mask:
+    """The storage mask: `{"sensitive_sha256": salted_hash(salt, value)}`."""
+
+    def mask(value: JSON) -> JSON:
+        return {MARKER: salted_hash(salt, value)}
+
+    return mask
+
+
+def is_marker(value: JSON) -> bool:
+    return isinstance(value, dict) and set(value) == {MARKER}
+
+
+def hide(value: JSON, path: str, paths: Sequence[str], mask: Mask) -> JSON:
+    """`value` (found at `path`) with every sensitive part replaced by `mask(part)`."""
+    if value is None:
+        return None
+    if any(path_covers(p, path) for p in paths if p):
+        return mask(value)
+    depth = len(path_segments(path)) if path else 0
+    tails = []
+    for pattern in paths:
+        segments = path_segments(pattern)
+        if len(segments) > depth and (not depth or path_covers(join_path(segments[:depth]), path)):
+            tails.append(segments[depth:])
+    return _walk(value, tails, mask) if tails else value
+
+
+def _walk(value: JSON, tails: list[tuple[str, ...]], mask: Mask) -> JSON:
+    if any(not tail for tail in tails):
+        return mask(value)
+    if isinstance(value, dict):
+        return {
+            key: _walk(item, [t[1:] for t in tails if t[0] in (key, "*")], mask)
+            for key, item in value.items()
+        }
+    if isinstance(value, list):
+        return [
+            _walk(item, [t[1:] for t in tails if _item_matches(t[0], item)], mask) for item in value
+        ]
+    return value
+
+
+def _item_matches(segment: str, item: JSON) -> bool:
+    """`[*]` matches any list item; `[key=value]` the dict item whose `key` is `value`."""
+    if segment == "[*]":
+        return True
+    if not (segment.startswith("[") and "=" in segment and isinstance(item, dict)):
+        return False
+    key, _, name = segment[1:-1].partition("=")
+    return key in item and str(item[key]) == name
+
+
+def redact(spec: JSON, paths: Sequence[str], salt: str) -> JSON:
+    """`spec` as a state file may hold it: sensitive values replaced by salted hashes."""
+    return hide(spec, "", paths, hash_marker(salt)) if paths else spec
+
+
+def reveal(stored: JSON, candidate: JSON, salt: str, *, verify: bool) -> JSON:
+    """`stored` with each hash marker replaced by the value at the same place in `candidate`.
+
+    With `verify`, only where the candidate hashes the same (a drift check: an unchanged
+    secret is no drift); without, wherever the candidate has a value (what matters then is
+    that the path is present, e.g. for fields to clear). Other markers stay as they are.
+    List items are paired by `name` when both sides name them, else by position.
+    """
+    if is_marker(stored):
+        if candidate is None:
+            return stored
+        if verify and salted_hash(salt, candidate) != stored[MARKER]:
+            return stored
+        return candidate
+    if isinstance(stored, dict):
+        source = candidate if isinstance(candidate, dict) else {}
+        return {k: reveal(v, source.get(k), salt, verify=verify) for k, v in stored.items()}
+    if isinstance(stored, list):
+        pairs = _pair_items(stored, candidate if isinstance(candidate, list) else [])
+        return [reveal(item, match, salt, verify=verify) for item, match in pairs]
+    return stored
+
+
+def _pair_items(stored: list[JSON], candidate: list[JSON]) -> list[tuple[JSON, JSON]]:
+    named = {item["name"]: item for item in candidate if isinstance(item, dict) and "name" in item}
+    pairs: list[tuple[JSON, JSON]] = []
+    for index, item in enumerate(stored):
+        if isinstance(item, dict) and "name" in item and named:
+            pairs.append((item, named.get(item["name"])))
+        else:
+            pairs.append((item, candidate[index] if index < len(candidate) else None))
+    return pairs

@@ -1,0 +1,54 @@
+"""Salted hashes of sensitive values: what state stores, and how the planner reads it back."""
+
+from __future__ import annotations
+
+from reconcile.sensitive import MARKER, is_marker, redact, reveal, salted_hash
+
+SPEC = {
+    "spec": {
+        "args": "--token=s3cret",
+        "environmentVariables": [
+            {"name": "API_KEY", "value": "s3cret"},
+            {"name": "MODE", "value": "batch"},
+        ],
+        "image": "python:3.11",
+    }
+}
+PATHS = ("spec.args", "spec.environmentVariables[*].value")
+
+
+def test_redact_hashes_only_the_sensitive_values() -> None:
+    stored = redact(SPEC, PATHS, "salt")
+    assert "s3cret" not in str(stored)
+    assert stored["spec"]["image"] == "python:3.11"
+    assert stored["spec"]["args"] == {MARKER: salted_hash("salt", "--token=s3cret")}
+    assert all(is_marker(e["value"]) for e in stored["spec"]["environmentVariables"])
+    assert redact(SPEC, (), "salt") is SPEC
+
+
+def test_the_salt_changes_the_hash() -> None:
+    assert salted_hash("a", "x") != salted_hash("b", "x")
+    assert salted_hash("a", "x") == salted_hash("a", "x")
+
+
+def test_reveal_with_verify_takes_only_matching_values() -> None:
+    stored = redact(SPEC, PATHS, "salt")
+    assert reveal(stored, SPEC, "salt", verify=True) == SPEC
+    rotated = {"spec": {**SPEC["spec"], "args": "--token=other"}}
+    back = reveal(stored, rotated, "salt", verify=True)
+    assert is_marker(back["spec"]["args"])  # a changed secret stays a marker: drift
+    assert back["spec"]["environmentVariables"] == SPEC["spec"]["environmentVariables"]
+
+
+def test_reveal_without_verify_takes_any_present_value_and_pairs_items_by_name() -> None:
+    stored = redact(SPEC, PATHS, "salt")
+    reordered = {
+        "spec": {
+            "args": "--token=other",
+            "environmentVariables": [{"name": "MODE", "value": "x"}],
+        }
+    }
+    back = reveal(stored, reordered, "salt", verify=False)
+    assert back["spec"]["args"] == "--token=other"
+    env = {e["name"]: e["value"] for e in back["spec"]["environmentVariables"]}
+    assert env["MODE"] == "x" and is_marker(env["API_KEY"])  # gone from desired: a clear
