@@ -275,6 +275,22 @@ def _server_options(function: Callable[..., Any]) -> Callable[..., Any]:
     )(function)
 
 
+def _selection_options(function: Callable[..., Any]) -> Callable[..., Any]:
+    """Which addresses a plan covers, and whether it adopts unowned live objects."""
+    function = click.option(
+        "--adopt", is_flag=True, help="Manage live objects that match desired addresses."
+    )(function)
+    function = click.option(
+        "--exclude", multiple=True, metavar="ADDR", help="Leave these addresses out."
+    )(function)
+    return click.option(
+        "--target",
+        multiple=True,
+        metavar="ADDR",
+        help="Only these addresses (an address, or a prefix such as a kind).",
+    )(function)
+
+
 @contextmanager
 def _connect(settings: Settings, *, ca_bundle: str | None, insecure: bool) -> Iterator[Server]:
     """The server of `settings`: the embedded emulator, or a Run:ai URL with env credentials.
@@ -360,11 +376,7 @@ def _plan_exit(plan: Plan, *, detailed: bool) -> int:
 )
 @click.option("--detailed-exitcode", is_flag=True, help="Exit 2 when there are changes.")
 @click.option("--format", "fmt", type=_FORMATS, default="text", show_default=True)
-@click.option(
-    "--target", multiple=True, metavar="ADDR", help="Plan only these addresses (prefixes allowed)."
-)
-@click.option("--exclude", multiple=True, metavar="ADDR", help="Leave these addresses out.")
-@click.option("--adopt", is_flag=True, help="Manage live objects that match desired addresses.")
+@_selection_options
 @_server_options
 def plan_command(
     *,
@@ -537,9 +549,7 @@ def _execute(
 @click.option("--keep-going", is_flag=True, help="After a failure, still run independent steps.")
 @click.option("--lock-timeout", default=0.0, type=click.FloatRange(min=0), metavar="SECONDS")
 @click.option("--async-timeout", default=600.0, type=click.FloatRange(min=1), metavar="SECONDS")
-@click.option("--target", multiple=True, metavar="ADDR", help="Apply only these addresses.")
-@click.option("--exclude", multiple=True, metavar="ADDR", help="Leave these addresses out.")
-@click.option("--adopt", is_flag=True, help="Manage live objects that match desired addresses.")
+@_selection_options
 @_server_options
 def apply_command(
     *,
