@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import copy
 import json
+import os
 import sqlite3
 import threading
 import time
@@ -36,6 +37,9 @@ class Store:
     def __init__(self, path: str = ":memory:") -> None:
         self.path = path
         self._lock = threading.RLock()
+        if path != ":memory:" and not os.path.exists(path):
+            # The db holds the token signing key: owner-only, like a state file.
+            os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
         self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
         if path != ":memory:":
             # WAL + NORMAL: a commit is an append, not an fsync; durable across a clean stop.

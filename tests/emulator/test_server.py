@@ -122,3 +122,11 @@ def test_seeded_ids_repeat_but_never_collide_after_restart(tmp_path: Path) -> No
             ids.append(create_template(api, "workspaces", f"t{len(ids)}")["meta"]["id"])
     assert ids[0] == ids[1]  # same seed, same starting state: same id
     assert ids[2] != ids[0]  # restarted on db a: the first id is taken, so another is drawn
+
+
+def test_a_new_db_file_is_owner_only(tmp_path: Path) -> None:
+    """The db holds the token signing key, so nobody else on the machine may read it."""
+    db = tmp_path / "emulator.sqlite3"
+    with EmbeddedEmulator(db=db):
+        pass
+    assert (db.stat().st_mode & 0o777) == 0o600
