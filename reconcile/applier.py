@@ -27,6 +27,7 @@ from reconcile.journal import StateJournal
 from reconcile.kinds.lookups import Lookups
 from reconcile.live import KINDS_BY_SLUG, LiveView
 from reconcile.model import Action, Address, Change, EntryStatus, Plan, Resource, State
+from reconcile.sensitive import redact
 from reconcile.state import StateStore
 
 DEFAULT_RETRY = RetryPolicy()
@@ -124,7 +125,9 @@ def apply_plan(
 
 
 def is_step(change: Change, state: State) -> bool:
-    """Every change but a no-op, and the no-ops whose object state does not own (adopted)."""
+    """Every change but a no-op; and the no-ops that state must still record: an object it
+    does not own yet (adopted), or one whose `last_applied` lags behind what the server holds
+    (a run died after its write landed, before the state write recording it)."""
     if change.action is not Action.NOOP:
         return True
     entry = state.entries.get(change.address)
@@ -134,6 +137,7 @@ def is_step(change: Change, state: State) -> bool:
         entry is None
         or entry.status is not EntryStatus.APPLIED
         or entry.remote_id != change.remote_id
+        or entry.last_applied != redact(change.after, change.sensitive, state.lineage)
     )
 
 

@@ -204,7 +204,8 @@ class StepRunner:
         self._commit_without(change.address)
 
     def _record(self, change: Change) -> None:
-        """An object already as desired that state does not own yet (adopted): own it."""
+        """An object already as desired that state does not own yet (adopted), or whose
+        `last_applied` lags behind it (an earlier run died before recording its write)."""
         entry = self._entry(change.address, change.remote_id, self._spec(change))
         self._journal.commit(lambda s: s.with_entry(entry))
 

@@ -1,9 +1,8 @@
 """Helpers of the CLI end-to-end tests: run the real CLI in-process, write config directories,
 and put desired objects on the server and into state the way `apply` will.
 
-`put_on_server` is the one stand-in for `runai-reconcile apply` (the command is not written
-yet): it runs the real planner and apply engine in-process, so the tests switch to the real
-command by changing that one function.
+`put_on_server` runs the real `runai-reconcile apply --auto-approve --adopt` (in-process, over
+loopback HTTP), so setting a test up goes through the same command users run.
 """
 
 from __future__ import annotations
@@ -17,15 +16,10 @@ from typing import Any
 
 from click.testing import CliRunner
 
-from reconcile.applier import apply_plan
 from reconcile.cli import main
-from reconcile.client import Client
 from reconcile.config import load_config, load_settings
-from reconcile.credentials import Credentials
 from reconcile.model import Address, State
-from reconcile.planner import BindingSource, PlanOptions
 from reconcile.state import StateStore
-from reconcile.workflow import plan_run
 from tests.emulator.helpers import TEST_CLIENT_ID, TEST_CLIENT_SECRET
 
 REPO = Path(__file__).resolve().parent.parent.parent
@@ -108,33 +102,13 @@ def put_on_server(
 ) -> State:
     """Bring the server to `config_dir` (or the `only` addresses) and record it in state.
 
-    Stand-in for `runai-reconcile apply --auto-approve --adopt` until that command exists:
-    the real workflow plans, and the real apply engine (`reconcile.applier`) carries the plan
-    out and writes state, under the state lock as the command will.
+    Runs `runai-reconcile apply --auto-approve --adopt [--target ADDR ...] CONFIG_DIR` against
+    `url` and returns the state it wrote.
     """
-    config = load_config(config_dir, env=env or {})
-    store = StateStore(config.settings.state_path)
-    credentials = Credentials(client_id=TEST_CLIENT_ID, client_secret=TEST_CLIENT_SECRET)
-    with store.lock("apply"), Client(url, credentials=credentials) as client:
-        state = store.read()
-        result = plan_run(
-            client,
-            config.resources,
-            state,
-            source=BindingSource(url),
-            options=PlanOptions(adopt=True, targets=tuple(only)),
-        )
-        applied = apply_plan(
-            result.plan,
-            client=client,
-            store=store,
-            state=state,
-            desired=result.desired,
-            lookups=result.live.lookups,
-            poll_interval_s=0.02,
-        )
-    assert applied.ok, f"apply failed: {dict(applied.failed)}; not run: {applied.not_run}"
-    return store.read()
+    targets = [arg for address in only for arg in ("--target", address)]
+    run = Cli(url)("apply", "--auto-approve", "--adopt", *targets, config_dir, env=env)
+    assert run.exit_code == 0, f"apply failed ({run.exit_code}):\n{run.output}"
+    return read_state(config_dir)
 
 
 def addresses(config_dir: Path) -> list[Address]:
