@@ -49,7 +49,7 @@ class StepFailed(Exception):
 class RetryPolicy:
     """The applier's own retry budget, on top of the client's retries of idempotent calls."""
 
-    attempts: int = 5  # POSTs per create; tries per other call (each retried by the client)
+    attempts: int = 5  # POSTs per create (the client never retries a POST itself)
     backoff_s: float = 0.5
     backoff_max_s: float = 10.0
     retry_after_max_s: float = 30.0
@@ -257,21 +257,19 @@ class StepRunner:
         return answer.body
 
     def _call(self, request: HttpRequest, *, allow: tuple[int, ...] = ()) -> Response:
-        """An idempotent call (GET, PUT, PATCH, DELETE), retried while failures are transient."""
-        for attempt in range(self._retry.attempts):
-            try:
-                return self._client.request(
-                    request.method,
-                    request.path,
-                    params=request.query or None,
-                    body=request.body,
-                    allow=allow,
-                )
-            except ApiError as error:
-                if not is_transient(error) or attempt + 1 >= self._retry.attempts:
-                    raise StepFailed(str(error)) from error
-                self._sleep(self._retry.delay(attempt, error.retry_after))
-        raise AssertionError("unreachable")  # pragma: no cover
+        """An idempotent call (GET, PUT, PATCH, DELETE). The client already retries these on
+        429/5xx and lost connections with backoff and Retry-After, within its own budget;
+        retrying again here would multiply the tries and make a dead server slow to fail."""
+        try:
+            return self._client.request(
+                request.method,
+                request.path,
+                params=request.query or None,
+                body=request.body,
+                allow=allow,
+            )
+        except ApiError as error:
+            raise StepFailed(str(error)) from error
 
     def _post(self, kind: Kind, address: Address, request: HttpRequest) -> str:
         """POST, retried only after a name look-up shows the previous one did not land."""
