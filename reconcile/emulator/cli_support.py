@@ -1,6 +1,6 @@
 """What the `emulator serve` command needs beyond click: host policy and settings from flags.
 
-Kept here so cli.py stays thin; nothing in this module prints.
+Kept here so the CLI stays thin; nothing in this module prints.
 """
 
 from __future__ import annotations

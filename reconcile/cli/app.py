@@ -1,0 +1,68 @@
+"""The click group every command hangs on, and the one handler that maps errors to exit codes.
+
+click's own usage errors exit 64 so that 2 always means "changes present" (DESIGN.md section 6);
+an unexpected exception is reported in one line (its traceback with RUNAI_RECONCILE_DEBUG=1).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from typing import Any
+
+import click
+
+from reconcile import __version__
+from reconcile.errors import ExitCode, ReconcileError
+
+
+def _report(error: ReconcileError) -> None:
+    """Print an error, every collected problem, and a hint; never a traceback."""
+    click.echo(f"Error: {error.message}", err=True)
+    for problem in getattr(error, "problems", ()):
+        where = problem.location()
+        path = f" [{problem.json_path}]" if problem.json_path else ""
+        click.echo(f"  {where + ': ' if where else ''}{problem.message}{path}", err=True)
+    if error.hint:
+        click.echo(f"Hint: {error.hint}", err=True)
+
+
+class _Group(click.Group):
+    """A click group whose errors become the project's exit codes."""
+
+    def main(self, *args: Any, **kwargs: Any) -> Any:
+        kwargs["standalone_mode"] = False
+        try:
+            result = super().main(*args, **kwargs)
+        except click.exceptions.Exit as done:
+            sys.exit(done.exit_code)
+        except click.UsageError as error:
+            error.show()
+            sys.exit(ExitCode.USAGE)
+        except click.Abort:
+            click.echo("Aborted.", err=True)
+            sys.exit(ExitCode.INTERRUPTED)
+        except click.ClickException as error:
+            error.show()
+            sys.exit(ExitCode.ERROR)
+        except ReconcileError as error:
+            _report(error)
+            sys.exit(error.exit_code)
+        except KeyboardInterrupt:
+            click.echo("Interrupted.", err=True)
+            sys.exit(ExitCode.INTERRUPTED)
+        except Exception as error:  # a bug of ours: say so plainly, traceback only on request
+            if os.environ.get("RUNAI_RECONCILE_DEBUG"):
+                raise
+            click.echo(f"Error: internal error: {type(error).__name__}: {error}", err=True)
+            click.echo(
+                "Hint: set RUNAI_RECONCILE_DEBUG=1 for the traceback, and report it.", err=True
+            )
+            sys.exit(ExitCode.ERROR)
+        sys.exit(result if isinstance(result, int) else ExitCode.OK)
+
+
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="runai-reconcile")
+def main() -> None:
+    """Declarative configuration for the NVIDIA Run:ai control plane."""

@@ -1,0 +1,134 @@
+"""What the server commands share: TLS and selection options, the connection to the server (the
+embedded emulator or a Run:ai URL), plan rendering, and plan files.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import click
+
+from reconcile.client import Client
+from reconcile.config import Config
+from reconcile.credentials import Credentials
+from reconcile.errors import PlanError, UsageError
+from reconcile.model import Plan
+from reconcile.planner import PlanOptions
+from reconcile.render import json as render_json
+from reconcile.render import markdown as render_markdown
+from reconcile.render import text as render_text
+from reconcile.settings import Settings
+
+
+@dataclass(frozen=True)
+class Server:
+    """The server a command talks to: its client, and how plans name it."""
+
+    client: Client
+    label: str  # the URL, or `embedded:<db path>` (the emulator's port changes every run)
+
+
+FORMATS = click.Choice(["text", "json", "markdown"])
+
+
+def server_options(function: Callable[..., Any]) -> Callable[..., Any]:
+    """TLS options shared by every command that talks to a server."""
+    function = click.option(
+        "--insecure", is_flag=True, help="Skip TLS certificate verification (never in CI)."
+    )(function)
+    return click.option(
+        "--ca-bundle",
+        type=click.Path(exists=True, dir_okay=False),
+        help="CA bundle to verify the server's certificate with.",
+    )(function)
+
+
+def selection_options(function: Callable[..., Any]) -> Callable[..., Any]:
+    """Which addresses a plan covers, and whether it adopts unowned live objects."""
+    function = click.option(
+        "--adopt", is_flag=True, help="Manage live objects that match desired addresses."
+    )(function)
+    function = click.option(
+        "--exclude", multiple=True, metavar="ADDR", help="Leave these addresses out."
+    )(function)
+    return click.option(
+        "--target",
+        multiple=True,
+        metavar="ADDR",
+        help="Only these addresses (an address, or a prefix such as a kind).",
+    )(function)
+
+
+@contextmanager
+def connect(settings: Settings, *, ca_bundle: str | None, insecure: bool) -> Iterator[Server]:
+    """The server of `settings`: the embedded emulator, or a Run:ai URL with env credentials.
+
+    Says which one in the run's first line (on stderr, so stdout stays machine-readable).
+    """
+    if settings.embedded:
+        from reconcile.emulator.server import EmbeddedEmulator
+
+        db = settings.emulator_db
+        db.parent.mkdir(parents=True, exist_ok=True)
+        secret = secrets.token_urlsafe(24)  # per process: nothing else can call this server
+        with EmbeddedEmulator(db=db, client_id="runai-reconcile", client_secret=secret) as emu:
+            click.echo(
+                f"Server: embedded Run:ai emulator (not a real control plane), db {db}", err=True
+            )
+            creds = Credentials(client_id="runai-reconcile", client_secret=secret)
+            with Client(emu.url, credentials=creds) as client:
+                yield Server(client=client, label=f"embedded:{db}")
+        return
+    creds = Credentials.from_env()
+    if insecure:
+        click.echo("Warning: --insecure: the server's TLS certificate is NOT verified.", err=True)
+    click.echo(f"Server: {settings.server}", err=True)
+    with Client(
+        settings.server, credentials=creds, ca_bundle=ca_bundle, insecure=insecure
+    ) as client:
+        yield Server(client=client, label=settings.server.rstrip("/"))
+
+
+def use_color(stream: Any) -> bool:
+    """Colour only on a terminal, and never when NO_COLOR is set (no-color.org)."""
+    return "NO_COLOR" not in os.environ and bool(getattr(stream, "isatty", lambda: False)())
+
+
+def render_plan(plan: Plan, fmt: str) -> str:
+    if fmt == "json":
+        return render_json.render(plan)
+    if fmt == "markdown":
+        return render_markdown.render(plan)
+    return render_text.render(plan, color=use_color(sys.stdout))
+
+
+def plan_options(
+    config: Config, *, adopt: bool, target: tuple[str, ...], exclude: tuple[str, ...]
+) -> PlanOptions:
+    return PlanOptions(
+        adopt=adopt,
+        targets=target,
+        excludes=exclude,
+        safety=config.settings.safety,
+        ttl_seconds=config.settings.plan_ttl_seconds,
+    )
+
+
+def read_plan_file(path: Path) -> dict[str, Any]:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except OSError as error:
+        raise UsageError(f"cannot read plan file {path}: {error.strerror}") from None
+    except (json.JSONDecodeError, UnicodeDecodeError) as error:
+        raise PlanError(f"{path} is not a plan file: {error}") from None
+    if not isinstance(data, dict):
+        raise PlanError(f"{path} is not a plan file")
+    return data

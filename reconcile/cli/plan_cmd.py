@@ -1,0 +1,126 @@
+"""`plan`, `show` and `drift`: what would change, a saved plan, and edits made behind our back."""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import sys
+from pathlib import Path
+
+import click
+
+from reconcile.cli.app import main
+from reconcile.cli.common import (
+    FORMATS,
+    connect,
+    plan_options,
+    read_plan_file,
+    render_plan,
+    selection_options,
+    server_options,
+    use_color,
+)
+from reconcile.config import load_config
+from reconcile.errors import ExitCode
+from reconcile.model import Plan
+from reconcile.planner import BindingSource
+from reconcile.render import json as render_json
+from reconcile.render import markdown as render_markdown
+from reconcile.render import text as render_text
+from reconcile.state import StateStore
+from reconcile.workflow import drift_run, plan_run
+
+
+def _write_plan_file(path: Path, plan: Plan) -> None:
+    """A saved plan: JSON, sensitive values as salted hashes, readable by the owner only."""
+    document = render_json.plan_to_file_dict(plan, secrets.token_hex(16))
+    text = json.dumps(document, indent=2, sort_keys=True) + "\n"
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    # The mode above applies only to a new file: an existing one keeps its own until chmod.
+    os.fchmod(descriptor, 0o600)
+    with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
+        handle.write(text)
+
+
+def _plan_exit(plan: Plan, *, detailed: bool) -> int:
+    if plan.safety_violations:
+        return ExitCode.OVER_BUDGET
+    if detailed and plan.has_changes:
+        return ExitCode.CHANGES
+    return ExitCode.OK
+
+
+@main.command("plan")
+@click.argument("config_dir", type=click.Path(file_okay=False, path_type=Path))
+@click.option(
+    "-out",
+    "--out",
+    "out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Save the plan for `apply PLANFILE`.",
+)
+@click.option("--detailed-exitcode", is_flag=True, help="Exit 2 when there are changes.")
+@click.option("--format", "fmt", type=FORMATS, default="text", show_default=True)
+@selection_options
+@server_options
+def plan_command(
+    *,
+    config_dir: Path,
+    out: Path | None,
+    detailed_exitcode: bool,
+    fmt: str,
+    target: tuple[str, ...],
+    exclude: tuple[str, ...],
+    adopt: bool,
+    ca_bundle: str | None,
+    insecure: bool,
+) -> int:
+    """Show the API calls that would bring the server to CONFIG_DIR."""
+    config = load_config(config_dir)
+    store = StateStore(config.settings.state_path)
+    state = store.read()
+    with connect(config.settings, ca_bundle=ca_bundle, insecure=insecure) as server:
+        result = plan_run(
+            server.client,
+            config.resources,
+            state,
+            source=BindingSource(server.label, str(config.directory.resolve())),
+            options=plan_options(config, adopt=adopt, target=target, exclude=exclude),
+        )
+    click.echo(render_plan(result.plan, fmt), nl=False)
+    if out is not None:
+        _write_plan_file(out, result.plan)
+        click.echo(
+            f"Saved the plan to {out}; apply it with `runai-reconcile apply {out}`.", err=True
+        )
+    return _plan_exit(result.plan, detailed=detailed_exitcode)
+
+
+@main.command("show")
+@click.argument("plan_file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--format", "fmt", type=FORMATS, default="text", show_default=True)
+def show_command(*, plan_file: Path, fmt: str) -> int:
+    """Show a plan saved by `plan -out FILE` (sensitive values stay hidden)."""
+    plan = render_json.plan_from_file_dict(read_plan_file(plan_file))
+    click.echo(render_plan(plan, fmt), nl=False)
+    return ExitCode.OK
+
+
+@main.command("drift")
+@click.argument("config_dir", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--format", "fmt", type=FORMATS, default="text", show_default=True)
+@server_options
+def drift_command(*, config_dir: Path, fmt: str, ca_bundle: str | None, insecure: bool) -> int:
+    """Report owned objects changed or deleted outside the tool (read-only; exit 2 on drift)."""
+    config = load_config(config_dir)
+    state = StateStore(config.settings.state_path).read()  # read-only: never takes the lock
+    with connect(config.settings, ca_bundle=ca_bundle, insecure=insecure) as server:
+        found = drift_run(server.client, config.resources, state)
+    if fmt == "json":
+        click.echo(render_json.render_drift(found), nl=False)
+    elif fmt == "markdown":
+        click.echo(render_markdown.render_drift(found), nl=False)
+    else:
+        click.echo(render_text.render_drift(found, color=use_color(sys.stdout)), nl=False)
+    return ExitCode.CHANGES if found else ExitCode.OK
