@@ -35,6 +35,7 @@ from reconcile.client import Client  # noqa: E402
 from reconcile.config import load_config  # noqa: E402
 from reconcile.credentials import Credentials  # noqa: E402
 from reconcile.emulator.server import EmbeddedEmulator  # noqa: E402
+from reconcile.gcpause import gc_paused  # noqa: E402
 from reconcile.planner import BindingSource, PlanOptions, make_plan, normalized  # noqa: E402
 from reconcile.render import text as render_text  # noqa: E402
 from reconcile.state import StateStore  # noqa: E402
@@ -118,14 +119,16 @@ def phases(config_dir: Path, url: str) -> None:
     print("phases (in-process):")
     config = clock("load config (read, validate)", lambda: load_config(config_dir, env={}))
     state = clock("read state", lambda: StateStore(config.settings.state_path).read())
-    desired = clock("normalize desired", lambda: normalized(config.resources))
     credentials = Credentials(client_id=TEST_CLIENT_ID, client_secret=TEST_CLIENT_SECRET)
-    with Client(url, credentials=credentials) as client:
+    with gc_paused(), Client(url, credentials=credentials) as client:  # as plan_run does
+        desired = clock("normalize desired", lambda: normalized(config.resources))
         live = clock("read live (token, lookups, lists)", lambda: read_for(client, desired, state))
-    plan = clock(
-        "diff, order, bind",
-        lambda: make_plan(desired, live, state, source=BindingSource(url), options=PlanOptions()),
-    )
+        plan = clock(
+            "diff, order, bind",
+            lambda: make_plan(
+                desired, live, state, source=BindingSource(url), options=PlanOptions()
+            ),
+        )
     assert not plan.has_changes
     clock("render text", lambda: render_text.render(plan))
 

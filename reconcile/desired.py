@@ -6,12 +6,10 @@ Knows no YAML: config.py passes in its file parser. Never prints, never touches 
 
 from __future__ import annotations
 
-import gc
 import os
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
-from contextlib import contextmanager
 from dataclasses import dataclass
 from multiprocessing import get_all_start_methods, get_context
 from pathlib import Path
@@ -21,6 +19,7 @@ from reconcile import schema
 from reconcile.configdir import Found, display_path, inside
 from reconcile.documents import MAX_MANIFEST_BYTES, Checked, Source, check_document
 from reconcile.errors import Problem
+from reconcile.gcpause import gc_paused
 from reconcile.model import Address, Resource
 from reconcile.schema import JsonPath
 
@@ -77,7 +76,7 @@ def collect(
 ) -> Desired:
     """Check every file's documents and build the desired set (first address wins)."""
     tasks = [_Task(found, str(directory), env, parse) for found in files]
-    with _gc_paused():
+    with gc_paused():
         reports = _read_all(tasks, workers)
     used = {m for r in reports for m in r.manifests}
     # A file some Workload names as its manifestFile is a Kubernetes object, not a document.
@@ -109,21 +108,8 @@ def _read_all(tasks: list[_Task], workers: int | None) -> list[FileReport]:
 
 
 def _read_batch(tasks: list[_Task]) -> list[FileReport]:
-    with _gc_paused():  # a spawned worker starts with the collector on
+    with gc_paused():  # a spawned worker starts with the collector on
         return [_read_file(task) for task in tasks]
-
-
-@contextmanager
-def _gc_paused() -> Iterator[None]:
-    """Reading allocates many objects and keeps most of them; the cyclic collector would walk
-    them again and again (it tripled the parse time) and there are no cycles to find."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
 
 
 def _read_file(task: _Task) -> FileReport:

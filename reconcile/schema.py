@@ -14,12 +14,13 @@ from collections.abc import Callable, Collection, Iterator, Mapping
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
-from typing import Any
-
-from jsonschema import Draft202012Validator, ValidationError
+from typing import TYPE_CHECKING, Any
 
 from reconcile.kinds import DOCUMENT_KINDS
 from reconcile.model import join_path
+
+if TYPE_CHECKING:  # imported where used: a valid config never needs jsonschema (0.06 s)
+    from jsonschema import Draft202012Validator, ValidationError
 
 # Run:ai's fixed priority classes and workload categories (read-only on every tenant:
 # runai-api-notes sections 2.2 and 2.3). The one place the tool lists them.
@@ -73,10 +74,17 @@ def load_schema(name: str) -> dict[str, Any]:
 
 
 @cache
-def _validator(name: str) -> Draft202012Validator:
+def _compact_schema(name: str) -> dict[str, Any]:
     schema = load_schema(name)
-    compact = _compact(schema, schema.get("$defs", {}), ())
-    return Draft202012Validator(compact)
+    compact: dict[str, Any] = _compact(schema, schema.get("$defs", {}), ())
+    return compact
+
+
+@cache
+def _validator(name: str) -> Draft202012Validator:
+    from jsonschema import Draft202012Validator
+
+    return Draft202012Validator(_compact_schema(name))
 
 
 def warm_up() -> None:
@@ -328,7 +336,7 @@ def _leaf(schema: Mapping[str, Any]) -> Check:
 
 @cache
 def _fast(name: str) -> Check | None:
-    return _compile(_validator(name).schema)
+    return _compile(_compact_schema(name))
 
 
 def _problems(name: str, instance: Any, sensitive: Collection[JsonPath]) -> list[SchemaProblem]:

@@ -14,6 +14,8 @@ from collections.abc import Callable, Sequence
 from reconcile.model import JSON, join_path, path_covers, path_segments
 
 MARKER = "sensitive_sha256"
+_MARKER_KEY = json.dumps(MARKER)  # as it reads in JSON text: a key has no escapes
+_ENCODER = json.JSONEncoder()
 Mask = Callable[[JSON], JSON]
 
 
@@ -89,6 +91,21 @@ def reveal(stored: JSON, candidate: JSON, salt: str, *, verify: bool) -> JSON:
     that the path is present, e.g. for fields to clear). Other markers stay as they are.
     List items are paired by `name` when both sides name them, else by position.
     """
+    if _has_no_marker(stored):
+        return stored  # nothing to reveal: the usual case, checked in C rather than walked
+    return _reveal(stored, candidate, salt, verify=verify)
+
+
+def _has_no_marker(value: JSON) -> bool:
+    """True when no mapping inside `value` has the marker key (its JSON text lacks the key's
+    text); False when unsure."""
+    try:
+        return _MARKER_KEY not in _ENCODER.encode(value)
+    except (TypeError, ValueError):  # not JSON: let the walk decide
+        return False
+
+
+def _reveal(stored: JSON, candidate: JSON, salt: str, *, verify: bool) -> JSON:
     if is_marker(stored):
         if candidate is None:
             return stored
@@ -97,10 +114,10 @@ def reveal(stored: JSON, candidate: JSON, salt: str, *, verify: bool) -> JSON:
         return candidate
     if isinstance(stored, dict):
         source = candidate if isinstance(candidate, dict) else {}
-        return {k: reveal(v, source.get(k), salt, verify=verify) for k, v in stored.items()}
+        return {k: _reveal(v, source.get(k), salt, verify=verify) for k, v in stored.items()}
     if isinstance(stored, list):
         pairs = _pair_items(stored, candidate if isinstance(candidate, list) else [])
-        return [reveal(item, match, salt, verify=verify) for item, match in pairs]
+        return [_reveal(item, match, salt, verify=verify) for item, match in pairs]
     return stored
 
 

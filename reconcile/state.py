@@ -26,7 +26,9 @@ from typing import Any
 
 from reconcile import __version__
 from reconcile.errors import StateError, StateLockedError
+from reconcile.gcpause import gc_paused
 from reconcile.model import STATE_VERSION, State
+from reconcile.state_text import StateText
 
 Migration = Callable[[dict[str, Any]], dict[str, Any]]
 
@@ -140,6 +142,7 @@ class StateStore:
         self._write_lock = threading.RLock()
         self._current: State | None = None
         self._signature: tuple[int, int, int] | None = None  # (inode, size, mtime_ns) of _current
+        self._text = StateText()  # reuses unchanged entries' text from one write to the next
 
     # --- reading -------------------------------------------------------------------------
 
@@ -154,7 +157,8 @@ class StateStore:
                 return state
             except OSError as error:
                 raise StateError(f"cannot read state file {self.path}: {error.strerror}") from None
-            state = self._parse(text)
+            with gc_paused():  # 10,000 entries: the collector more than doubled the parse time
+                state = self._parse(text)
             self._remember(state)
             return state
 
@@ -217,7 +221,7 @@ class StateStore:
             new = replace(
                 state, serial=serial, tool_version=self._tool_version, version=STATE_VERSION
             )
-            self._write_file(json.dumps(new.to_dict(), sort_keys=True, indent=2) + "\n")
+            self._write_file(self._text.render(new))
             self._remember(new)
             return new
 

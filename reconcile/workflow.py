@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from reconcile.applier import settle_pending, verify_binding
 from reconcile.client import Client
+from reconcile.gcpause import gc_paused
 from reconcile.live import LiveView, read_live
 from reconcile.model import Address, Drift, EntryStatus, Plan, Resource, State
 from reconcile.planner import (
@@ -49,9 +50,12 @@ def plan_run(
     options: PlanOptions,
 ) -> PlanResult:
     """Read the server and plan `resources` (as loaded from the config) against `state`."""
-    desired = normalized(resources)
-    live = read_for(client, desired, state)
-    plan = make_plan(desired, live, state, source=source, options=options)
+    # Paused: tens of thousands of specs are built and kept; the cyclic collector walked
+    # them over and over (a third of a 10,000-template plan).
+    with gc_paused():
+        desired = normalized(resources)
+        live = read_for(client, desired, state)
+        plan = make_plan(desired, live, state, source=source, options=options)
     return PlanResult(plan=plan, desired=desired, live=live, state=state)
 
 
@@ -60,8 +64,9 @@ def drift_run(
 ) -> tuple[Drift, ...]:
     """Owned objects whose live values moved away from what we last applied."""
     owned = {a for a, e in state.entries.items() if e.status is EntryStatus.APPLIED}
-    live = read_live(client, slugs={a.kind for a in owned}, interesting=owned)
-    return detect_drift(normalized(resources), live, state)
+    with gc_paused():  # as in plan_run
+        live = read_live(client, slugs={a.kind for a in owned}, interesting=owned)
+        return detect_drift(normalized(resources), live, state)
 
 
 def plan_for_apply(
@@ -76,11 +81,12 @@ def plan_for_apply(
 
     The caller holds the state lock: settling writes state when an intent is resolved.
     """
-    desired = normalized(resources)
-    state = store.read()
-    live = read_for(client, desired, state)
-    state = settle_pending(client, store, state, live.lookups)
-    plan = make_plan(desired, live, state, source=source, options=options)
+    with gc_paused():  # as in plan_run
+        desired = normalized(resources)
+        state = store.read()
+        live = read_for(client, desired, state)
+        state = settle_pending(client, store, state, live.lookups)
+        plan = make_plan(desired, live, state, source=source, options=options)
     return PlanResult(plan=plan, desired=desired, live=live, state=state)
 
 
@@ -101,12 +107,13 @@ def saved_plan_check(
     state = store.read()
     touched = {Address.parse(a) for a in plan.binding.live_fingerprints}
     interesting = set(desired) | set(state.entries) | touched
-    live = read_live(client, slugs={a.kind for a in interesting}, interesting=interesting)
-    reasons = verify_binding(
-        plan,
-        state=state,
-        desired_digest=desired_digest(desired),
-        live=live,
-        server_url=server_url,
-    )
+    with gc_paused():  # as in plan_run
+        live = read_live(client, slugs={a.kind for a in interesting}, interesting=interesting)
+        reasons = verify_binding(
+            plan,
+            state=state,
+            desired_digest=desired_digest(desired),
+            live=live,
+            server_url=server_url,
+        )
     return PlanResult(plan=plan, desired=desired, live=live, state=state), reasons

@@ -8,17 +8,32 @@ from __future__ import annotations
 import copy
 from collections.abc import Mapping
 from functools import lru_cache
+from operator import is_
 from typing import Any
 
 from reconcile.model import JSON
+
+# Exact types of JSON scalars: they skip the (slow) abstract Mapping check. Every spec of a
+# plan goes through prune and sort_keys, 20,000 of them for 10,000 templates.
+_SCALARS = frozenset({str, int, float, bool, type(None)})
 
 
 def prune(value: JSON) -> JSON:
     """Drop mapping entries that are None, {} or [] (recursively); the server treats them as
     absent. List elements are kept (their order and count are meaningful) but pruned inside."""
+    if type(value) in _SCALARS:
+        return value
     if isinstance(value, Mapping):
-        pruned = {k: prune(v) for k, v in value.items()}
-        return {k: v for k, v in pruned.items() if v is not None and v != {} and v != []}
+        out = {}
+        for key, item in value.items():
+            if type(item) not in _SCALARS:  # a scalar needs no pruning (and is not {} or [])
+                item = prune(item)
+                if item is None or item == {} or item == []:
+                    continue
+            elif item is None:
+                continue
+            out[key] = item
+        return out
     if isinstance(value, list):
         return [prune(item) for item in value]
     return value
@@ -26,8 +41,10 @@ def prune(value: JSON) -> JSON:
 
 def sort_keys(value: JSON) -> JSON:
     """A copy with every mapping's keys sorted (deterministic output)."""
+    if type(value) in _SCALARS:
+        return value
     if isinstance(value, Mapping):
-        return {k: sort_keys(value[k]) for k in sorted(value)}
+        return {k: v if type(v := value[k]) in _SCALARS else sort_keys(v) for k in sorted(value)}
     if isinstance(value, list):
         return [sort_keys(item) for item in value]
     return value
@@ -39,8 +56,70 @@ def fill_defaults(target: JSON, defaults: Mapping[str, JSON]) -> None:
     Only absent properties of objects that exist are filled, as the server does: a default
     never creates its parent object.
     """
+    tree = _tree(defaults)
+    if tree is not None:
+        _fill_tree(target, tree)
+        return
     for path, default in defaults.items():
         _fill(target, _tokens(path), default)
+
+
+# A default tree: per key (or `[]` for every list item), the default to set there (or
+# _NOTHING) and the tree to fill below it. The paths of one schema become a tree once, so an
+# object is walked once, only where it has the keys, instead of once per path.
+_Tree = dict[str, tuple[Any, "_Tree | None"]]
+_NOTHING: Any = object()
+_TREES: dict[int, tuple[Mapping[str, JSON], tuple[str, ...], tuple[JSON, ...], _Tree | None]] = {}
+
+
+def _tree(defaults: Mapping[str, JSON]) -> _Tree | None:
+    """The tree of `defaults` (compiled once per mapping, again if it changed), or None when
+    the paths do not fit one (a path inside another's default, a path ending in `[]`)."""
+    keys, values = tuple(defaults), tuple(defaults.values())
+    cached = _TREES.get(id(defaults))
+    if (
+        cached is not None
+        and cached[0] is defaults
+        and cached[1] == keys
+        and all(map(is_, cached[2], values))
+    ):
+        return cached[3]
+    tree = _compile_tree(defaults)
+    if len(_TREES) < 256:  # a handful of schemas; never grows without bound
+        _TREES[id(defaults)] = (defaults, keys, values, tree)
+    return tree
+
+
+def _compile_tree(defaults: Mapping[str, JSON]) -> _Tree | None:
+    paths = [_tokens(path) for path in defaults]
+    if any(not p or p[-1] == "[]" for p in paths):
+        return None
+    every = set(paths)
+    if any(p[:end] in every for p in paths for end in range(1, len(p))):
+        return None  # a default inside another default: only the path order says what wins
+    tree: _Tree = {}
+    for tokens, default in zip(paths, defaults.values(), strict=True):
+        node = tree
+        for token in tokens[:-1]:
+            _, child = node.get(token, (_NOTHING, None))
+            child = {} if child is None else child
+            node[token] = (_NOTHING, child)
+            node = child
+        node[tokens[-1]] = (default, None)
+    return tree
+
+
+def _fill_tree(node: JSON, tree: _Tree) -> None:
+    for head, (default, below) in tree.items():
+        if head == "[]":
+            if isinstance(node, list) and below is not None:
+                for item in node:
+                    _fill_tree(item, below)
+        elif isinstance(node, dict):
+            if default is not _NOTHING:
+                node.setdefault(head, copy.deepcopy(default))
+            elif below is not None and head in node:
+                _fill_tree(node[head], below)
 
 
 @lru_cache(maxsize=4096)  # a few hundred default paths, parsed for every object normalized

@@ -1,0 +1,166 @@
+"""The spec helpers (prune, sort_keys, fill_defaults) agree with their plain definitions.
+
+The module's versions are tuned (scalars skip the Mapping check, defaults are compiled into a
+tree); the oracles below are the straightforward definitions they replaced, run on random
+specs and on every schema's defaults.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import random
+from collections import OrderedDict
+from collections.abc import Mapping
+from types import MappingProxyType
+from typing import Any
+
+import pytest
+
+from reconcile.kinds.defaults import SCHEMA_DEFAULTS
+from reconcile.kinds.specs import fill_defaults, prune, sort_keys
+
+KEYS = ["storage", "pvc", "nfs", "exclude", "readOnly", "claimInfo", "accessModes", "ports", "a"]
+
+
+def oracle_prune(value: Any) -> Any:
+    if isinstance(value, Mapping):
+        pruned = {k: oracle_prune(v) for k, v in value.items()}
+        return {k: v for k, v in pruned.items() if v is not None and v != {} and v != []}
+    if isinstance(value, list):
+        return [oracle_prune(item) for item in value]
+    return value
+
+
+def oracle_sort_keys(value: Any) -> Any:
+    if isinstance(value, Mapping):
+        return {k: oracle_sort_keys(value[k]) for k in sorted(value)}
+    if isinstance(value, list):
+        return [oracle_sort_keys(item) for item in value]
+    return value
+
+
+def oracle_fill(target: Any, defaults: Mapping[str, Any]) -> None:
+    """One walk per default path, in the mapping's order."""
+    for path, default in defaults.items():
+        tokens: list[str] = []
+        for part in path.split("."):
+            name = part
+            while name.endswith("[]"):
+                name = name[:-2]
+            tokens.append(name)
+            tokens.extend(["[]"] * ((len(part) - len(name)) // 2))
+        _walk(target, tokens, default)
+
+
+def _walk(node: Any, tokens: list[str], default: Any) -> None:
+    head, rest = tokens[0], tokens[1:]
+    if head == "[]":
+        if isinstance(node, list):
+            for item in node:
+                _walk(item, rest, default)
+        return
+    if not isinstance(node, dict):
+        return
+    if not rest:
+        node.setdefault(head, copy.deepcopy(default))
+    elif head in node:
+        _walk(node[head], rest, default)
+
+
+class Flag(int):
+    """An int subclass: not one of the exact scalar types."""
+
+
+def value(rng: random.Random, depth: int = 0, *, proxies: bool = True) -> Any:
+    scalars = [None, True, False, 0, 1, 2.5, "", "x", Flag(3), [], {}]
+    if depth >= 5 or rng.random() < 0.3:
+        return copy.copy(rng.choice(scalars))
+    if rng.random() < 0.35:
+        return [value(rng, depth + 1, proxies=proxies) for _ in range(rng.randrange(4))]
+    mapping = {
+        rng.choice(KEYS): value(rng, depth + 1, proxies=proxies) for _ in range(rng.randrange(5))
+    }
+    wrap = rng.random()
+    if wrap < 0.1:
+        return OrderedDict(mapping)
+    if wrap < 0.15 and proxies:  # a read-only Mapping that is no dict (deepcopy refuses it)
+        return MappingProxyType(mapping)
+    return mapping
+
+
+def same(a: Any, b: Any) -> bool:
+    """Equal values with the same types and key order everywhere."""
+    return type(a) is type(b) and json.dumps(a, default=repr) == json.dumps(b, default=repr)
+
+
+@pytest.mark.parametrize("seed", range(300))
+def test_prune_and_sort_keys_match_their_definitions(seed: int) -> None:
+    spec = value(random.Random(seed))
+    assert same(prune(spec), oracle_prune(spec))
+    assert same(sort_keys(spec), oracle_sort_keys(spec))
+    assert same(sort_keys(prune(spec)), oracle_sort_keys(oracle_prune(spec)))
+
+
+def storage_spec(rng: random.Random) -> Any:
+    """A template spec with the lists and objects the schema defaults reach into."""
+    spec = value(rng, proxies=False)
+    if isinstance(spec, dict) and rng.random() < 0.8:
+        volume = {"name": "v", "claimInfo": {"accessModes": {}} if rng.random() < 0.5 else None}
+        storage = {k: [copy.deepcopy(volume) for _ in range(rng.randrange(3))] for k in KEYS[1:3]}
+        spec["storage"] = storage if rng.random() < 0.9 else [storage]
+        spec["ports"] = [{"container": 80}, "not an object", {"exclude": True}]
+    return spec
+
+
+@pytest.mark.parametrize("schema", sorted(SCHEMA_DEFAULTS))
+@pytest.mark.parametrize("seed", range(40))
+def test_fill_defaults_matches_one_walk_per_path(schema: str, seed: int) -> None:
+    spec = storage_spec(random.Random(seed))
+    expected = copy.deepcopy(spec)
+    oracle_fill(expected, SCHEMA_DEFAULTS[schema])
+    fill_defaults(spec, SCHEMA_DEFAULTS[schema])
+    assert same(spec, expected)
+
+
+@pytest.mark.parametrize(
+    "defaults",
+    [
+        {"a": {"b": 1}, "a.c": 2},  # a default inside another default: path order decides
+        {"a.c": 2, "a": {"b": 1}},
+        {"x[].y": 1, "x[][].z": 2, "x.w": 3},  # items that are lists, or dicts
+        {"": 0, "a.b.c.d": [1, {"e": 2}]},
+    ],
+)
+def test_fill_defaults_of_unusual_paths(defaults: dict[str, Any]) -> None:
+    for seed in range(30):
+        rng = random.Random(seed)
+        spec = {"a": rng.choice([{}, {"b": 0}, [], None]), "x": [[{}], {}, 1]}
+        expected = copy.deepcopy(spec)
+        oracle_fill(expected, defaults)
+        fill_defaults(spec, defaults)
+        assert same(spec, expected)
+
+
+def test_a_changed_defaults_mapping_is_compiled_again() -> None:
+    defaults: dict[str, Any] = {"a.b": 1}
+    first: dict[str, Any] = {"a": {}}
+    fill_defaults(first, defaults)
+    defaults["a.b"] = True  # equal to 1 and the same keys: the compiled tree must not be reused
+    second: dict[str, Any] = {"a": {}}
+    fill_defaults(second, defaults)
+    defaults["a.c"] = "c"
+    third: dict[str, Any] = {"a": {}}
+    fill_defaults(third, defaults)
+    assert same(first, {"a": {"b": 1}}) and same(second, {"a": {"b": True}})
+    assert same(third, {"a": {"b": True, "c": "c"}})
+
+
+def test_defaults_are_copied_into_each_spec() -> None:
+    defaults = {"a": {"shared": [1]}}
+    one: dict[str, Any] = {}
+    two: dict[str, Any] = {}
+    fill_defaults(one, defaults)
+    fill_defaults(two, defaults)
+    one["a"]["shared"].append(2)
+    assert two == {"a": {"shared": [1]}} and defaults == {"a": {"shared": [1]}}
