@@ -274,9 +274,20 @@ class StateStore:
         info = LockInfo.new(operation)
         fd = self._acquire(info, timeout)
         try:
+            self._sweep_leftovers()
             yield info
         finally:
             self._release(fd)
+
+    def _sweep_leftovers(self) -> None:
+        """Remove temp files of writers that died mid-write (SIGKILL between mkstemp and
+        rename). Only the lock holder writes, so with the lock held none is in use."""
+        directory = self.path.parent
+        patterns = (f".{self.path.name}.*.tmp", f".{self.backup_path.name}.*")
+        for pattern in patterns:
+            for leftover in directory.glob(pattern):
+                with suppress(FileNotFoundError):
+                    leftover.unlink()
 
     def _acquire(self, info: LockInfo, timeout: float) -> int:
         deadline = time.monotonic() + max(timeout, 0.0)

@@ -299,3 +299,19 @@ def test_force_unlock_clears_stale_info_of_a_dead_holder(store: StateStore, hold
     holder.kill()
     assert store.force_unlock(holder.lock_id).pid == holder.pid
     assert store.read_holder() is None
+
+
+def test_taking_the_lock_sweeps_temp_files_of_killed_writers(store: StateStore) -> None:
+    store.write(store.read())
+    directory = store.path.parent
+    leftovers = [
+        directory / f".{store.path.name}.abc123.tmp",
+        directory / f".{store.backup_path.name}.deadbeef",
+    ]
+    for leftover in leftovers:
+        leftover.write_text("half a state", encoding="utf-8")
+    unrelated = directory / "notes.tmp"
+    unrelated.write_text("mine", encoding="utf-8")
+    with store.lock("apply"):
+        assert not any(p.exists() for p in leftovers)
+    assert unrelated.exists() and store.path.exists() and store.backup_path.exists()
