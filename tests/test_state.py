@@ -302,7 +302,7 @@ def test_force_unlock_clears_stale_info_of_a_dead_holder(store: StateStore, hold
 
 
 def test_taking_the_lock_sweeps_temp_files_of_killed_writers(store: StateStore) -> None:
-    store.write(store.read())
+    store.write(store.write(store.read()))  # twice: the second keeps a .backup
     directory = store.path.parent
     leftovers = [
         directory / f".{store.path.name}.abc123.tmp",
