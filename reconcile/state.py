@@ -146,13 +146,15 @@ class StateStore:
 
     # --- reading -------------------------------------------------------------------------
 
-    def read(self) -> State:
-        """The state on disk; a missing file is an empty state with a new random lineage."""
+    def read(self, *, new_lineage: str | None = None) -> State:
+        """The state on disk; a missing file is an empty state with a new random lineage, or
+        with `new_lineage` (a saved plan made before the first write bound one: keep it)."""
         with self._write_lock:
             try:
                 text = self.path.read_text(encoding="utf-8")
             except FileNotFoundError:
-                state = State(lineage=str(uuid.uuid4()), tool_version=self._tool_version)
+                lineage = new_lineage or str(uuid.uuid4())
+                state = State(lineage=lineage, tool_version=self._tool_version)
                 self._remember(state)
                 return state
             except OSError as error:

@@ -104,7 +104,9 @@ def saved_plan_check(
     now, and compares them with the plan's binding. Nothing is settled before the check: a
     settlement would move the serial the plan was bound to.
     """
-    state = store.read()
+    # A plan made while no state file existed bound a lineage that lived only in memory.
+    first = plan.binding.state_serial == 0
+    state = store.read(new_lineage=plan.binding.state_lineage if first else None)
     touched = {Address.parse(a) for a in plan.binding.live_fingerprints}
     interesting = set(desired) | set(state.entries) | touched
     with gc_paused():  # as in plan_run

@@ -118,3 +118,16 @@ def test_saved_plan_refused_when_too_old(cli: Cli, examples_dir: Path, planned: 
     message = _refused(cli, planned)
     assert "plan is 3 d old (ttl 24 h)" in message
     assert "state serial" not in message and "configuration" not in message
+
+
+def test_a_first_plan_saved_before_any_state_exists_applies(
+    cli: Cli, examples_dir: Path, tmp_path: Path
+) -> None:
+    """The first CI run: no state file yet, `plan -out` then `apply PLANFILE`."""
+    plan_file = tmp_path / "first.json"
+    assert cli("plan", examples_dir, "-out", plan_file).exit_code == 0
+    run = cli("apply", plan_file)
+    assert run.exit_code == 0, run.output
+    lineage = json.loads(plan_file.read_text(encoding="utf-8"))["binding"]["state_lineage"]
+    assert read_state(examples_dir).lineage == lineage  # secrets are hashed with this salt
+    assert cli("plan", "--detailed-exitcode", examples_dir).exit_code == 0
