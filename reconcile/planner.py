@@ -31,7 +31,8 @@ from reconcile.model import (
     State,
     StateEntry,
 )
-from reconcile.sensitive import is_marker, reveal
+from reconcile.schema import sensitive_patterns
+from reconcile.sensitive import is_marker, marker_paths, reveal
 from reconcile.settings import SafetySettings
 
 ADOPT_HINT = "run `plan --adopt` (or `apply --adopt`) to take these objects under management"
@@ -227,29 +228,27 @@ def _undesired(entry: StateEntry, current: LiveResource | None) -> Change:
     """An owned address that left the config: delete it, or forget what cannot be deleted."""
     kind = KINDS_BY_SLUG[entry.address.kind]
     before = current.spec if current is not None else entry.last_applied
+    # No desired resource says which values are secret any more: the hashes in state do
+    # (values from `${ENV}`), and so does the schema (fields marked sensitive).
+    hidden = tuple(
+        sorted(set(marker_paths(entry.last_applied)) | set(sensitive_patterns(kind.document_kind)))
+    )
+    base = Change(entry.address, Action.FORGET, before=before, sensitive=hidden)
     if not kind.can_delete:
-        return Change(
-            entry.address,
-            Action.FORGET,
-            before=before,
+        return replace(
+            base,
             remote_id=entry.remote_id,
             reason=f"a {kind.document_kind} cannot be deleted: stop managing it, no call",
         )
     if current is None:
-        return Change(
-            entry.address,
-            Action.FORGET,
-            before=before,
+        return replace(
+            base,
             remote_id=entry.remote_id,
             reason="already gone from the server: drop it from state",
         )
     delete = kind.delete_request(current.remote_id)
-    return Change(
-        entry.address,
-        Action.DELETE,
-        before=before,
-        remote_id=current.remote_id,
-        calls=(delete.api_call(),),
+    return replace(
+        base, action=Action.DELETE, remote_id=current.remote_id, calls=(delete.api_call(),)
     )
 
 
@@ -295,6 +294,7 @@ def _pair_moves(changes: list[Change], state: State) -> list[Change]:
                     change,
                     action=Action.REPLACE,
                     before=old.before,
+                    sensitive=tuple(sorted(set(change.sensitive) | set(old.sensitive))),
                     remote_id=old.remote_id,
                     replaces=old.address,
                     replace_paths=("metadata.scope",),

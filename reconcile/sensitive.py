@@ -130,3 +130,22 @@ def _pair_items(stored: list[JSON], candidate: list[JSON]) -> list[tuple[JSON, J
         else:
             pairs.append((item, candidate[index] if index < len(candidate) else None))
     return pairs
+
+
+def marker_paths(stored: JSON, path: str = "") -> tuple[str, ...]:
+    """The field paths at which `stored` holds hash markers (a state entry's secrets), as
+    patterns: list items by `[name=x]` where named, else `[*]`. For a resource that left the
+    config, these say which of its live values must not be shown."""
+    if is_marker(stored):
+        return (path,)
+    found: list[str] = []
+    if isinstance(stored, dict):
+        for key, value in stored.items():
+            inner = join_path((*path_segments(path), key)) if path else join_path((key,))
+            found.extend(marker_paths(value, inner))
+    elif isinstance(stored, list):
+        for item in stored:
+            named = isinstance(item, dict) and isinstance(item.get("name"), str)
+            segment = f"[name={item['name']}]" if named else "[*]"
+            found.extend(marker_paths(item, f"{path}{segment}"))
+    return tuple(dict.fromkeys(found))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from reconcile.sensitive import MARKER, is_marker, redact, reveal, salted_hash
+from reconcile.sensitive import MARKER, is_marker, marker_paths, redact, reveal, salted_hash
 
 SPEC = {
     "spec": {
@@ -52,3 +52,13 @@ def test_reveal_without_verify_takes_any_present_value_and_pairs_items_by_name()
     assert back["spec"]["args"] == "--token=other"
     env = {e["name"]: e["value"] for e in back["spec"]["environmentVariables"]}
     assert env["MODE"] == "x" and is_marker(env["API_KEY"])  # gone from desired: a clear
+
+
+def test_marker_paths_name_where_state_holds_secrets() -> None:
+    stored = redact(SPEC, PATHS, "salt")
+    assert marker_paths(stored) == (
+        "spec.args",
+        "spec.environmentVariables[name=API_KEY].value",
+        "spec.environmentVariables[name=MODE].value",
+    )
+    assert marker_paths(SPEC) == ()

@@ -171,3 +171,17 @@ def test_hashed_secrets_in_state_still_plan_and_drift_correctly(
     assert drifted.exit_code == 2, drifted.output
     assert ADDRESS in drifted.stdout and "(sensitive)" in drifted.stdout
     _no_secret(drifted.output)
+
+
+@pytest.mark.parametrize("fmt", ["text", "json", "markdown"])
+def test_a_removed_document_keeps_its_secrets_hidden(
+    cli: Cli, secret_dir: Path, tmp_path: Path, fmt: str
+) -> None:
+    """Once the document is gone, only the state's hashes say which live values are secret."""
+    put_on_server(secret_dir, cli.url, env={SECRET_ENV: SECRET})
+    (secret_dir / "templates" / "secret.yaml").unlink()
+    plan_file = tmp_path / "delete.plan"
+    run = cli("plan", secret_dir, "-out", plan_file, "--format", fmt, "--target", ADDRESS)
+    assert run.exit_code == 0, run.output
+    assert ADDRESS in run.stdout
+    _no_secret(run.output, plan_file.read_text(encoding="utf-8"))
