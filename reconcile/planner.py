@@ -106,11 +106,16 @@ def make_plan(
             found = _drift(entry, current, resource, salt=state.lineage)
             if found is not None:
                 drifts.append(found)
+    for address in live.duplicates:
+        if address in desired or address in state.entries:
+            problems.append(
+                Problem(f"{address}: more than one object on the server has this address")
+            )
     if problems:
         hint = ADOPT_HINT if any("--adopt" in p.message for p in problems) else ""
         raise PlanError(_problem_text(problems), hint=hint)
-    changes = _pair_moves(changes, state)
-    changes = [c for c in changes if _selected(c.address, options)]
+    # Select before pairing: a move deletes its old address, which must be selected too.
+    changes = _pair_moves([c for c in changes if _selected(c.address, options)], state)
     ordered = _order(changes)
     violations = safety.check(
         ordered,

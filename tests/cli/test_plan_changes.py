@@ -91,6 +91,22 @@ def test_changed_scope_plans_a_replace_that_moves_the_object(cli: Cli, examples_
     assert "# forces replacement: metadata.scope" in text
 
 
+def test_a_move_is_only_paired_when_both_addresses_are_selected(
+    cli: Cli, examples_dir: Path
+) -> None:
+    """Excluding the old address of a scope move must never delete it."""
+    put_on_server(examples_dir, cli.url)
+    _edit(
+        examples_dir / "templates/workspaces.yaml",
+        "scope: {department: research}",
+        "scope: {department: platform}",
+    )
+    only_new = _changes(cli, examples_dir, "--exclude", VSCODE_OLD)
+    assert _actionable(only_new) == {VSCODE_NEW: "create"}
+    only_old = _changes(cli, examples_dir, "--target", VSCODE_OLD)
+    assert _actionable(only_old) == {VSCODE_OLD: "delete"}
+
+
 def test_any_change_of_an_inference_template_is_a_replace(cli: Cli, examples_dir: Path) -> None:
     put_on_server(examples_dir, cli.url)
     _edit(examples_dir / "templates/inference.yaml", "vllm-openai:v0.5.3", "vllm-openai:v0.6.0")
