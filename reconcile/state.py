@@ -380,8 +380,23 @@ class StateStore:
             if self._try_flock(fd):  # the holder is gone: just clear its stale info
                 os.ftruncate(fd, 0)
                 fcntl.flock(fd, fcntl.LOCK_UN)
+            elif _holder_id(fd) != lock_id:
+                # The named holder left and a new run took the lock since we read it.
+                raise StateError(
+                    f"the lock on {self.path} changed hands while unlocking; nothing was "
+                    "unlocked (run force-unlock again with the id the new error names)"
+                )
             else:
                 os.unlink(self.lock_path)
         finally:
             os.close(fd)
         return holder
+
+
+def _holder_id(fd: int) -> str:
+    """The holder id recorded in the open lock file `fd` ("" when none or unreadable)."""
+    try:
+        data = json.loads(os.pread(fd, 65536, 0).decode("utf-8"))
+        return str(data.get("id", "")) if isinstance(data, dict) else ""
+    except (ValueError, UnicodeDecodeError):
+        return ""
