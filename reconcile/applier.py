@@ -73,10 +73,11 @@ class ApplyResult:
     not_run: tuple[Address, ...]
     state: State
     state_writes: int = 0
+    interrupted: bool = False
 
     @property
     def ok(self) -> bool:
-        return not self.failed and not self.not_run
+        return not self.failed and not self.not_run and not self.interrupted
 
 
 def apply_plan(
@@ -121,6 +122,7 @@ def apply_plan(
         not_run=tuple(c.address for c in steps if c.address in run.not_run),
         state=journal.state,
         state_writes=journal.writes,
+        interrupted=run.interrupted,
     )
 
 
@@ -159,13 +161,19 @@ class _Run:
     failed: dict[Address, str] = field(default_factory=dict)
     not_run: dict[Address, str] = field(default_factory=dict)
     _failed_keys: dict[tuple[str, str], Change] = field(default_factory=dict)
+    interrupted: bool = False  # Ctrl-C: steps in flight finished, nothing else started
 
     def execute(self) -> None:
         waves = sorted({c.wave for c in self.steps})
         workers = max(1, min(self.parallelism, len(self.steps) or 1))
         with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="apply") as pool:
             for wave in waves:
-                self._wave([c for c in self.steps if c.wave == wave], pool)
+                steps = [c for c in self.steps if c.wave == wave]
+                if self.interrupted:
+                    for step in steps:
+                        self._finish(step, EventKind.NOT_RUN, "not started: interrupted")
+                    continue
+                self._wave(steps, pool)
 
     def _wave(self, steps: list[Change], pool: ThreadPoolExecutor) -> None:
         queue = deque(steps)
@@ -173,14 +181,22 @@ class _Run:
         while queue or running:
             while queue and len(running) < max(1, self.parallelism):
                 step = queue.popleft()
-                blocked = self._blocked(step)
+                blocked = "not started: interrupted" if self.interrupted else self._blocked(step)
                 if blocked:
                     self._finish(step, EventKind.NOT_RUN, blocked)
                     continue
                 self._emit(EventKind.START, step)
                 running[pool.submit(self._timed, step)] = step
             if running:
-                done, _ = wait(running, return_when=FIRST_COMPLETED)
+                try:
+                    done, _ = wait(running, return_when=FIRST_COMPLETED)
+                except KeyboardInterrupt:
+                    # Ctrl-C: what is in flight finishes (and is recorded), nothing else
+                    # starts, and the report says which is which (a second Ctrl-C aborts).
+                    self.interrupted = True
+                    while queue:
+                        self._finish(queue.popleft(), EventKind.NOT_RUN, "not started: interrupted")
+                    continue
                 for future in sorted(done, key=lambda f: running[f].address):
                     error, elapsed = future.result()
                     step = running.pop(future)

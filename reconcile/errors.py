@@ -126,3 +126,9 @@ class SafetyBudgetError(ReconcileError):
 
 class ApplyError(ReconcileError):
     """One or more apply steps failed; state was kept in step with the server."""
+
+
+class ApplyInterrupted(ReconcileError):
+    """Ctrl-C during apply: steps in flight finished and were recorded, the rest did not run."""
+
+    exit_code = ExitCode.INTERRUPTED

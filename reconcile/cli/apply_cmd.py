@@ -21,6 +21,7 @@ from reconcile.cli.common import (
 from reconcile.config import load_config
 from reconcile.errors import (
     ApplyError,
+    ApplyInterrupted,
     ExitCode,
     ReconcileError,
     SafetyBudgetError,
@@ -109,11 +110,17 @@ def _execute(
     if outcome.ok:
         click.echo(f"Apply complete: {applied} applied.")
         return ExitCode.OK
-    click.echo(f"Apply failed: {applied} applied, {failed} failed, {not_run} not run.")
+    verdict = "interrupted" if outcome.interrupted else "failed"
+    click.echo(f"Apply {verdict}: {applied} applied, {failed} failed, {not_run} not run.")
     for address, error in outcome.failed.items():
         click.echo(f"  failed:  {address}: {error}")
     for address in outcome.not_run:
         click.echo(f"  not run: {address}")
+    if outcome.interrupted:
+        raise ApplyInterrupted(
+            "interrupted; the steps in flight finished and the state file records them",
+            hint="run apply again to finish the rest",
+        )
     raise ApplyError(
         f"{failed} step(s) failed; the state file records exactly what was applied",
         hint="fix the cause and run apply again: it continues from where this run stopped",
