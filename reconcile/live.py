@@ -7,7 +7,7 @@ or desire. Never writes.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Iterable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -37,10 +37,6 @@ class LiveView:
     lookups: Lookups
     kinds_read: frozenset[str] = frozenset()  # slugs whose live objects were listed
     duplicates: tuple[Address, ...] = field(default=())  # addresses held by >1 live object
-
-
-def kind_of(address: Address) -> Kind:
-    return KINDS_BY_SLUG[address.kind]
 
 
 def fingerprint(resource_spec: Any, updated_at: str | None) -> str:
@@ -150,7 +146,3 @@ def _add(
         duplicates.add(live.address)
         return
     resources[live.address] = live
-
-
-def slugs_in(addresses: Iterable[Address]) -> set[str]:
-    return {a.kind for a in addresses}

@@ -11,7 +11,7 @@ import hashlib
 import json
 from collections.abc import Callable, Sequence
 
-from reconcile.model import JSON, join_path, path_covers, path_segments
+from reconcile.model import JSON, item_segment, join_path, path_covers, path_segments
 
 MARKER = "sensitive_sha256"
 _MARKER_KEY = json.dumps(MARKER)  # as it reads in JSON text: a key has no escapes
@@ -63,12 +63,12 @@ def _walk(value: JSON, tails: list[tuple[str, ...]], mask: Mask) -> JSON:
         }
     if isinstance(value, list):
         return [
-            _walk(item, [t[1:] for t in tails if _item_matches(t[0], item)], mask) for item in value
+            _walk(item, [t[1:] for t in tails if item_matches(t[0], item)], mask) for item in value
         ]
     return value
 
 
-def _item_matches(segment: str, item: JSON) -> bool:
+def item_matches(segment: str, item: JSON) -> bool:
     """`[*]` matches any list item; `[key=value]` the dict item whose `key` is `value`."""
     if segment == "[*]":
         return True
@@ -132,20 +132,23 @@ def _pair_items(stored: list[JSON], candidate: list[JSON]) -> list[tuple[JSON, J
     return pairs
 
 
-def marker_paths(stored: JSON, path: str = "") -> tuple[str, ...]:
+def marker_paths(stored: JSON) -> tuple[str, ...]:
     """The field paths at which `stored` holds hash markers (a state entry's secrets), as
     patterns: list items by `[name=x]` where named, else `[*]`. For a resource that left the
     config, these say which of its live values must not be shown."""
-    if is_marker(stored):
-        return (path,)
     found: list[str] = []
-    if isinstance(stored, dict):
+    _markers(stored, (), found)
+    return tuple(dict.fromkeys(found))
+
+
+def _markers(stored: JSON, segments: tuple[str, ...], found: list[str]) -> None:
+    if is_marker(stored):
+        found.append(join_path(segments))
+    elif isinstance(stored, dict):
         for key, value in stored.items():
-            inner = join_path((*path_segments(path), key)) if path else join_path((key,))
-            found.extend(marker_paths(value, inner))
+            _markers(value, (*segments, key), found)
     elif isinstance(stored, list):
         for item in stored:
             named = isinstance(item, dict) and isinstance(item.get("name"), str)
-            segment = f"[name={item['name']}]" if named else "[*]"
-            found.extend(marker_paths(item, f"{path}{segment}"))
-    return tuple(dict.fromkeys(found))
+            segment = item_segment("name", item["name"]) if named else "[*]"
+            _markers(item, (*segments, segment), found)

@@ -26,7 +26,7 @@ from reconcile.model import (
     path_segments,
 )
 from reconcile.render.common import hide_change, hide_drift, placeholder, summary_counts
-from reconcile.sensitive import MARKER, Mask, hash_marker, is_marker, salted_hash
+from reconcile.sensitive import MARKER, Mask, hash_marker, is_marker, item_matches, salted_hash
 
 FORMAT_VERSION = PLAN_FORMAT_VERSION
 
@@ -143,8 +143,7 @@ def _value_at(tree: JSON, path: str) -> JSON:
     """The value at a field path (`[key=value]` picks the list item); None when absent."""
     for segment in path_segments(path) if path else ():
         if isinstance(tree, list) and segment.startswith("[") and "=" in segment:
-            key, _, name = segment[1:-1].partition("=")
-            tree = next((i for i in tree if isinstance(i, dict) and str(i.get(key)) == name), None)
+            tree = next((i for i in tree if item_matches(segment, i)), None)
         elif isinstance(tree, dict):
             tree = tree.get(segment)
         else:

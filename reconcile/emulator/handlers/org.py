@@ -156,10 +156,6 @@ def resource_interface(kind: str, group: str, version: str) -> dict[str, Any]:
 # --- scopes (assets, asset templates, workloads) ---------------------------------------
 
 
-def project_or_none(store: Store, project_id: str | int | None) -> dict[str, Any] | None:
-    return None if project_id is None else store.get(PROJECTS, str(project_id))
-
-
 def scope_fields(store: Store, scope: str, scope_id: str | None = None) -> dict[str, Any]:
     """Asset meta scope fields (scope, clusterId, departmentId, projectId, projectName) for a
     scope and its id, filled from the scope's place in the tree; 400 for an unknown id."""
