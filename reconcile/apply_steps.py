@@ -47,7 +47,8 @@ class StepFailed(Exception):
 
 @dataclass(frozen=True)
 class RetryPolicy:
-    """The applier's own retry budget, on top of the client's retries of idempotent calls."""
+    """The applier's own retry budget for what the client does not retry: POSTs (each after a
+    name look-up shows the last one did not land) and those look-ups' own backoff."""
 
     attempts: int = 5  # POSTs per create (the client never retries a POST itself)
     backoff_s: float = 0.5
@@ -247,8 +248,8 @@ class StepRunner:
             return None
         expected = self._fingerprints.get(str(address))
         if expected is not None:
-            _, spec, meta = kind.from_live(answer.body, self._lookups)
-            if fingerprint(kind.normalize(spec), meta.updated_at) != expected:
+            _, spec, meta = kind.from_live(answer.body, self._lookups)  # normalized already
+            if fingerprint(spec, meta.updated_at) != expected:
                 who = f" (last updated by {meta.updated_by} at {meta.updated_at})"
                 raise StepFailed(
                     f"{address} changed since plan{who if meta.updated_by else ''}; "
