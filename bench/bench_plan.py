@@ -36,10 +36,10 @@ from reconcile.config import load_config  # noqa: E402
 from reconcile.credentials import Credentials  # noqa: E402
 from reconcile.emulator.server import EmbeddedEmulator  # noqa: E402
 from reconcile.gcpause import gc_paused  # noqa: E402
-from reconcile.planner import BindingSource, PlanOptions, make_plan, normalized  # noqa: E402
+from reconcile.planner import BindingSource, PlanOptions  # noqa: E402
 from reconcile.render import text as render_text  # noqa: E402
 from reconcile.state import StateStore  # noqa: E402
-from reconcile.workflow import read_for  # noqa: E402
+from reconcile.workflow import plan_run, read_owned  # noqa: E402
 from tests.cli.bulk import seed_bulk  # noqa: E402
 from tests.emulator.helpers import TEST_CLIENT_ID, TEST_CLIENT_SECRET  # noqa: E402
 
@@ -115,18 +115,25 @@ def clock(label: str, action: Callable[[], T]) -> T:
 
 
 def phases(config_dir: Path, url: str) -> None:
-    """The plan command's steps, timed one by one in this process."""
-    print("phases (in-process):")
-    config = clock("load config (read, validate)", lambda: load_config(config_dir, env={}))
+    """The plan command's steps, timed one by one in this process (the CLI overlaps the first
+    with the next two: see reconcile/cli/session.py)."""
+    print("phases (in-process, one after another):")
+    config = clock("load config (read, check, normalize)", lambda: load_config(config_dir, env={}))
     state = clock("read state", lambda: StateStore(config.settings.state_path).read())
     credentials = Credentials(client_id=TEST_CLIENT_ID, client_secret=TEST_CLIENT_SECRET)
-    with gc_paused(), Client(url, credentials=credentials) as client:  # as plan_run does
-        desired = clock("normalize desired", lambda: normalized(config.resources))
-        live = clock("read live (token, lookups, lists)", lambda: read_for(client, desired, state))
+    with gc_paused(), Client(url, credentials=credentials) as client:  # as the CLI does
+        known = clock("read live (token, lookups, lists)", lambda: read_owned(client, state))
         plan = clock(
             "diff, order, bind",
-            lambda: make_plan(
-                desired, live, state, source=BindingSource(url), options=PlanOptions()
+            lambda: (
+                plan_run(
+                    client,
+                    config.resources,
+                    state,
+                    source=BindingSource(url),
+                    options=PlanOptions(),
+                    known=known,
+                ).plan
             ),
         )
     assert not plan.has_changes

@@ -12,22 +12,25 @@ Failure rule: when a step fails, steps already running finish and nothing else s
 
 from __future__ import annotations
 
+import signal
+import threading
 import time
 from collections import deque
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from enum import Enum
+from types import FrameType
 
 from reconcile.apply_steps import PollPolicy, RetryPolicy, StepFailed, StepRunner, find_remote_id
 from reconcile.client import Client
 from reconcile.errors import PlanError
 from reconcile.journal import StateJournal
 from reconcile.kinds.lookups import Lookups
-from reconcile.live import KINDS_BY_SLUG, LiveView
+from reconcile.live import KINDS_BY_SLUG, LiveView, fingerprint_of
 from reconcile.model import Action, Address, Change, EntryStatus, Plan, Resource, State
-from reconcile.sensitive import redact
 from reconcile.state import StateStore
 
 DEFAULT_RETRY = RetryPolicy()
@@ -102,7 +105,7 @@ def apply_plan(
     normalized desired set the plan was made from (what is sent comes from it, since a saved
     plan holds hashes of sensitive values); `lookups` fresh name <-> id lookups.
     """
-    steps = [c for c in plan.changes if is_step(c, state)]
+    steps = list(plan.steps())
     journal = StateJournal(store, state)
     runner = StepRunner(
         client=client,
@@ -126,21 +129,28 @@ def apply_plan(
     )
 
 
-def is_step(change: Change, state: State) -> bool:
-    """Every change but a no-op; and the no-ops that state must still record: an object it
-    does not own yet (adopted), or one whose `last_applied` lags behind what the server holds
-    (a run died after its write landed, before the state write recording it)."""
-    if change.action is not Action.NOOP:
-        return True
-    entry = state.entries.get(change.address)
-    if not change.remote_id or change.after is None:
-        return False
-    return (
-        entry is None
-        or entry.status is not EntryStatus.APPLIED
-        or entry.remote_id != change.remote_id
-        or entry.last_applied != redact(change.after, change.sensitive, state.lineage)
-    )
+@contextmanager
+def _ctrl_c_sets(run: _Run) -> Iterator[None]:
+    """Ctrl-C sets `run.interrupted` instead of raising: what is in flight finishes (and is
+    recorded), nothing else starts, and the report says which is which; a second Ctrl-C
+    aborts. A flag, because a KeyboardInterrupt may land anywhere, e.g. inside a progress
+    line being written, where no step could be accounted for."""
+    if threading.current_thread() is not threading.main_thread():
+        yield  # only the main thread receives signals
+        return
+    previous = signal.getsignal(signal.SIGINT)
+
+    def interrupt(signum: int, frame: FrameType | None) -> None:
+        if run.interrupted:
+            signal.signal(signal.SIGINT, previous)
+            raise KeyboardInterrupt
+        run.interrupted = True
+
+    signal.signal(signal.SIGINT, interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 def _keys(change: Change) -> set[tuple[str, str]]:
@@ -166,7 +176,10 @@ class _Run:
     def execute(self) -> None:
         waves = sorted({c.wave for c in self.steps})
         workers = max(1, min(self.parallelism, len(self.steps) or 1))
-        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="apply") as pool:
+        with (
+            _ctrl_c_sets(self),
+            ThreadPoolExecutor(max_workers=workers, thread_name_prefix="apply") as pool,
+        ):
             for wave in waves:
                 steps = [c for c in self.steps if c.wave == wave]
                 if self.interrupted:
@@ -188,15 +201,7 @@ class _Run:
                 self._emit(EventKind.START, step)
                 running[pool.submit(self._timed, step)] = step
             if running:
-                try:
-                    done, _ = wait(running, return_when=FIRST_COMPLETED)
-                except KeyboardInterrupt:
-                    # Ctrl-C: what is in flight finishes (and is recorded), nothing else
-                    # starts, and the report says which is which (a second Ctrl-C aborts).
-                    self.interrupted = True
-                    while queue:
-                        self._finish(queue.popleft(), EventKind.NOT_RUN, "not started: interrupted")
-                    continue
+                done, _ = wait(running, return_when=FIRST_COMPLETED)
                 for future in sorted(done, key=lambda f: running[f].address):
                     error, elapsed = future.result()
                     step = running.pop(future)
@@ -333,7 +338,7 @@ def _moved_objects(fingerprints: Mapping[str, str], live: LiveView) -> list[str]
     reasons = []
     for text, expected in sorted(fingerprints.items()):
         current = live.resources.get(Address.parse(text))
-        actual = current.fingerprint if current is not None else ""
+        actual = fingerprint_of(current) if current is not None else ""
         if actual == expected:
             continue
         if not expected:

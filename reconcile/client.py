@@ -11,8 +11,9 @@ import logging
 import random
 import threading
 import time
-from collections.abc import Callable, Collection, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass
 from itertools import takewhile
 from typing import Any, TypeVar
@@ -64,15 +65,27 @@ class Response:
     headers: Mapping[str, str]
 
 
+class _Switch:
+    """Whether failed calls are retried; one per client, shared by every copy of its Retry."""
+
+    def __init__(self) -> None:
+        self.on = True
+
+
 class _Retry(Retry):
-    """urllib3's Retry with jitter from the first retry on, and a hook counting retries."""
+    """urllib3's Retry with jitter from the first retry on, a hook counting retries, and a
+    switch that turns retrying off for a while (`Client.retries_off`)."""
 
     on_retry: Callable[[], None] | None = None
+    switch: _Switch | None = None
 
     def new(self, **kw: Any) -> _Retry:
         copy = super().new(**kw)
-        copy.on_retry = self.on_retry
+        copy.on_retry, copy.switch = self.on_retry, self.switch
         return copy
+
+    def is_exhausted(self) -> bool:
+        return (self.switch is not None and not self.switch.on) or super().is_exhausted()
 
     def increment(self, *args: Any, **kwargs: Any) -> _Retry:
         result = super().increment(*args, **kwargs)
@@ -153,6 +166,7 @@ class Client:
             raise_on_status=False,  # the last answer becomes an ApiError with its body
         )
         self._retry.on_retry = lambda: self._counters.add("retries")
+        self._retry.switch = self._retrying = _Switch()
         self._token = TokenCache(credentials, self._fetch_token)
         self._token_version: int | None = None
         self._local = threading.local()
@@ -426,8 +440,24 @@ class Client:
         _LOG.debug("GET %s gave no count; pages will be guessed", path)
         return None
 
+    @contextmanager
+    def retries_off(self) -> Iterator[None]:
+        """Inside, a failed call fails at once: no retry, no backoff. For speculative reads
+        whose failure the caller meets again, retried, when it reads for real. Not for use
+        while other calls of this client are in flight."""
+        self._retrying.on = False
+        try:
+            yield
+        finally:
+            self._retrying.on = True
+
     def concurrently(self, calls: Sequence[Callable[[], T]]) -> list[T]:
-        """Run independent calls (e.g. several list_all) at once; results in call order."""
+        """Run independent calls (e.g. several list_all) at once; results in call order.
+
+        The token is fetched first: a fetch that fails then fails once, before the fan-out,
+        instead of once per call that started after it had failed."""
+        if calls:
+            self._token.current()
         futures = [self._pool("gather").submit(call) for call in calls]
         return [future.result() for future in futures]
 

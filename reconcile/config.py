@@ -20,8 +20,8 @@ from ruamel.yaml.nodes import Node, ScalarNode, SequenceNode
 from ruamel.yaml.tag import Tag
 
 from reconcile import schema
-from reconcile.configdir import MAX_FILE_BYTES, Found, scan
-from reconcile.desired import ParsedFile, collect
+from reconcile.configdir import MAX_FILE_BYTES, Found, Listing, scan
+from reconcile.desired import Collecting, ParsedFile, start_collect
 from reconcile.documents import Source, interpolate
 from reconcile.errors import ConfigError, Problem
 from reconcile.model import Address, Resource
@@ -56,7 +56,7 @@ class Config:
 
     directory: Path
     settings: Settings
-    resources: Mapping[Address, Resource]  # sorted by address
+    resources: Mapping[Address, Resource]  # sorted by address; specs normalized
     problems: tuple[Problem, ...]  # sorted by file, line, column
     files: int = 0
     documents: int = 0
@@ -73,30 +73,103 @@ def read_config(
 
     `workers`: processes for the documents (None: all cores for a big directory, else 1).
     """
-    env = dict(os.environ if env is None else env)
-    if not directory.is_dir():
-        problem = Problem("not a directory (or it does not exist)", file=str(directory))
-        return Config(directory, _settings(directory, None, env)[0], {}, (problem,))
-    listing = scan(directory)
-    settings, problems = _settings(directory, listing.settings, env)
-    desired = collect(listing.files, directory, env, parse_file, workers=workers)
-    problems.extend(listing.problems)
-    problems.extend(desired.problems)
-    if desired.documents == 0:
-        message = "no documents found: an empty desired set would delete everything it manages"
-        problems.append(Problem(message, file=str(directory)))
-    ordered = sorted(set(problems), key=lambda p: (p.file, p.line, p.col, p.json_path, p.message))
-    return Config(
-        directory, settings, desired.resources, tuple(ordered), desired.files, desired.documents
-    )
+    with start_config(directory, env=env, workers=workers) as reading:
+        return reading.result()
 
 
 def load_config(directory: Path, *, env: Mapping[str, str] | None = None) -> Config:
     """Read `directory`; raise `ConfigError` with every problem unless it is clean."""
-    config = read_config(directory, env=env)
-    if config.problems:
-        raise ConfigError(config.problems, hint=f"run `runai-reconcile validate {directory}`")
-    return config
+    with start_config(directory, env=env) as reading:
+        return reading.checked()
+
+
+def start_config(
+    directory: Path, *, env: Mapping[str, str] | None = None, workers: int | None = None
+) -> ConfigReading:
+    """Read the settings of `directory` and start checking its documents (see ConfigReading).
+
+    Never raises for bad content; use the result as a context manager.
+    """
+    env = dict(os.environ if env is None else env)
+    if not directory.is_dir():
+        problem = Problem("not a directory (or it does not exist)", file=str(directory))
+        settings = _settings(directory, None, env)[0]
+        return ConfigReading(directory, settings, [problem], listing=None, reading=None)
+    listing = scan(directory)
+    settings, problems = _settings(directory, listing.settings, env)
+    reading = start_collect(listing.files, directory, env, parse_file, workers=workers)
+    return ConfigReading(directory, settings, problems, listing=listing, reading=reading)
+
+
+class ConfigReading:
+    """A config directory whose settings are read and whose documents may still be checked
+    by worker processes: a command can reach the server meanwhile, and ask for the result
+    (every problem included) when it needs the desired set."""
+
+    def __init__(
+        self,
+        directory: Path,
+        settings: Settings,
+        problems: list[Problem],
+        *,
+        listing: Listing | None,
+        reading: Collecting | None,
+    ) -> None:
+        self.directory, self.settings = directory, settings
+        self.settings_ok = not problems
+        self._problems, self._listing, self._reading = problems, listing, reading
+        self._config: Config | None = None
+
+    @property
+    def in_background(self) -> bool:
+        """True while the documents are still being checked elsewhere."""
+        return self._reading is not None and self._reading.in_background
+
+    def result(self) -> Config:
+        """The config with every problem found (waits for the documents)."""
+        if self._config is None:
+            self._config = self._assemble()
+        return self._config
+
+    def checked(self) -> Config:
+        """The config; `ConfigError` with every problem unless it is clean."""
+        config = self.result()
+        if config.problems:
+            hint = f"run `runai-reconcile validate {self.directory}`"
+            raise ConfigError(config.problems, hint=hint)
+        return config
+
+    def _assemble(self) -> Config:
+        problems = list(self._problems)
+        if self._reading is None or self._listing is None:
+            return Config(self.directory, self.settings, {}, tuple(problems))
+        desired = self._reading.result()
+        problems.extend(self._listing.problems)
+        problems.extend(desired.problems)
+        if desired.documents == 0:
+            message = "no documents found: an empty desired set would delete everything it manages"
+            problems.append(Problem(message, file=str(self.directory)))
+        ordered = sorted(
+            set(problems), key=lambda p: (p.file, p.line, p.col, p.json_path, p.message)
+        )
+        return Config(
+            self.directory,
+            self.settings,
+            desired.resources,
+            tuple(ordered),
+            desired.files,
+            desired.documents,
+        )
+
+    def close(self) -> None:
+        if self._reading is not None:
+            self._reading.close()
+
+    def __enter__(self) -> ConfigReading:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
 
 def load_settings(directory: Path, *, env: Mapping[str, str] | None = None) -> Settings:

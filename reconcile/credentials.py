@@ -72,12 +72,26 @@ class TokenCache:
         self._lock = threading.Lock()
         self._value = credentials.token
         self._refresh_at: float | None = None
+        self._fetches = 0  # fetches finished, failed or not
+        self._failure: tuple[int, Exception] | None = None  # the last fetch's error, by number
 
     def current(self) -> str:
+        # Callers that waited for a fetch that failed get its error instead of asking again:
+        # ten concurrent reads must not become ten (retried) token requests to a dead server.
+        arrived = self._fetches
         with self._lock:
+            if self._failure is not None and self._failure[0] > arrived:
+                raise self._failure[1]
             if self._credentials.can_refresh and self._stale():
                 started = time.monotonic()
-                self._value, lifetime = self._fetch()
+                try:
+                    self._value, lifetime = self._fetch()
+                except Exception as error:
+                    self._fetches += 1
+                    self._failure = (self._fetches, error)
+                    raise
+                self._fetches += 1
+                self._failure = None
                 if not lifetime:
                     exp = jwt_expiry(self._value)
                     lifetime = exp - time.time() if exp is not None else 0.0

@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 import threading
 from collections.abc import Callable
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass
 from multiprocessing import get_all_start_methods, get_context
 from pathlib import Path
@@ -66,18 +66,92 @@ class _Task:
     parse: Parse
 
 
-def collect(
+def start_collect(
     files: tuple[Found, ...],
     directory: Path,
     env: dict[str, str],
     parse: Parse,
     *,
     workers: int | None = None,
-) -> Desired:
-    """Check every file's documents and build the desired set (first address wins)."""
+) -> Collecting:
+    """Start checking every file's documents; `result()` on what it returns waits for them.
+
+    A big directory is handed to worker processes and this returns at once, so the caller
+    can do other work meanwhile (a plan reads the server); a small one is read right here.
+    Use the result as a context manager: leaving it stops workers still running.
+    """
     tasks = [_Task(found, str(directory), env, parse) for found in files]
-    with gc_paused():
-        reports = _read_all(tasks, workers)
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else 1
+    size = sum(t.found.size for t in tasks)
+    count = workers if workers is not None else (cores if size >= PARALLEL_BYTES else 1)
+    count = max(1, min(count, len(tasks)))
+    schema.warm_up()  # compiled once here; forked workers inherit the validators
+    if count == 1:
+        with gc_paused():
+            return Collecting(tasks, reports=[_read_file(task) for task in tasks])
+    # fork is fast and shares the compiled validators, but is unsafe once threads run.
+    safe = threading.active_count() == 1 and "fork" in get_all_start_methods()
+    context = get_context("fork" if safe else "spawn")
+    pool = ProcessPoolExecutor(max_workers=count, mp_context=context)
+    try:
+        # Submitting starts the workers (all of them, forked now, before the caller starts
+        # any thread of its own).
+        futures = [pool.submit(_read_batch, tasks[i::count]) for i in range(count)]
+    except BaseException:
+        pool.shutdown(wait=False, cancel_futures=True)
+        raise
+    return Collecting(tasks, pool=pool, futures=futures)
+
+
+class Collecting:
+    """A desired set being read: `result()` waits for it; `close()` stops what still runs."""
+
+    def __init__(
+        self,
+        tasks: list[_Task],
+        *,
+        reports: list[FileReport] | None = None,
+        pool: ProcessPoolExecutor | None = None,
+        futures: list[Future[list[FileReport]]] | None = None,
+    ) -> None:
+        self._tasks = tasks
+        self._reports = reports
+        self._pool = pool
+        self._futures = futures or []
+        self._desired: Desired | None = None
+
+    @property
+    def in_background(self) -> bool:
+        """True while worker processes may still be reading."""
+        return self._desired is None and self._reports is None
+
+    def result(self) -> Desired:
+        if self._desired is None:
+            self._desired = _assemble(self._gather())
+        return self._desired
+
+    def _gather(self) -> list[FileReport]:
+        if self._reports is None:
+            with gc_paused():
+                batches = [future.result() for future in self._futures]
+            by_path = {r.path: r for batch in batches for r in batch}
+            self._reports = [by_path[str(task.found.path)] for task in self._tasks]
+            self.close()
+        return self._reports
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+            self._pool = None
+
+    def __enter__(self) -> Collecting:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def _assemble(reports: list[FileReport]) -> Desired:
     used = {m for r in reports for m in r.manifests}
     # A file some Workload names as its manifestFile is a Kubernetes object, not a document.
     reports = [r for r in reports if os.path.realpath(r.path) not in used]
@@ -87,24 +161,6 @@ def collect(
         problems.extend(p for c in report.checked for p in c.problems)
     documents = sum(r.documents for r in reports)
     return Desired(resources, problems, len(reports), documents)
-
-
-def _read_all(tasks: list[_Task], workers: int | None) -> list[FileReport]:
-    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else 1
-    size = sum(t.found.size for t in tasks)
-    count = workers if workers is not None else (cores if size >= PARALLEL_BYTES else 1)
-    count = max(1, min(count, len(tasks)))
-    schema.warm_up()  # compiled once here; forked workers inherit the validators
-    if count == 1:
-        return [_read_file(task) for task in tasks]
-    # fork is fast and shares the compiled validators, but is unsafe once threads run.
-    safe = threading.active_count() == 1 and "fork" in get_all_start_methods()
-    context = get_context("fork" if safe else "spawn")
-    batches = [tasks[i::count] for i in range(count)]
-    with ProcessPoolExecutor(max_workers=count, mp_context=context) as pool:
-        results = list(pool.map(_read_batch, batches))
-    by_path = {r.path: r for batch in results for r in batch}
-    return [by_path[str(task.found.path)] for task in tasks]
 
 
 def _read_batch(tasks: list[_Task]) -> list[FileReport]:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import marshal
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from typing import Any
@@ -60,6 +61,27 @@ def canonical(obj: JSON) -> str:
 
 def _text(obj: JSON) -> str:
     return _PLAIN.encode(obj)
+
+
+def identical(first: JSON, *others: JSON) -> bool:
+    """True when every value is the very same JSON as `first`: the same keys in the same
+    order and the same types (True, 1 and 1.0 all differ, where `==` takes them for one).
+    Identical specs leave the diff and the drift check nothing to find; anything else, even
+    equal JSON, takes the full diff.
+
+    Compared as marshal format 2 bytes: a C walk at a quarter of the JSON encoder's cost
+    that writes each value with its exact type, and no object references or interning
+    marks (formats 3 and later add those, so equal values could differ). It refuses types
+    other than the built-in ones (a str subclass): those are not identical here.
+    """
+    try:
+        data = marshal.dumps(first, 2)
+        for other in others:  # a loop, not all(): this runs for every planned spec
+            if marshal.dumps(other, 2) != data:
+                return False
+    except ValueError:
+        return False
+    return True
 
 
 def digest(obj: JSON) -> str:

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from reconcile.errors import Problem
-from reconcile.kinds import DOCUMENT_KINDS, scope_text
+from reconcile.kinds import DOCUMENT_KINDS, KINDS, scope_text
 from reconcile.model import Address, Origin, Resource, join_path
 from reconcile.schema import (
     CATEGORIES,
@@ -233,6 +233,9 @@ def _resource(kind: str, doc: dict[str, Any], source: Source, secret: list[JsonP
     line, col = source.where((), False)
     patterns = {join_path(_segments(p)) for p in secret}
     patterns.update(sensitive_patterns(kind))
+    # Normalized here, in the worker processes that read a big config, rather than by the
+    # planner: every user of the desired set wants the canonical form (defaults filled).
+    spec = KINDS[kind].normalize(spec)
     return Resource(address, spec, Origin(source.file, line, col), frozenset(patterns))
 
 

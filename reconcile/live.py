@@ -20,6 +20,7 @@ from reconcile.kinds.lookups import LOOKUP_REQUESTS, Lookups
 from reconcile.model import Address, LiveResource
 
 KINDS_BY_SLUG: dict[str, Kind] = {kind.slug: kind for kind in KINDS.values()}
+_LOOKUPS_NEEDED = sorted({name for kind in KINDS.values() for name in kind.lookups_needed})
 
 # Offset-paged lists that have a /count sibling: asked beside the first page, so every other
 # page can be fetched at once.
@@ -37,6 +38,9 @@ class LiveView:
     lookups: Lookups
     kinds_read: frozenset[str] = frozenset()  # slugs whose live objects were listed
     duplicates: tuple[Address, ...] = field(default=())  # addresses held by >1 live object
+    # Listed objects of summary-only kinds (Workloads V2) whose detail was not read, as
+    # (slug, remote id) per address: a later `read_live(known=...)` may still need them.
+    unread: Mapping[Address, tuple[tuple[str, str], ...]] = field(default_factory=dict)
 
 
 def fingerprint(resource_spec: Any, updated_at: str | None) -> str:
@@ -48,32 +52,32 @@ def fingerprint(resource_spec: Any, updated_at: str | None) -> str:
     return digest({"spec": resource_spec, "updatedAt": updated_at})
 
 
+def fingerprint_of(live: LiveResource) -> str:
+    """`fingerprint` of a live resource; computed on demand, for the objects a plan touches
+    only (a no-change plan over 10,000 objects needs none)."""
+    return fingerprint(live.spec, live.updated_at)
+
+
 def read_live(
     client: Client,
     *,
     slugs: Collection[str],
     interesting: Collection[Address],
+    known: LiveView | None = None,
 ) -> LiveView:
     """Read the lookups and every live object of the kinds named by `slugs`.
 
     `interesting` are the addresses in desired or state: only those get a detail read.
+    `known`: a view read earlier in the same run (a plan reads the server while its config is
+    still being checked); its lookups, lists and detail reads are kept, and only the kinds
+    and details it lacks are read now.
     """
-    kinds = [KINDS_BY_SLUG[s] for s in sorted(slugs)]
-    needed = sorted({name for kind in KINDS.values() for name in kind.lookups_needed})
-    requests: dict[Any, ListRequest] = {}
-    for name in needed:
-        requests.setdefault(LOOKUP_REQUESTS[name].fetch_key, LOOKUP_REQUESTS[name])
-    for kind in kinds:
-        request = kind.list_request()
-        requests.setdefault(request.fetch_key, request)
-    keys = list(requests)
-    results = client.concurrently([_reader(client, requests[k]) for k in keys])
-    fetched = dict(zip(keys, results, strict=True))
-    lookups = Lookups.from_api({n: fetched[LOOKUP_REQUESTS[n].fetch_key] for n in needed})
-
-    resources: dict[Address, LiveResource] = {}
-    duplicates: set[Address] = set()
-    details: list[tuple[Kind, str]] = []
+    kinds = [KINDS_BY_SLUG[s] for s in sorted(slugs) if known is None or s not in known.kinds_read]
+    fetched = _lists(client, kinds, lookups=known is None)
+    lookups = known.lookups if known is not None else _lookups(fetched)
+    resources = dict(known.resources) if known is not None else {}
+    duplicates = set(known.duplicates) if known is not None else set()
+    unread = {a: list(ids) for a, ids in known.unread.items()} if known is not None else {}
     for kind in kinds:
         request = kind.list_request()
         for item in fetched[request.fetch_key]:
@@ -81,20 +85,40 @@ def read_live(
                 continue
             address, remote_id = kind.identify(item, lookups)
             if kind.detail_request(remote_id) is not None:
-                if address in interesting:
-                    details.append((kind, remote_id))
-                continue
-            _add(resources, duplicates, _live(kind, item, lookups))
-    objects = client.concurrently([_detail(client, kind, rid) for kind, rid in details])
-    for (kind, _), obj in zip(details, objects, strict=True):
+                unread.setdefault(address, []).append((kind.slug, remote_id))
+            else:
+                _add(resources, duplicates, _live(kind, item, lookups))
+    wanted = [a for a in sorted(unread) if a in interesting]
+    details = [item for address in wanted for item in unread.pop(address)]
+    objects = client.concurrently([_detail(client, slug, rid) for slug, rid in details])
+    for (slug, _), obj in zip(details, objects, strict=True):
         if obj is not None:
-            _add(resources, duplicates, _live(kind, obj, lookups))
+            _add(resources, duplicates, _live(KINDS_BY_SLUG[slug], obj, lookups))
     return LiveView(
         resources=resources,
         lookups=lookups,
-        kinds_read=frozenset(k.slug for k in kinds),
+        kinds_read=frozenset(k.slug for k in kinds) | (known.kinds_read if known else set()),
         duplicates=tuple(sorted(duplicates)),
+        unread={a: tuple(ids) for a, ids in unread.items()},
     )
+
+
+def _lists(client: Client, kinds: list[Kind], *, lookups: bool) -> dict[Any, list[Any]]:
+    """Every list the kinds need (and the lookup lists), read at once, by fetch key."""
+    requests: dict[Any, ListRequest] = {}
+    if lookups:
+        for name in _LOOKUPS_NEEDED:
+            requests.setdefault(LOOKUP_REQUESTS[name].fetch_key, LOOKUP_REQUESTS[name])
+    for kind in kinds:
+        request = kind.list_request()
+        requests.setdefault(request.fetch_key, request)
+    keys = list(requests)
+    results = client.concurrently([_reader(client, requests[k]) for k in keys])
+    return dict(zip(keys, results, strict=True))
+
+
+def _lookups(fetched: Mapping[Any, list[Any]]) -> Lookups:
+    return Lookups.from_api({n: fetched[LOOKUP_REQUESTS[n].fetch_key] for n in _LOOKUPS_NEEDED})
 
 
 def _reader(client: Client, request: ListRequest) -> Callable[[], list[Any]]:
@@ -111,9 +135,9 @@ def _reader(client: Client, request: ListRequest) -> Callable[[], list[Any]]:
     return read
 
 
-def _detail(client: Client, kind: Kind, remote_id: str) -> Callable[[], Any]:
+def _detail(client: Client, slug: str, remote_id: str) -> Callable[[], Any]:
     def read() -> Any:
-        request = kind.detail_request(remote_id)
+        request = KINDS_BY_SLUG[slug].detail_request(remote_id)
         assert request is not None
         # A workload deleted between the list and this read is simply not live any more.
         answer = client.get(request.path, dict(request.params), allow=(404,))
@@ -130,7 +154,6 @@ def _live(kind: Kind, obj: Mapping[str, Any], lookups: Lookups) -> LiveResource:
         address=address,
         spec=normalized,
         remote_id=meta.remote_id,
-        fingerprint=fingerprint(normalized, meta.updated_at),
         updated_by=meta.updated_by,
         updated_at=meta.updated_at,
         raw=obj,

@@ -19,7 +19,9 @@ JSON = Any  # a JSON-compatible value: dict, list, str, int, float, bool or None
 Spec = dict[str, Any]  # a normalized spec: what is diffed and what is sent
 
 STATE_VERSION = 1
-PLAN_FORMAT_VERSION = "1.0"
+# 1.1 added `records_state` to each change and `record` to the summary (a 1.0 plan file
+# still loads: its changes record nothing).
+PLAN_FORMAT_VERSION = "1.1"
 
 
 @dataclass(frozen=True, order=True)
@@ -85,7 +87,6 @@ class LiveResource(Resource):
     """A resource as the server holds it, with the server's own identity and audit data."""
 
     remote_id: str = ""
-    fingerprint: str = ""  # digest of the raw server object, to detect edits since the plan
     updated_by: str | None = None
     updated_at: str | None = None
     raw: JSON = None  # the server's object, as read; never written to plan or state files
@@ -245,6 +246,16 @@ class Change:
     # A replace that moves an object to a new address (a template's scope changed): the old
     # address, deleted (and dropped from state) before the create at `address`.
     replaces: Address | None = None
+    # A no-op that apply must still write to state, with no API call: an object taken over as
+    # it is (adopted), or one whose state entry (last_applied, remote_id, status) lags what
+    # the server holds. The planner decides it; `is_step` and `Plan.has_changes` read it.
+    records_state: bool = False
+
+    @property
+    def is_step(self) -> bool:
+        """True when apply carries this change out: every action but a no-op, and the
+        no-ops that only record state."""
+        return self.action is not Action.NOOP or self.records_state
 
     def to_dict(self) -> dict[str, JSON]:
         return {
@@ -261,6 +272,7 @@ class Change:
             "sensitive": list(self.sensitive),
             "wave": self.wave,
             "replaces": str(self.replaces) if self.replaces is not None else None,
+            "records_state": self.records_state,
         }
 
     @classmethod
@@ -278,6 +290,7 @@ class Change:
             sensitive=tuple(str(p) for p in data.get("sensitive", [])),
             wave=int(data.get("wave", 0)),
             replaces=Address.parse(str(data["replaces"])) if data.get("replaces") else None,
+            records_state=bool(data.get("records_state", False)),
         )
 
 
@@ -363,8 +376,14 @@ class Plan:
         """The changes that make or skip calls (everything but no-op)."""
         return tuple(c for c in self.changes if c.action is not Action.NOOP)
 
+    def steps(self) -> tuple[Change, ...]:
+        """The changes apply carries out: the actionable ones and the no-ops that only
+        record state (`Change.is_step`)."""
+        return tuple(c for c in self.changes if c.is_step)
+
     def summary(self) -> dict[str, int]:
-        counts = {"add": 0, "change": 0, "replace": 0, "destroy": 0, "forget": 0}
+        """Counts per action; `record` counts the no-ops that only record state."""
+        counts = {"add": 0, "change": 0, "replace": 0, "destroy": 0, "forget": 0, "record": 0}
         key = {
             Action.CREATE: "add",
             Action.UPDATE: "change",
@@ -375,11 +394,14 @@ class Plan:
         for change in self.changes:
             if change.action in key:
                 counts[key[change.action]] += 1
+            elif change.records_state:
+                counts["record"] += 1
         return counts
 
     @property
     def has_changes(self) -> bool:
-        return bool(self.actionable())
+        """True when apply would do anything: a call, or a state record (`Change.is_step`)."""
+        return any(c.is_step for c in self.changes)
 
 
 class EntryStatus(str, Enum):

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
+from itertools import repeat
 
 from reconcile.model import JSON, item_segment, join_path, path_covers, path_segments
 
@@ -79,8 +80,50 @@ def item_matches(segment: str, item: JSON) -> bool:
 
 
 def redact(spec: JSON, paths: Sequence[str], salt: str) -> JSON:
-    """`spec` as a state file may hold it: sensitive values replaced by salted hashes."""
-    return hide(spec, "", paths, hash_marker(salt)) if paths else spec
+    """`spec` as a state file may hold it: sensitive values replaced by salted hashes.
+
+    `spec` itself when no path reaches a value in it (the usual case: the schema marks a
+    path sensitive, and the spec does not set it), so a comparison with it stays cheap."""
+    if not paths or not reaches(spec, paths):
+        return spec
+    return hide(spec, "", paths, hash_marker(salt))
+
+
+def reaches(value: JSON, paths: Iterable[str]) -> bool:
+    """True when some path (patterns allowed) names a part of `value`, null included: the
+    parts `hide` would mask."""
+    if not paths:
+        return False
+    key = paths if isinstance(paths, (tuple, frozenset)) else tuple(paths)
+    tails = _TAILS.get(key)
+    if tails is None:
+        if len(_TAILS) >= _TAILS_KEPT:
+            _TAILS.clear()
+        tails = _TAILS[key] = tuple(path_segments(p) for p in key if p)
+    return any(map(_reach, repeat(value), tails))
+
+
+# Parsed path sets: a run asks about a few sets of schema patterns once per planned spec (a
+# dict, not lru_cache: its key building cost as much as the walk).
+_TAILS: dict[tuple[str, ...] | frozenset[str], tuple[tuple[str, ...], ...]] = {}
+_TAILS_KEPT = 1024
+
+
+def _reach(value: JSON, tail: tuple[str, ...]) -> bool:
+    """As `_walk` descends: a key or `*` into a mapping, a matching item into a list."""
+    for index, head in enumerate(tail):
+        if isinstance(value, dict):
+            if head == "*":
+                return any(_reach(item, tail[index + 1 :]) for item in value.values())
+            if head not in value:
+                return False
+            value = value[head]
+        elif isinstance(value, list):
+            rest = tail[index + 1 :]
+            return any(_reach(item, rest) for item in value if item_matches(head, item))
+        else:
+            return False
+    return True
 
 
 def reveal(stored: JSON, candidate: JSON, salt: str, *, verify: bool) -> JSON:

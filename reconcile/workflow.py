@@ -1,7 +1,8 @@
 """The read side of a run, shared by `plan`, `apply`, `drift` and `apply PLANFILE`.
 
-Normalizes the desired set, reads the live objects that matter, and hands both with the state
-to the planner. Talks to the server only through the client it is given and never prints.
+Reads the live objects that matter for the desired set (normalized, as the config gives it)
+and hands both with the state to the planner. Talks to the server only through the client it
+is given and never prints.
 """
 
 from __future__ import annotations
@@ -20,7 +21,6 @@ from reconcile.planner import (
     desired_digest,
     detect_drift,
     make_plan,
-    normalized,
 )
 from reconcile.state import StateStore
 
@@ -35,44 +35,66 @@ class PlanResult:
     state: State
 
 
-def read_for(client: Client, desired: Mapping[Address, Resource], state: State) -> LiveView:
-    """The live view of every kind that is desired or owned, with detail reads for those."""
+def read_owned(client: Client, state: State) -> LiveView:
+    """The live view of every kind the state owns, with detail reads for its entries: what a
+    plan needs when the config did not change (read before the config is ready)."""
+    with gc_paused():  # as in plan_run
+        owned = state.entries.keys()
+        return read_live(client, slugs={a.kind for a in owned}, interesting=owned)
+
+
+def read_for(
+    client: Client,
+    desired: Mapping[Address, Resource],
+    state: State,
+    *,
+    known: LiveView | None = None,
+) -> LiveView:
+    """The live view of every kind that is desired or owned, with detail reads for those;
+    what `known` (read earlier in this run) already holds is not read again."""
     interesting = set(desired) | set(state.entries)
-    return read_live(client, slugs={a.kind for a in interesting}, interesting=interesting)
+    slugs = {a.kind for a in interesting}
+    return read_live(client, slugs=slugs, interesting=interesting, known=known)
 
 
 def plan_run(
     client: Client,
-    resources: Mapping[Address, Resource],
+    desired: Mapping[Address, Resource],
     state: State,
     *,
     source: BindingSource,
     options: PlanOptions,
+    known: LiveView | None = None,
 ) -> PlanResult:
-    """Read the server and plan `resources` (as loaded from the config) against `state`."""
+    """Read the server and plan `desired` (the config's resources) against `state`.
+
+    `known`: live objects read earlier in this run (see `read_owned`)."""
     # Paused: tens of thousands of specs are built and kept; the cyclic collector walked
     # them over and over (a third of a 10,000-template plan).
     with gc_paused():
-        desired = normalized(resources)
-        live = read_for(client, desired, state)
+        live = read_for(client, desired, state, known=known)
         plan = make_plan(desired, live, state, source=source, options=options)
     return PlanResult(plan=plan, desired=desired, live=live, state=state)
 
 
 def drift_run(
-    client: Client, resources: Mapping[Address, Resource], state: State
+    client: Client,
+    desired: Mapping[Address, Resource],
+    state: State,
+    *,
+    known: LiveView | None = None,
 ) -> tuple[Drift, ...]:
     """Owned objects whose live values moved away from what we last applied."""
     owned = {a for a, e in state.entries.items() if e.status is EntryStatus.APPLIED}
     with gc_paused():  # as in plan_run
-        live = read_live(client, slugs={a.kind for a in owned}, interesting=owned)
-        return detect_drift(normalized(resources), live, state)
+        live = read_live(client, slugs={a.kind for a in owned}, interesting=owned, known=known)
+        return detect_drift(desired, live, state)
 
 
 def plan_for_apply(
     client: Client,
     store: StateStore,
-    resources: Mapping[Address, Resource],
+    desired: Mapping[Address, Resource],
     *,
     source: BindingSource,
     options: PlanOptions,
@@ -82,7 +104,6 @@ def plan_for_apply(
     The caller holds the state lock: settling writes state when an intent is resolved.
     """
     with gc_paused():  # as in plan_run
-        desired = normalized(resources)
         state = store.read()
         live = read_for(client, desired, state)
         state = settle_pending(client, store, state, live.lookups)

@@ -13,16 +13,25 @@
   `.set_faults(...)`, `.set_settings(...)`, `.request_log()`, `.clear_log()`, `.reset()`
   drive the loopback admin API.
 With `pytest -n 2` every xdist worker gets its own emulator.
+- `_unfreeze_gc` (autouse): commands run in-process freeze what they built (`gc_paused(freeze=
+  True)`, for a fast exit); the test process lives on, so it is unfrozen after every test.
 """
 
 from __future__ import annotations
 
+import gc
 from collections.abc import Iterator
 
 import pytest
 
 from reconcile.emulator.server import EmbeddedEmulator
 from tests.emulator.helpers import TEST_CLIENT_ID, TEST_CLIENT_SECRET, Api, get_token
+
+
+@pytest.fixture(autouse=True)
+def _unfreeze_gc() -> Iterator[None]:
+    yield
+    gc.unfreeze()
 
 
 @pytest.fixture(scope="session")
@@ -34,6 +43,10 @@ def emulator_server() -> Iterator[EmbeddedEmulator]:
 
 @pytest.fixture(scope="session")
 def emulator_token(emulator_server: EmbeddedEmulator) -> str:
+    # Made before the function-scoped `emulator` resets the server (pytest sets up wider
+    # scopes first), so faults an earlier test left on must be cleared here too.
+    assert emulator_server.app is not None
+    emulator_server.app.reset()
     return get_token(emulator_server.url)
 
 

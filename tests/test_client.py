@@ -329,6 +329,53 @@ def test_client_errors_are_not_retried_nor_transient(url: str) -> None:
     )
 
 
+def test_retries_off_fails_at_once_then_retrying_resumes(url: str) -> None:
+    with make_client(url, max_retries=2, retry_after_max=0) as client:
+        client.get("/api/v1/clusters")
+        clear_log(url)
+        faults(url, throttle_rate=1.0, retry_after_s=5)
+        with client.retries_off(), pytest.raises(ApiError) as once:
+            client.get("/api/v1/clusters")
+        assert calls(url) == [("GET /api/v1/clusters", 429)]  # no retry, no wait
+        with pytest.raises(ApiError):
+            client.get("/api/v1/clusters")
+        assert client.counters()["retries"] == 2
+    assert calls(url) == [("GET /api/v1/clusters", 429)] * 4
+    assert once.value.status == 429 and is_transient(once.value)
+
+
+def test_retries_off_covers_connection_errors() -> None:
+    url = f"http://127.0.0.1:{free_port()}"
+    with make_client(url, credentials=Credentials(token="t"), max_retries=2) as client:
+        with client.retries_off(), pytest.raises(ApiError) as info:
+            client.get("/api/v1/clusters")
+        assert client.counters()["retries"] == 0 and info.value.status == 0
+
+
+def test_calls_waiting_on_a_failed_token_request_share_its_error(url: str) -> None:
+    # The latency keeps the token request in flight until every call waits for it.
+    faults(url, fail_next=1, latency_ms=300)
+    errors: list[ApiError] = []
+
+    def call() -> None:
+        try:
+            client.get("/api/v1/clusters")
+        except ApiError as error:
+            errors.append(error)
+
+    with make_client(url, max_retries=0) as client:
+        threads = [threading.Thread(target=call) for _ in range(6)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert calls(url) == [("POST /api/v1/token", 503)]
+        assert len(errors) == 6 and {e.status for e in errors} == {503}
+        assert "token request failed" in errors[0].message
+        faults(url, latency_ms=0)
+        assert client.get("/api/v1/clusters").status == 200  # a later call asks again
+
+
 def test_connection_errors_are_retried_then_reported() -> None:
     url = f"http://127.0.0.1:{free_port()}"
     with make_client(url, credentials=Credentials(token="t"), max_retries=2) as client:

@@ -5,13 +5,15 @@ from __future__ import annotations
 
 import os
 import random
+import shutil
 import threading
 from pathlib import Path
 
 import pytest
 
 from reconcile import config as config_module
-from reconcile.config import load_config, load_settings, read_config
+from reconcile.config import load_config, load_settings, read_config, start_config
+from reconcile.desired import PARALLEL_BYTES
 from reconcile.errors import ConfigError
 from reconcile.model import Address
 from reconcile.settings import EMBEDDED
@@ -243,6 +245,22 @@ def test_parallel_read_matches_serial(tmp_path: Path) -> None:
     parallel = read_config(tmp_path, env=NO_ENV, workers=2)
     assert parallel == serial
     assert len(parallel.resources) == 6 and len(parallel.problems) == 6
+
+
+def test_a_big_config_is_checked_in_the_background(tmp_path: Path) -> None:
+    shutil.copytree(EXAMPLES, tmp_path / "big")
+    padding = "# padding\n" * (PARALLEL_BYTES // 10 + 1)
+    with (tmp_path / "big" / "templates" / "padding.yaml").open("w", encoding="utf-8") as out:
+        out.write(padding)
+    with start_config(tmp_path / "big", env=NO_ENV) as reading:
+        assert reading.in_background and reading.settings_ok  # settings read, documents not
+        assert reading.settings == load_settings(tmp_path / "big", env=NO_ENV)
+        big = reading.checked()
+        assert not reading.in_background and reading.result() is big
+    with start_config(EXAMPLES, env=NO_ENV) as small:
+        assert not small.in_background  # read at once: too small for worker processes
+    specs = {a: r.spec for a, r in small.result().resources.items()}
+    assert {a: r.spec for a, r in big.resources.items()} == specs
 
 
 def test_pool_spawns_when_another_thread_runs(tmp_path: Path) -> None:

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from reconcile import diff as diff_module
-from reconcile.diff import canonical, diff_owned, digest, drift
+from reconcile.diff import canonical, diff_owned, digest, drift, identical
 from reconcile.model import FieldChange, FieldChangeKind
 
 ADD, CHANGE, CLEAR = FieldChangeKind.ADD, FieldChangeKind.CHANGE, FieldChangeKind.CLEAR
@@ -255,3 +255,33 @@ def test_canonical_and_digest_ignore_key_order_only() -> None:
     assert digest(a) == digest(b)
     assert len(digest(a)) == 64
     assert digest({"b": [{"x": 1, "y": 2}, 1], "a": "é"}) != digest(a)
+
+
+@pytest.mark.parametrize(
+    ("other", "same"),
+    [
+        ({"a": 1, "b": [True, None, "é", 0.5]}, True),
+        ({"a": 1.0, "b": [True, None, "é", 0.5]}, False),  # 1 == 1.0 in Python
+        ({"a": True, "b": [True, None, "é", 0.5]}, False),  # True == 1 in Python
+        ({"a": 1, "b": [1, None, "é", 0.5]}, False),
+        ({"b": [True, None, "é", 0.5], "a": 1}, False),  # equal JSON, another key order
+        ({"a": 1, "b": (True, None, "é", 0.5)}, False),  # not JSON: a tuple
+        ({"a": 1, "b": [True, None, "é", 0.5], "c": None}, False),
+    ],
+)
+def test_identical_means_the_same_json_with_the_same_types_and_order(
+    other: dict[str, Any], same: bool
+) -> None:
+    value = {"a": 1, "b": [True, None, "é", 0.5]}
+    assert identical(value, copy.deepcopy(value))
+    assert identical(value, copy.deepcopy(value), other) is same
+    assert identical(value, other, copy.deepcopy(value)) is same
+
+
+def test_identical_refuses_what_is_not_plain_json() -> None:
+    class Text(str):
+        pass
+
+    assert not identical({"a": Text("x")}, {"a": "x"})
+    assert not identical({"a": "x"}, {"a": Text("x")})
+    assert identical({"a": "x"})  # nothing to compare with

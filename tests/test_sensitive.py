@@ -2,7 +2,17 @@
 
 from __future__ import annotations
 
-from reconcile.sensitive import MARKER, is_marker, marker_paths, redact, reveal, salted_hash
+import pytest
+
+from reconcile.sensitive import (
+    MARKER,
+    is_marker,
+    marker_paths,
+    reaches,
+    redact,
+    reveal,
+    salted_hash,
+)
 
 SPEC = {
     "spec": {
@@ -62,3 +72,33 @@ def test_marker_paths_name_where_state_holds_secrets() -> None:
         "spec.environmentVariables[name=MODE].value",
     )
     assert marker_paths(SPEC) == ()
+
+
+@pytest.mark.parametrize(
+    ("paths", "reached"),
+    [
+        ((), False),
+        (("spec.args",), True),
+        (("spec.command",), False),  # not set: nothing to hash
+        (("spec.environmentVariables[*].value",), True),
+        (("spec.environmentVariables[name=API_KEY].value",), True),
+        (("spec.environmentVariables[name=OTHER].value",), False),
+        (("spec.environmentVariables[*].secret",), False),
+        (("*.image",), True),
+        (("spec.image.tag",), False),  # a scalar has no parts
+        (("spec.nothing", "spec.args"), True),
+    ],
+)
+def test_reaches_says_whether_redact_hashes_anything(paths: tuple[str, ...], reached: bool) -> None:
+    assert reaches(SPEC, paths) is reached
+    assert reaches(SPEC, list(paths)) is reached
+    stored = redact(SPEC, paths, "salt")
+    assert (stored != SPEC) is reached
+    if not reached:
+        assert stored is SPEC  # nothing copied: comparing with it stays cheap
+
+
+def test_a_null_at_a_sensitive_path_is_still_hashed() -> None:
+    spec = {"spec": {"args": None}}
+    assert reaches(spec, ("spec.args",))
+    assert is_marker(redact(spec, ("spec.args",), "salt")["spec"]["args"])

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from reconcile.applier import EventKind, StepEvent, apply_plan, is_step
+from reconcile.applier import EventKind, StepEvent, apply_plan
 from reconcile.cli.app import main
 from reconcile.cli.common import (
     Server,
@@ -28,8 +28,8 @@ from reconcile.errors import (
     StalePlanError,
     UsageError,
 )
-from reconcile.model import Plan
-from reconcile.planner import BindingSource, normalized
+from reconcile.model import Action, Plan
+from reconcile.planner import BindingSource
 from reconcile.render import json as render_json
 from reconcile.state import StateStore
 from reconcile.workflow import PlanResult, plan_for_apply, saved_plan_check
@@ -55,8 +55,9 @@ class _Progress:
             if event.kind is EventKind.FAILED:
                 click.echo(f"\n  failed: {event.address}: {event.message}", err=True)
             return
+        applied = "recorded" if event.action is Action.NOOP else f"{event.action.value} done"
         verb = {
-            EventKind.APPLIED: f"{event.action.value} done",
+            EventKind.APPLIED: applied,
             EventKind.FAILED: f"{event.action.value} FAILED",
             EventKind.NOT_RUN: "not run",
         }[event.kind]
@@ -182,7 +183,7 @@ def apply_command(
             options=plan_options(config, adopt=adopt, target=target, exclude=exclude),
         )
         click.echo(render_plan(result.plan, "text"), nl=False)
-        if not any(is_step(c, result.state) for c in result.plan.changes):
+        if not result.plan.has_changes:
             return ExitCode.OK
         _guard_budget(result.plan, force=force)
         _confirm(auto_approve=auto_approve)
@@ -211,7 +212,7 @@ def _apply_saved(
     data = read_plan_file(path)
     bound = render_json.plan_from_file_dict(data).binding
     config = load_config(Path(bound.config_dir))
-    desired = normalized(config.resources)
+    desired = config.resources
     plan = render_json.plan_from_file_dict(data, desired=desired)  # sensitive values restored
     store = StateStore(config.settings.state_path)
     with (

@@ -68,10 +68,13 @@ def selection_options(function: Callable[..., Any]) -> Callable[..., Any]:
 
 
 @contextmanager
-def connect(settings: Settings, *, ca_bundle: str | None, insecure: bool) -> Iterator[Server]:
+def connect(
+    settings: Settings, *, ca_bundle: str | None, insecure: bool, quiet: bool = False
+) -> Iterator[Server]:
     """The server of `settings`: the embedded emulator, or a Run:ai URL with env credentials.
 
-    Says which one in the run's first line (on stderr, so stdout stays machine-readable).
+    Says which one in the run's first line (on stderr, so stdout stays machine-readable),
+    unless `quiet`: then the caller calls `announce` when the time is right.
     """
     if settings.embedded:
         from reconcile.emulator.server import EmbeddedEmulator
@@ -80,21 +83,32 @@ def connect(settings: Settings, *, ca_bundle: str | None, insecure: bool) -> Ite
         db.parent.mkdir(parents=True, exist_ok=True)
         secret = secrets.token_urlsafe(24)  # per process: nothing else can call this server
         with EmbeddedEmulator(db=db, client_id="runai-reconcile", client_secret=secret) as emu:
-            click.echo(
-                f"Server: embedded Run:ai emulator (not a real control plane), db {db}", err=True
-            )
+            if not quiet:
+                announce(settings, insecure=insecure)
             creds = Credentials(client_id="runai-reconcile", client_secret=secret)
             with Client(emu.url, credentials=creds) as client:
                 yield Server(client=client, label=f"embedded:{db}")
         return
     creds = Credentials.from_env()
-    if insecure:
-        click.echo("Warning: --insecure: the server's TLS certificate is NOT verified.", err=True)
-    click.echo(f"Server: {settings.server}", err=True)
+    if not quiet:
+        announce(settings, insecure=insecure)
     with Client(
         settings.server, credentials=creds, ca_bundle=ca_bundle, insecure=insecure
     ) as client:
         yield Server(client=client, label=settings.server.rstrip("/"))
+
+
+def announce(settings: Settings, *, insecure: bool) -> None:
+    """The run's first lines: which server, and a warning when TLS is not verified."""
+    if settings.embedded:
+        where = f"db {settings.emulator_db}"
+        click.echo(
+            f"Server: embedded Run:ai emulator (not a real control plane), {where}", err=True
+        )
+        return
+    if insecure:
+        click.echo("Warning: --insecure: the server's TLS certificate is NOT verified.", err=True)
+    click.echo(f"Server: {settings.server}", err=True)
 
 
 def use_color(stream: Any) -> bool:

@@ -13,7 +13,6 @@ import click
 from reconcile.cli.app import main
 from reconcile.cli.common import (
     FORMATS,
-    connect,
     plan_options,
     read_plan_file,
     render_plan,
@@ -21,14 +20,13 @@ from reconcile.cli.common import (
     server_options,
     use_color,
 )
-from reconcile.config import load_config
+from reconcile.cli.session import read_session
 from reconcile.errors import ExitCode
 from reconcile.model import Plan
 from reconcile.planner import BindingSource
 from reconcile.render import json as render_json
 from reconcile.render import markdown as render_markdown
 from reconcile.render import text as render_text
-from reconcile.state import StateStore
 from reconcile.workflow import drift_run, plan_run
 
 
@@ -77,16 +75,15 @@ def plan_command(
     insecure: bool,
 ) -> int:
     """Show the API calls that would bring the server to CONFIG_DIR."""
-    config = load_config(config_dir)
-    store = StateStore(config.settings.state_path)
-    state = store.read()
-    with connect(config.settings, ca_bundle=ca_bundle, insecure=insecure) as server:
+    with read_session(config_dir, ca_bundle=ca_bundle, insecure=insecure) as session:
+        config = session.config
         result = plan_run(
-            server.client,
+            session.server.client,
             config.resources,
-            state,
-            source=BindingSource(server.label, str(config.directory.resolve())),
+            session.state,
+            source=BindingSource(session.server.label, str(config.directory.resolve())),
             options=plan_options(config, adopt=adopt, target=target, exclude=exclude),
+            known=session.known,
         )
     click.echo(render_plan(result.plan, fmt), nl=False)
     if out is not None:
@@ -113,10 +110,11 @@ def show_command(*, plan_file: Path, fmt: str) -> int:
 @server_options
 def drift_command(*, config_dir: Path, fmt: str, ca_bundle: str | None, insecure: bool) -> int:
     """Report owned objects changed or deleted outside the tool (read-only; exit 2 on drift)."""
-    config = load_config(config_dir)
-    state = StateStore(config.settings.state_path).read()  # read-only: never takes the lock
-    with connect(config.settings, ca_bundle=ca_bundle, insecure=insecure) as server:
-        found = drift_run(server.client, config.resources, state)
+    # Read-only: the state is read without the lock.
+    with read_session(config_dir, ca_bundle=ca_bundle, insecure=insecure) as session:
+        found = drift_run(
+            session.server.client, session.config.resources, session.state, known=session.known
+        )
     if fmt == "json":
         click.echo(render_json.render_drift(found), nl=False)
     elif fmt == "markdown":

@@ -56,7 +56,14 @@ class Faults:
             time.sleep(self.settings.latency_ms / 1000)
 
     def before(self) -> PreFault | None:
-        """Throttling first (a gateway answers before the service), then a server error."""
+        """A counted failure first (deterministic, for tests), then throttling (a gateway
+        answers before the service), then a server error."""
+        with self._lock:
+            counted = self.settings.fail_next > 0
+            if counted:
+                self.settings.fail_next -= 1
+        if counted:
+            return PreFault(503, "Service unavailable (injected, counted)")
         if self._draw(self.settings.throttle_rate):
             return PreFault(429, "Too many requests", self.settings.retry_after_s)
         if self._draw(self.settings.error_rate):

@@ -61,6 +61,7 @@ FAULT_FIELDS = (
     "commit_then_fail_rate",
     "visibility_delay_ms",
     "retry_after_s",
+    "fail_next",
 )
 
 
@@ -78,6 +79,7 @@ class EmulatorSettings:
     commit_then_fail_rate: float = 0.0
     visibility_delay_ms: int = 0
     retry_after_s: int = 1
+    fail_next: int = 0  # the next N API calls answer 503, whatever the rates say
     seed_random: int | None = None
     sync_delay_ms: int = 0
     extra: dict[str, Any] = field(default_factory=dict)

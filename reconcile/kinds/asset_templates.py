@@ -14,7 +14,7 @@ from reconcile.kinds.base import LiveMeta, SyncKind
 from reconcile.kinds.calls import HttpRequest, ListRequest, Pagination, params
 from reconcile.kinds.defaults import SCHEMA_DEFAULTS
 from reconcile.kinds.lookups import UNKNOWN_PREFIX, Lookups, parse_scope
-from reconcile.kinds.specs import fill_defaults, prune, sort_keys
+from reconcile.kinds.specs import fill_defaults, prune_sorted, sort_keys
 from reconcile.model import Address, FieldChange, Spec
 
 PATH = "/api/v1/asset/workload-template"
@@ -59,9 +59,9 @@ class AssetTemplateKind(SyncKind):
         return address, self.normalize(spec), LiveMeta.audit(remote_id, meta)
 
     def normalize(self, spec: Spec) -> Spec:
-        out = prune(spec)  # prune builds new containers: a copy
-        fill_defaults(out.get("spec", {}).get("specificEnv"), SCHEMA_DEFAULTS["SpecificRunParams"])
-        normalized: Spec = sort_keys(out)
+        normalized: Spec = prune_sorted(spec)  # new containers: a copy
+        specific = normalized.get("spec", {}).get("specificEnv")
+        fill_defaults(specific, SCHEMA_DEFAULTS["SpecificRunParams"], keep_sorted=True)
         return normalized
 
     def create_request(self, address: Address, spec: Spec, lookups: Lookups) -> HttpRequest:

@@ -50,18 +50,54 @@ def sort_keys(value: JSON) -> JSON:
     return value
 
 
-def fill_defaults(target: JSON, defaults: Mapping[str, JSON]) -> None:
+def prune_sorted(value: JSON) -> JSON:
+    """`sort_keys(prune(value))` in one walk (every spec of a plan goes through it)."""
+    kind = type(value)
+    if kind is dict:
+        out = {}
+        for key in sorted(value):
+            item = value[key]
+            if type(item) not in _SCALARS:
+                item = prune_sorted(item)
+                if item == {} or item == []:
+                    continue
+            if item is not None:
+                out[key] = item
+        return out
+    if kind is list:
+        return [item if type(item) in _SCALARS else prune_sorted(item) for item in value]
+    if kind in _SCALARS:
+        return value
+    return sort_keys(prune(value))  # another Mapping type: the general walks
+
+
+def fill_defaults(target: JSON, defaults: Mapping[str, JSON], *, keep_sorted: bool = False) -> None:
     """Fill schema defaults (dotted paths, `[]` = every list item) into `target`, in place.
 
     Only absent properties of objects that exist are filled, as the server does: a default
-    never creates its parent object.
+    never creates its parent object. `keep_sorted`: `target`'s keys are sorted (see
+    `sort_keys`) and stay so, defaults included.
     """
     tree = _tree(defaults)
     if tree is not None:
-        _fill_tree(target, tree)
+        _fill_tree(target, tree, keep_sorted=keep_sorted)
         return
     for path, default in defaults.items():
         _fill(target, _tokens(path), default)
+    if keep_sorted:
+        _sort_in_place(target)
+
+
+def _sort_in_place(node: JSON) -> None:
+    if isinstance(node, dict):
+        items = sorted(node.items())
+        node.clear()
+        node.update(items)
+        for item in node.values():
+            _sort_in_place(item)
+    elif isinstance(node, list):
+        for item in node:
+            _sort_in_place(item)
 
 
 # A default tree: per key (or `[]` for every list item), the default to set there (or
@@ -109,17 +145,25 @@ def _compile_tree(defaults: Mapping[str, JSON]) -> _Tree | None:
     return tree
 
 
-def _fill_tree(node: JSON, tree: _Tree) -> None:
+def _fill_tree(node: JSON, tree: _Tree, *, keep_sorted: bool) -> None:
+    added = False
     for head, (default, below) in tree.items():
         if head == "[]":
             if isinstance(node, list) and below is not None:
                 for item in node:
-                    _fill_tree(item, below)
+                    _fill_tree(item, below, keep_sorted=keep_sorted)
         elif isinstance(node, dict):
             if default is not _NOTHING:
-                node.setdefault(head, copy.deepcopy(default))
+                if head not in node:
+                    # sort_keys copies containers (and leaves scalars, which are immutable).
+                    node[head] = sort_keys(default) if keep_sorted else copy.deepcopy(default)
+                    added = True
             elif below is not None and head in node:
-                _fill_tree(node[head], below)
+                _fill_tree(node[head], below, keep_sorted=keep_sorted)
+    if added and keep_sorted and isinstance(node, dict):
+        items = sorted(node.items())
+        node.clear()
+        node.update(items)
 
 
 @lru_cache(maxsize=4096)  # a few hundred default paths, parsed for every object normalized

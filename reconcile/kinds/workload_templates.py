@@ -16,7 +16,7 @@ from reconcile.kinds.base import LiveMeta, SyncKind
 from reconcile.kinds.calls import LIST_LIMIT, HttpRequest, ListRequest, Pagination, params
 from reconcile.kinds.defaults import SCHEMA_DEFAULTS
 from reconcile.kinds.lookups import Lookups
-from reconcile.kinds.specs import fill_defaults, get_path, prune, set_path, sort_keys
+from reconcile.kinds.specs import fill_defaults, get_path, prune_sorted, set_path, sort_keys
 from reconcile.model import Address, FieldChange, FieldChangeKind, Spec, path_segments
 
 BASE = "/api/v1/workload-templates"
@@ -115,11 +115,13 @@ class WorkloadTemplateKind(SyncKind):
         return address, self.normalize(spec), LiveMeta.audit(remote_id, meta)
 
     def normalize(self, spec: Spec) -> Spec:
-        out = prune(spec)  # prune builds new containers: a copy
-        fill_defaults(out.get("spec"), SCHEMA_DEFAULTS[self.flavor.spec_schema])
+        # prune_sorted builds new containers: a copy.
+        normalized: Spec = prune_sorted(spec)
+        schema = SCHEMA_DEFAULTS[self.flavor.spec_schema]
+        fill_defaults(normalized.get("spec"), schema, keep_sorted=True)
         if self.flavor.has_master:
-            fill_defaults(out.get("master", {}).get("spec"), SCHEMA_DEFAULTS["MasterTemplateSpec"])
-        normalized: Spec = sort_keys(out)
+            master = normalized.get("master", {}).get("spec")
+            fill_defaults(master, SCHEMA_DEFAULTS["MasterTemplateSpec"], keep_sorted=True)
         return normalized
 
     def create_request(self, address: Address, spec: Spec, lookups: Lookups) -> HttpRequest:

@@ -15,7 +15,7 @@ from reconcile.errors import PlanError
 from reconcile.kinds.base import LiveMeta, SyncKind
 from reconcile.kinds.calls import HttpRequest, ListRequest, Pagination, params
 from reconcile.kinds.lookups import UNKNOWN_PREFIX, Lookups
-from reconcile.kinds.specs import prune, sort_keys
+from reconcile.kinds.specs import prune_sorted, sort_keys
 from reconcile.model import Address, FieldChange, Spec
 
 PATH = "/api/v1/workload-types"
@@ -59,7 +59,7 @@ class WorkloadTypeKind(SyncKind):
         return address, self.normalize(spec), LiveMeta.audit(remote_id, obj)
 
     def normalize(self, spec: Spec) -> Spec:
-        normalized: Spec = sort_keys(prune(copy.deepcopy(spec)))
+        normalized: Spec = prune_sorted(spec)  # new containers: a copy
         return normalized
 
     def create_request(self, address: Address, spec: Spec, lookups: Lookups) -> HttpRequest:

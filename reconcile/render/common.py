@@ -78,7 +78,8 @@ def hide_drift(drift: Drift, mask: Mask) -> Drift:
 
 
 def summary_counts(plan: Plan) -> dict[str, int]:
-    """The plan's counts, plus unchanged objects and drifted ones."""
+    """The plan's counts, plus unchanged objects (those only recorded in state among them)
+    and drifted ones."""
     counts = plan.summary()
     counts["no_op"] = sum(1 for c in plan.changes if c.action is Action.NOOP)
     counts["drift"] = len(plan.drift)
@@ -86,7 +87,8 @@ def summary_counts(plan: Plan) -> dict[str, int]:
 
 
 def summary_line(plan: Plan) -> str:
-    """`Plan: 1 to add, 0 to change, 0 to replace, 0 to destroy.` or `No changes.`"""
+    """`Plan: 1 to add, 0 to change, 0 to replace, 0 to destroy.` or `No changes.`; forgets
+    and no-ops only recorded in state are counted after the destroys, when there are any."""
     if not plan.has_changes:
         return "No changes."
     counts = plan.summary()
@@ -98,4 +100,6 @@ def summary_line(plan: Plan) -> str:
     ]
     if counts["forget"]:
         parts.append(f"{counts['forget']} to forget")
+    if counts["record"]:
+        parts.append(f"{counts['record']} to record in state")
     return "Plan: " + ", ".join(parts) + "."

@@ -31,10 +31,10 @@ def render(plan: Plan, *, max_chars: int = MAX_CHARS, title: str = "runai-reconc
         head += [f"**Drift:** {_objects(counts['drift'])} changed outside runai-reconcile.", ""]
     head += _violations(plan.safety_violations)
     sections: list[Section] = []
-    actionable = plan.actionable()
-    if actionable:
-        lines = [line for c in actionable for line in [*change_lines(c), ""]]
-        sections.append((f"Changes ({len(actionable)})", lines[:-1]))
+    steps = plan.steps()
+    if steps:
+        lines = [line for c in steps for line in [*change_lines(c), ""]]
+        sections.append((f"Changes ({len(steps)})", lines[:-1]))
     if plan.drift:
         sections.append(_drift_section(plan.drift))
     return _fit(head, sections, max_chars)

@@ -28,14 +28,25 @@ from reconcile.render.common import (
 )
 
 _RESET = "\x1b[0m"
-_COLORS = {"+": "32", "~": "33", "-": "31", "-/+": "35", ".": "2", "!": "31", "#": "2"}
+_COLORS = {
+    "+": "32",
+    "~": "33",
+    "-": "31",
+    "-/+": "35",
+    ".": "2",
+    "=": "36",
+    "!": "31",
+    "#": "2",
+}
 _MARKS = {
     Action.CREATE: "+",
     Action.UPDATE: "~",
     Action.REPLACE: "-/+",
     Action.DELETE: "-",
     Action.FORGET: ".",
+    Action.NOOP: "=",  # shown only when it records state (`Change.records_state`)
 }
+_RECORD_NOTE = "# already as desired: no API call, only recorded in state"
 _FIELD_MARKS = {FieldChangeKind.ADD: "+", FieldChangeKind.CHANGE: "~", FieldChangeKind.CLEAR: "-"}
 _INDENT = "      "
 
@@ -43,10 +54,10 @@ _INDENT = "      "
 def render(plan: Plan, *, color: bool = False) -> str:
     """The whole plan: changes, drift, safety-budget violations, and the summary line."""
     out: list[str] = []
-    actionable = plan.actionable()
-    if actionable:
+    steps = plan.steps()
+    if steps:
         out += ["runai-reconcile will perform the following actions:", ""]
-        for change in actionable:
+        for change in steps:
             out += [*change_lines(change, color=color), ""]
     if plan.drift:
         out += [*drift_section(plan.drift, color=color), ""]
@@ -66,7 +77,8 @@ def render_drift(drifts: Sequence[Drift], *, color: bool = False) -> str:
 
 
 def change_lines(change: Change, *, color: bool = False) -> list[str]:
-    """One change: its mark and address, then its fields, forcing paths and API calls."""
+    """One change: its mark and address, then its fields, forcing paths and API calls (or,
+    for a no-op that only records state, a line saying so)."""
     change = hide_change(change, placeholder)
     mark = _MARKS.get(change.action, " ")
     notes = ["forget: stop managing, no call"] if change.action is Action.FORGET else []
@@ -74,6 +86,8 @@ def change_lines(change: Change, *, color: bool = False) -> list[str]:
     head = f"  {mark} {safe(str(change.address))}"
     head += f" ({'; '.join(notes)})" if notes else ""
     lines = [_paint(mark, head, color=color)]
+    if change.action is Action.NOOP:
+        lines.append(_paint("#", f"{_INDENT}{_RECORD_NOTE}", color=color))
     if change.replace_paths:
         forced = ", ".join(safe(p) for p in change.replace_paths)
         lines.append(_paint("#", f"{_INDENT}# forces replacement: {forced}", color=color))

@@ -234,7 +234,7 @@ def test_a_write_whose_state_record_was_lost_is_recorded_next_time(
 
     run = cli("apply", "--auto-approve", examples_dir)
     assert run.exit_code == 0, run.output
-    assert "[1/1] workspace-template/department=research/vscode: no-op done" in run.stdout
+    assert "[1/1] workspace-template/department=research/vscode: recorded" in run.stdout
     assert cli("drift", examples_dir).exit_code == 0
     plan = cli("plan", "--detailed-exitcode", examples_dir)
     assert plan.exit_code == 0 and plan.stdout == "No changes.\n", plan.output

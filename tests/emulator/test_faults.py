@@ -27,6 +27,17 @@ def test_error_rate_answers_500_or_503(api: Api) -> None:
     assert {500, 503, 200} >= set(_statuses(api, 40)) and len(set(_statuses(api, 40))) > 1
 
 
+def test_fail_next_answers_503_to_exactly_that_many_calls(api: Api) -> None:
+    api.set_faults(fail_next=2, throttle_rate=0.0)
+    assert _statuses(api, 4) == [503, 503, 200, 200]
+    faults = requests.get(f"{api.url}/_emulator/faults", timeout=TIMEOUT).json()
+    assert faults["fail_next"] == 0
+    logged = [e.get("fault") for e in api.request_log()["requests"]]
+    assert logged == ["injected-503", "injected-503", None, None]
+    bad = requests.put(f"{api.url}/_emulator/faults", json={"fail_next": -1}, timeout=TIMEOUT)
+    assert bad.status_code == 400
+
+
 def test_throttle_rate_answers_429_with_retry_after(api: Api) -> None:
     api.set_faults(throttle_rate=1.0, retry_after_s=3)
     response = api.get(TEMPLATES)

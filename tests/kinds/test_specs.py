@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 
 from reconcile.kinds.defaults import SCHEMA_DEFAULTS
-from reconcile.kinds.specs import fill_defaults, prune, sort_keys
+from reconcile.kinds.specs import fill_defaults, prune, prune_sorted, sort_keys
 
 KEYS = ["storage", "pvc", "nfs", "exclude", "readOnly", "claimInfo", "accessModes", "ports", "a"]
 
@@ -100,6 +100,7 @@ def test_prune_and_sort_keys_match_their_definitions(seed: int) -> None:
     assert same(prune(spec), oracle_prune(spec))
     assert same(sort_keys(spec), oracle_sort_keys(spec))
     assert same(sort_keys(prune(spec)), oracle_sort_keys(oracle_prune(spec)))
+    assert same(prune_sorted(spec), oracle_sort_keys(oracle_prune(spec)))
 
 
 def storage_spec(rng: random.Random) -> Any:
@@ -123,6 +124,16 @@ def test_fill_defaults_matches_one_walk_per_path(schema: str, seed: int) -> None
     assert same(spec, expected)
 
 
+@pytest.mark.parametrize("schema", sorted(SCHEMA_DEFAULTS))
+@pytest.mark.parametrize("seed", range(40))
+def test_fill_defaults_keeps_sorted_specs_sorted(schema: str, seed: int) -> None:
+    spec = prune_sorted(storage_spec(random.Random(seed)))
+    expected = copy.deepcopy(spec)
+    oracle_fill(expected, SCHEMA_DEFAULTS[schema])
+    fill_defaults(spec, SCHEMA_DEFAULTS[schema], keep_sorted=True)
+    assert same(spec, oracle_sort_keys(expected))
+
+
 @pytest.mark.parametrize(
     "defaults",
     [
@@ -137,9 +148,12 @@ def test_fill_defaults_of_unusual_paths(defaults: dict[str, Any]) -> None:
         rng = random.Random(seed)
         spec = {"a": rng.choice([{}, {"b": 0}, [], None]), "x": [[{}], {}, 1]}
         expected = copy.deepcopy(spec)
+        kept = sort_keys(copy.deepcopy(spec))
         oracle_fill(expected, defaults)
         fill_defaults(spec, defaults)
         assert same(spec, expected)
+        fill_defaults(kept, defaults, keep_sorted=True)
+        assert same(kept, oracle_sort_keys(expected))
 
 
 def test_a_changed_defaults_mapping_is_compiled_again() -> None:

@@ -153,6 +153,36 @@ def _noop() -> Change:
     return Change(Address("workload-type", "", "Notebook"), Action.NOOP, before=spec, after=spec)
 
 
+def _record_adopt() -> Change:
+    spec = {"spec": {"category": "Deploy", "priority": "very-high"}}
+    return Change(
+        Address("workload-type", "", "Deployment"),
+        Action.NOOP,
+        before=spec,
+        after=spec,
+        reason="adopt",
+        remote_id="deployment-id",
+        records_state=True,
+    )
+
+
+def _record_stale() -> Change:
+    spec = {
+        "spec": {"image": "python:3.11", "environmentVariables": [{"name": "T", "value": SECRET}]}
+    }
+    return Change(
+        Address("workspace-template", "project=team-a", "lagging"),
+        Action.NOOP,
+        before=spec,
+        after=spec,
+        reason="state holds an older spec than the server: record it",
+        remote_id="22222222-0000-0000-0000-000000000000",
+        sensitive=("spec.environmentVariables[*].value",),
+        wave=1,
+        records_state=True,
+    )
+
+
 def _full_plan() -> Plan:
     drift = (
         Drift(
@@ -214,3 +244,13 @@ def golden() -> Callable[[str, str], None]:
         assert text == path.read_text(encoding="utf-8"), f"output differs from {path}"
 
     return check
+
+
+@pytest.fixture
+def record_plan() -> Plan:
+    """No-ops that only record state (one adopted, one whose entry lags, one holding a
+    secret), a plain no-op, a forget and a create."""
+    return Plan(
+        changes=(_forget(), _record_adopt(), _noop(), _create(), _record_stale()),
+        binding=BINDING,
+    )

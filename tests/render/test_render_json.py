@@ -56,7 +56,7 @@ def test_actions_arrays(full_plan: Plan) -> None:
         "inference-template/project=inference/serve": ["delete", "create"],
         "workload/project=team-a/web": ["delete"],
     }
-    assert document["format_version"] == "1.0"
+    assert document["format_version"] == "1.1"
     assert document["summary"] == {
         "add": 1,
         "change": 1,
@@ -64,8 +64,10 @@ def test_actions_arrays(full_plan: Plan) -> None:
         "destroy": 1,
         "forget": 1,
         "no_op": 1,
+        "record": 0,
         "drift": 2,
     }
+    assert not any(c["records_state"] for c in document["changes"])
 
 
 def test_output_is_deterministic_with_sorted_keys(full_plan: Plan) -> None:
@@ -144,3 +146,48 @@ def test_no_op_only_plan(empty_plan: Plan) -> None:
     assert document["has_changes"] is False
     assert [c["actions"] for c in document["changes"]] == [["no-op"]]
     assert Change.from_dict(document["changes"][0]).action is Action.NOOP
+
+
+def test_no_ops_that_record_state(record_plan: Plan) -> None:
+    document = render_json.plan_to_dict(record_plan)
+    validate(document)
+    assert document["has_changes"] is True
+    assert (document["summary"]["record"], document["summary"]["no_op"]) == (2, 3)
+    marked = {c["address"]: c["records_state"] for c in document["changes"]}
+    assert [a for a, m in marked.items() if m] == [
+        "workload-type/Deployment",
+        "workspace-template/project=team-a/lagging",
+    ]
+    assert SECRET not in json.dumps(document)
+    broken = json.loads(json.dumps(document))
+    create = next(c for c in broken["changes"] if c["action"] == "create")
+    create["records_state"] = True  # only a no-op may record without a call
+    with pytest.raises(jsonschema.ValidationError):
+        validate(broken)
+
+
+def test_the_record_mark_round_trips_through_a_plan_file(record_plan: Plan) -> None:
+    document = json.loads(json.dumps(render_json.plan_to_file_dict(record_plan, "s4lt")))
+    validate(document)
+    assert SECRET not in json.dumps(document)
+    shown = render_json.plan_from_file_dict(document)
+    assert [c.records_state for c in shown.changes] == [
+        c.records_state for c in record_plan.changes
+    ]
+    assert shown.has_changes and shown.summary() == record_plan.summary()
+    desired = {c.address: Resource(c.address, c.after) for c in record_plan.changes if c.after}
+    loaded = render_json.plan_from_file_dict(document, desired=desired)
+    # What apply reads back: the mark, and the values it records (`before` stays hashed).
+    assert [(c.address, c.after, c.records_state) for c in loaded.changes] == [
+        (c.address, c.after, c.records_state) for c in record_plan.changes
+    ]
+
+
+def test_a_1_0_plan_file_still_loads_and_records_nothing(record_plan: Plan) -> None:
+    document = render_json.plan_to_file_dict(record_plan, "s4lt")
+    document["format_version"] = "1.0"
+    for change in document["changes"]:
+        del change["records_state"]
+    loaded = render_json.plan_from_file_dict(json.loads(json.dumps(document)))
+    assert not any(c.records_state for c in loaded.changes)
+    assert loaded.summary()["record"] == 0

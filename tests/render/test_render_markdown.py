@@ -76,3 +76,10 @@ def test_values_cannot_close_the_code_fence(empty_plan: Plan) -> None:
 def test_drift_comment(full_plan: Plan, golden: Golden) -> None:
     golden("drift.md", markdown.render_drift(full_plan.drift))
     assert "No drift." in markdown.render_drift(())
+
+
+def test_no_ops_that_record_state_are_in_the_comment(record_plan: Plan, golden: Golden) -> None:
+    out = markdown.render(record_plan)
+    golden("plan-record.md", out)
+    assert "2 to record in state.**" in out and "<summary>Changes (4)</summary>" in out
+    assert SECRET not in out

@@ -90,3 +90,24 @@ def test_server_text_cannot_inject_terminal_escapes(empty_plan: Plan) -> None:
 def test_drift_view(full_plan: Plan, golden: Golden) -> None:
     golden("drift.txt", text.render_drift(full_plan.drift))
     assert text.render_drift(()) == "No drift.\n"
+
+
+def test_no_ops_that_record_state_are_listed_and_counted(record_plan: Plan, golden: Golden) -> None:
+    out = text.render(record_plan)
+    golden("plan-record.txt", out)
+    assert out.splitlines()[-1] == (
+        "Plan: 1 to add, 0 to change, 0 to replace, 0 to destroy, 1 to forget, "
+        "2 to record in state."
+    )
+    assert "  = workload-type/Deployment (adopt)\n      # already as desired" in out
+    assert "workload-type/Notebook" not in out  # a plain no-op is still not listed
+    assert SECRET not in out and SECRET not in text.render(record_plan, color=True)
+    assert "\x1b[36m  = workload-type/Deployment (adopt)" in text.render(record_plan, color=True)
+
+
+def test_a_plan_that_only_records_state_is_not_no_changes(record_plan: Plan) -> None:
+    only = replace(record_plan, changes=tuple(c for c in record_plan.changes if c.records_state))
+    assert only.has_changes and only.steps() == only.changes and only.actionable() == ()
+    assert text.render(only).splitlines()[-1] == (
+        "Plan: 0 to add, 0 to change, 0 to replace, 0 to destroy, 2 to record in state."
+    )

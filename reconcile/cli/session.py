@@ -1,0 +1,77 @@
+"""The read side of `plan` and `drift`: the checked config, the server and the state, with the
+live objects the state owns read while a big config is still being checked.
+
+Checking 10,000 documents keeps worker processes busy for most of a second while this process
+only waits; reading the state and listing what it owns (all a no-change plan needs) fits in
+that wait. That early read is speculative: it is made without retries, and if anything in it
+fails, it is dropped and the command reads again after the config is checked, so errors keep
+the order a user expects (a bad config before any state, credential or server error) and a
+dead server never delays the report of a bad config by its retries.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from reconcile.cli.common import Server, announce, connect
+from reconcile.config import Config, ConfigReading, start_config
+from reconcile.errors import ReconcileError
+from reconcile.gcpause import gc_paused
+from reconcile.live import LiveView
+from reconcile.model import State
+from reconcile.state import StateStore
+from reconcile.workflow import read_owned
+
+
+@dataclass(frozen=True)
+class ReadSession:
+    """What a read-only command starts from."""
+
+    config: Config
+    server: Server
+    state: State  # read without the lock: these commands never write it
+    known: LiveView | None  # the live objects the state owns, when read early
+
+
+@contextmanager
+def read_session(
+    config_dir: Path, *, ca_bundle: str | None, insecure: bool
+) -> Iterator[ReadSession]:
+    """Check `config_dir`, and meanwhile read its state and the server (see the module)."""
+    # Paused for the whole command: worker results are unpickled by a thread of this process
+    # while the main thread reads the server, and the plan keeps every object it builds; the
+    # collector would walk them again and again (and once more when resumed: hence freeze).
+    with gc_paused(freeze=True), ExitStack() as stack:
+        reading = stack.enter_context(start_config(config_dir))
+        if not (reading.in_background and reading.settings_ok):
+            reading.checked()  # nothing to overlap: the config's problems come first
+        state, server, known = _early(reading, stack, ca_bundle=ca_bundle, insecure=insecure)
+        config = reading.checked()
+        if state is None:
+            state = StateStore(config.settings.state_path).read()
+        if server is None:
+            server = stack.enter_context(
+                connect(config.settings, ca_bundle=ca_bundle, insecure=insecure, quiet=True)
+            )
+        announce(config.settings, insecure=insecure)
+        yield ReadSession(config=config, server=server, state=state, known=known)
+
+
+def _early(
+    reading: ConfigReading, stack: ExitStack, *, ca_bundle: str | None, insecure: bool
+) -> tuple[State | None, Server | None, LiveView | None]:
+    """The state, the server and the owned live objects, as far as they could be read."""
+    state: State | None = None
+    server: Server | None = None
+    try:
+        state = StateStore(reading.settings.state_path).read()
+        server = stack.enter_context(
+            connect(reading.settings, ca_bundle=ca_bundle, insecure=insecure, quiet=True)
+        )
+        with server.client.retries_off():
+            return state, server, read_owned(server.client, state)
+    except ReconcileError:  # met again, in order and retried, once the config is checked
+        return state, server, None
