@@ -25,8 +25,9 @@ lint: $(STAMP)
 test: lint
 	$(PY) -m pytest -n 2 -q
 
+# Every benchmark with its default sizes (minutes; figures go to BENCHMARKS.md by hand).
 bench: $(STAMP)
-	$(PY) bench/run_all.py
+	for script in bench/bench_*.py; do $(PY) $$script || exit 1; done
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache .mypy_cache .ruff_cache
