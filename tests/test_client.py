@@ -137,6 +137,14 @@ def fetch_token(url: str) -> str:
     return token
 
 
+def start_of_a_second() -> None:
+    """Wait for the next wall-clock second to begin. A JWT's `exp` has whole seconds (the
+    emulator sets `exp = int(now) + ttl`), so a 1 s token issued late in a second lives far
+    less than the `expiresIn: 1` it comes with, and tests of refresh timing would fail now
+    and then."""
+    time.sleep(1.02 - time.time() % 1)
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -186,6 +194,7 @@ def test_v2_token_where_v1_is_refused() -> None:
         assert refused.value.status == 401 and refused.value.path == "/api/v2/token"
         assert "Client authentication failed" in refused.value.message
         with make_client(url) as client:
+            start_of_a_second()
             client.get("/api/v1/clusters")
             time.sleep(1.0)  # past the 1 s lifetime: the refresh goes straight to v2
             client.get("/api/v1/clusters")
@@ -195,6 +204,7 @@ def test_v2_token_where_v1_is_refused() -> None:
 def test_token_is_refreshed_before_expiry() -> None:
     with EmbeddedEmulator(client_id=ID, client_secret=SECRET, token_ttl=1) as emu:
         with make_client(emu.url) as client:
+            start_of_a_second()
             client.get("/api/v1/clusters")
             client.get("/api/v1/clusters")
             time.sleep(1.0)  # refresh is due at 90 % of the lifetime
