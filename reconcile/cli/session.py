@@ -46,10 +46,12 @@ def read_session(
     # collector would walk them again and again (and once more when resumed: hence freeze).
     with gc_paused(freeze=True), ExitStack() as stack:
         reading = stack.enter_context(start_config(config_dir))
-        if not (reading.in_background and reading.settings_ok):
-            reading.checked()  # nothing to overlap: the config's problems come first
-        state, server, known = _early(reading, stack, ca_bundle=ca_bundle, insecure=insecure)
-        config = reading.checked()
+        state: State | None = None
+        server: Server | None = None
+        known: LiveView | None = None
+        if reading.in_background and reading.settings_ok:
+            state, server, known = _early(reading, stack, ca_bundle=ca_bundle, insecure=insecure)
+        config = reading.checked()  # read already unless big: nothing to overlap then
         if state is None:
             state = StateStore(config.settings.state_path).read()
         if server is None:
