@@ -64,7 +64,8 @@ class BindingSource:
 
 
 def normalized(desired: Mapping[Address, Resource]) -> dict[Address, Resource]:
-    """Each desired resource's spec in its kind's canonical form (defaults filled)."""
+    """Each desired resource's spec in its kind's canonical form (defaults filled), for
+    resources built by hand; a config's resources come normalized already."""
     return {
         address: replace(resource, spec=KINDS_BY_SLUG[address.kind].normalize(resource.spec))
         for address, resource in desired.items()
@@ -87,7 +88,8 @@ def make_plan(
     options: PlanOptions = PlanOptions(),
     now: Callable[[], datetime] = lambda: datetime.now(timezone.utc),
 ) -> Plan:
-    """The plan that brings the server to `desired` (already normalized, see `normalized`).
+    """The plan that brings the server to `desired` (normalized: as a config gives it, or
+    see `normalized`).
 
     Raises PlanError listing every unowned live object at a desired address (without
     --adopt) and every name the server cannot resolve.
