@@ -41,6 +41,9 @@ class LiveView:
     # Listed objects of summary-only kinds (Workloads V2) whose detail was not read, as
     # (slug, remote id) per address: a later `read_live(known=...)` may still need them.
     unread: Mapping[Address, tuple[tuple[str, str], ...]] = field(default_factory=dict)
+    # Every list read, as the server gave it, by fetch key: kinds that share a list endpoint
+    # (the four template kinds) are split from one read, even across `read_live(known=...)`.
+    lists: Mapping[Any, list[Any]] = field(default_factory=dict)
 
 
 def fingerprint(resource_spec: Any, updated_at: str | None) -> str:
@@ -73,7 +76,9 @@ def read_live(
     and details it lacks are read now.
     """
     kinds = [KINDS_BY_SLUG[s] for s in sorted(slugs) if known is None or s not in known.kinds_read]
-    fetched = _lists(client, kinds, lookups=known is None)
+    fetched = dict(known.lists) if known is not None else {}
+    missing = [k for k in kinds if k.list_request().fetch_key not in fetched]
+    fetched.update(_lists(client, missing, lookups=known is None))
     lookups = known.lookups if known is not None else _lookups(fetched)
     resources = dict(known.resources) if known is not None else {}
     duplicates = set(known.duplicates) if known is not None else set()
@@ -100,6 +105,7 @@ def read_live(
         kinds_read=frozenset(k.slug for k in kinds) | (known.kinds_read if known else set()),
         duplicates=tuple(sorted(duplicates)),
         unread={a: tuple(ids) for a, ids in unread.items()},
+        lists=fetched,
     )
 
 

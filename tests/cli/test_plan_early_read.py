@@ -110,3 +110,22 @@ def test_a_big_config_plans_as_a_small_one(cli: Cli, api: Api, examples_dir: Pat
     big = cli("plan", examples_dir, "--format", "json", "--detailed-exitcode")
     assert big.exit_code == 0 and big.json()["summary"] == small["summary"]
     assert repeated(api) == [], "what the early read fetched is not fetched again"
+
+
+def test_kinds_the_state_does_not_own_yet_are_read_after_the_config(
+    cli: Cli, api: Api, examples_dir: Path
+) -> None:
+    # State owns the templates only; the config also wants the workloads (detail reads).
+    put_on_server(examples_dir, cli.url, only=["workspace-template/", "training-template/"])
+    make_big(examples_dir)
+    api.clear_log()
+    run = cli("plan", examples_dir, "--format", "json")
+    assert run.exit_code == 0, run.output
+    creates = {c["address"] for c in run.json()["changes"] if c["action"] == "create"}
+    assert {a for a in creates if a.startswith("workload/")} == {
+        "workload/project=inference/model-gateway",
+        "workload/project=team-b/pytorch-mnist",
+    }
+    assert repeated(api) == [], "each list is read once, early or after the config"
+    paths = {e["path"] for e in api.request_log()["requests"]}
+    assert {"/api/v1/workloads", "/api/v1/workload-types"} <= paths
