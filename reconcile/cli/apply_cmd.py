@@ -210,7 +210,7 @@ def _apply_saved(
 ) -> int:
     """A saved plan is applied without asking, once its binding is proven fresh."""
     data = read_plan_file(path)
-    bound = render_json.plan_from_file_dict(data).binding
+    bound = render_json.saved_binding(data)  # a bad file is refused before the config is read
     config = load_config(Path(bound.config_dir))
     desired = config.resources
     plan = render_json.plan_from_file_dict(data, desired=desired)  # sensitive values restored

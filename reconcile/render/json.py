@@ -68,6 +68,22 @@ def plan_from_file_dict(
     """Load a plan file document. With `desired`, hashed values in each change's `after` and
     in its fields' `after` are replaced by the desired values, which must hash the same
     (else StalePlanError); `before` values stay hashed (nothing is sent from them)."""
+    binding = saved_binding(data)
+    salt = str(data["sensitive_salt"])
+    changes = tuple(Change.from_dict(c) for c in data.get("changes", []))
+    if desired is not None:
+        changes = tuple(_restore(c, desired.get(c.address), salt) for c in changes)
+    return Plan(
+        changes=changes,
+        binding=binding,
+        drift=tuple(Drift.from_dict(d) for d in data.get("drift", [])),
+        safety_violations=tuple(str(v) for v in data.get("safety_violations", [])),
+    )
+
+
+def saved_binding(data: Mapping[str, Any]) -> Binding:
+    """The binding of a plan file document (which config it came from), once the document is
+    known to be a plan file this tool can load; PlanError if not. Reads no change."""
     version = str(data.get("format_version", ""))
     if version.split(".")[0] != FORMAT_VERSION.split(".")[0]:
         raise PlanError(
@@ -75,22 +91,13 @@ def plan_from_file_dict(
             f"{FORMAT_VERSION})",
             hint="make the plan again with this version of runai-reconcile",
         )
-    salt = data.get("sensitive_salt")
-    if not isinstance(salt, str):
+    if not isinstance(data.get("sensitive_salt"), str):
         raise PlanError(
             "not a saved plan file (no sensitive_salt): the `--format json` output cannot be "
             "applied",
             hint="save a plan with `runai-reconcile plan -out FILE`",
         )
-    changes = tuple(Change.from_dict(c) for c in data.get("changes", []))
-    if desired is not None:
-        changes = tuple(_restore(c, desired.get(c.address), salt) for c in changes)
-    return Plan(
-        changes=changes,
-        binding=Binding.from_dict(data["binding"]),
-        drift=tuple(Drift.from_dict(d) for d in data.get("drift", [])),
-        safety_violations=tuple(str(v) for v in data.get("safety_violations", [])),
-    )
+    return Binding.from_dict(data["binding"])
 
 
 def _document(plan: Plan, mask: Mask) -> dict[str, JSON]:
