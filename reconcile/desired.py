@@ -123,7 +123,7 @@ class Collecting:
     @property
     def in_background(self) -> bool:
         """True while worker processes may still be reading."""
-        return self._desired is None and self._reports is None
+        return self._reports is None
 
     def result(self) -> Desired:
         if self._desired is None:

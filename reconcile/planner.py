@@ -153,7 +153,7 @@ def _classify(
             and entry is not None
             and identical(resource.spec, current.spec, entry.last_applied)
         ):
-            changes.append(_settled(resource, current, entry))
+            changes.append(_settled(resource, current, entry, state.lineage))
             continue
         try:
             if resource is None:
@@ -210,18 +210,28 @@ def _sorted_paths(paths: frozenset[str]) -> tuple[str, ...]:
 _SORTED: dict[frozenset[str], tuple[str, ...]] = {}  # a dict: lru_cache's key cost as much
 
 
-def _records_state(entry: StateEntry | None, remote_id: str, resource: Resource, salt: str) -> bool:
+def _records_state(
+    entry: StateEntry | None,
+    remote_id: str,
+    resource: Resource,
+    salt: str,
+    *,
+    settled: bool = False,
+) -> bool:
     """Whether apply must write a no-op to state: state does not own the object yet (an
     adopt), or its entry lags what the server holds (a run died after its write landed and
-    before the state write recording it, or the object was edited to what is desired)."""
+    before the state write recording it, or the object was edited to what is desired).
+
+    `settled`: last_applied is known to be the desired spec itself (see `_settled`), so it
+    lags only where the spec holds a value that state keeps hashed: no redact and compare."""
     if not remote_id:
         return False
-    return (
-        entry is None
-        or entry.status is not EntryStatus.APPLIED
-        or entry.remote_id != remote_id
-        or entry.last_applied != redact(resource.spec, _sorted_paths(resource.sensitive), salt)
-    )
+    if entry is None or entry.status is not EntryStatus.APPLIED or entry.remote_id != remote_id:
+        return True
+    paths = _sorted_paths(resource.sensitive)
+    if settled:
+        return reaches(resource.spec, paths)
+    return bool(entry.last_applied != redact(resource.spec, paths, salt))
 
 
 def _record_reason(entry: StateEntry | None, remote_id: str) -> str:
@@ -235,17 +245,11 @@ def _record_reason(entry: StateEntry | None, remote_id: str) -> str:
     return "state holds an older spec than the server: record it"
 
 
-def _settled(resource: Resource, current: LiveResource, entry: StateEntry) -> Change:
+def _settled(resource: Resource, current: LiveResource, entry: StateEntry, salt: str) -> Change:
     """The no-op of an owned object whose desired, live and last-applied specs are identical:
     `_desired` would find no field to change and `_drift` nothing moved."""
-    # last_applied is the desired spec itself, so it lags only where the spec holds a value
-    # that state keeps hashed (`_records_state` redacts and compares; this is its answer).
     paths = _sorted_paths(resource.sensitive)
-    records = bool(current.remote_id) and (
-        entry.status is not EntryStatus.APPLIED
-        or entry.remote_id != current.remote_id
-        or reaches(resource.spec, paths)
-    )
+    records = _records_state(entry, current.remote_id, resource, salt, settled=True)
     return Change(
         resource.address,
         Action.NOOP,
