@@ -90,9 +90,7 @@ def fill_defaults(target: JSON, defaults: Mapping[str, JSON], *, keep_sorted: bo
 
 def _sort_in_place(node: JSON) -> None:
     if isinstance(node, dict):
-        items = sorted(node.items())
-        node.clear()
-        node.update(items)
+        _resort(node)
         for item in node.values():
             _sort_in_place(item)
     elif isinstance(node, list):
@@ -161,9 +159,14 @@ def _fill_tree(node: JSON, tree: _Tree, *, keep_sorted: bool) -> None:
             elif below is not None and head in node:
                 _fill_tree(node[head], below, keep_sorted=keep_sorted)
     if added and keep_sorted and isinstance(node, dict):
-        items = sorted(node.items())
-        node.clear()
-        node.update(items)
+        _resort(node)
+
+
+def _resort(node: dict[str, Any]) -> None:
+    """`node`'s own keys sorted, in place (its values untouched)."""
+    items = sorted(node.items())
+    node.clear()
+    node.update(items)
 
 
 @lru_cache(maxsize=4096)  # a few hundred default paths, parsed for every object normalized
