@@ -105,6 +105,15 @@ def validate_settings(data: Any, *, sensitive: Collection[JsonPath] = ()) -> lis
     return _problems(SETTINGS, data, sensitive)
 
 
+def validate_instance(name: str, instance: Any) -> list[SchemaProblem]:
+    """Every problem of `instance` against the packaged schema `schemas/<name>.json`.
+
+    The entry point for the tool's own file formats (plan files, state files): one validator
+    for every JSON Schema the product ships.
+    """
+    return _problems(name, instance, ())
+
+
 @cache
 def sensitive_patterns(kind: str) -> tuple[str, ...]:
     """Field paths (normalized spec shape, `[*]` for list items) the schema marks sensitive."""
