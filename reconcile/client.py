@@ -39,7 +39,7 @@ _LOG = logging.getLogger("reconcile.client")
 T = TypeVar("T")
 Params = Mapping[str, Any]
 
-# 500 too (issue 5: 5xx is retried): a passing backend fault often surfaces as a 500, and only
+# 500 too: a passing backend fault often surfaces as a 500, and only
 # idempotent calls and token requests are retried here (a POST never; see `is_transient`).
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 # Statuses after which a caller may retry a POST once it has checked by name that nothing

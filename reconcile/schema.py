@@ -23,7 +23,7 @@ if TYPE_CHECKING:  # imported where used: a valid config never needs jsonschema 
     from jsonschema import Draft202012Validator, ValidationError
 
 # Run:ai's fixed priority classes and workload categories (read-only on every tenant:
-# runai-api-notes sections 2.2 and 2.3). The one place the tool lists them.
+# docs/runai-api.md sections 2.2 and 2.3). The one place the tool lists them.
 PRIORITIES = ("very-low", "low", "medium-low", "medium", "medium-high", "high", "very-high")
 CATEGORIES = ("Build", "Train", "Deploy")
 

@@ -1,7 +1,8 @@
 """The click group every command hangs on, and the one handler that maps errors to exit codes.
 
-click's own usage errors exit 64 so that 2 always means "changes present" (DESIGN.md section 6);
-an unexpected exception is reported in one line (its traceback with RUNAI_RECONCILE_DEBUG=1).
+click's own usage errors exit 64 so that 2 always means "changes present" (docs/design.md
+section 6); an unexpected exception is reported in one line (its traceback with
+RUNAI_RECONCILE_DEBUG=1).
 """
 
 from __future__ import annotations

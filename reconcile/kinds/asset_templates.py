@@ -1,7 +1,7 @@
 """The legacy asset template kind (`/api/v1/asset/workload-template`, deprecated in 2.24).
 
 Owns the translation between asset names in documents and asset ids in the API, and the
-full-body PUT update; never performs I/O (runai-api-notes section 3).
+full-body PUT update; never performs I/O (docs/runai-api.md section 3).
 """
 
 from __future__ import annotations

@@ -43,7 +43,7 @@ class HttpRequest:
 
 
 class Pagination(str, Enum):
-    """How a list endpoint pages (runai-api-notes section 1.6); the client loops accordingly.
+    """How a list endpoint pages (docs/runai-api.md section 1.6); the client loops accordingly.
 
     Paged requests carry `limit` in their params; the client adds `offset` per page and stops
     when the next offset is missing or a page is shorter than the limit.

@@ -1,6 +1,6 @@
 """Name <-> id lookups (projects, departments, clusters, categories, priorities, assets).
 
-Users write names; the API wants ids, typed inconsistently per endpoint (runai-api-notes
+Users write names; the API wants ids, typed inconsistently per endpoint (docs/runai-api.md
 section 6). This module says which list calls fill the lookups and translates their items;
 the live reader makes the calls. No I/O here.
 """

@@ -1,7 +1,7 @@
 """The four v1 workload-template kinds (`/api/v1/workload-templates/*`), one parametrised class.
 
 Owns the translation between template documents and the API's `meta`/`spec`/`master` objects
-and the PATCH-with-fieldsToClear update; never performs I/O (runai-api-notes section 1).
+and the PATCH-with-fieldsToClear update; never performs I/O (docs/runai-api.md section 1).
 """
 
 from __future__ import annotations

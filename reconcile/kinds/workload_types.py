@@ -2,7 +2,7 @@
 
 Owns the category/priority name <-> id translation and the PUT update. Workload types are
 never deleted by the tool (dropping one from config means forget); no I/O here
-(runai-api-notes section 2.1).
+(docs/runai-api.md section 2.1).
 """
 
 from __future__ import annotations

@@ -2,7 +2,7 @@
 
 V2 has no list endpoint, so live reads list `/api/v1/workloads`, keep `sourceApi: WorkloadsV2`
 and fetch the V2 object only for owned ids. Writes are asynchronous (`syncInfo.status`).
-No I/O here (runai-api-notes section 4).
+No I/O here (docs/runai-api.md section 4).
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """`apply DIR` end to end: the quickstart round trip, confirmation (no TTY, a real pty),
 per-step progress, the failure summary with `--keep-going`, and secrets kept out of the
-output (issue 5, acceptance 1, failure and progress rules).
+output.
 """
 
 from __future__ import annotations

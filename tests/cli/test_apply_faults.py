@@ -1,6 +1,6 @@
 """500 creates through a faulty API converge: 20 % server errors, 10 % throttling and 5 %
 writes committed then failed (the answer lost) leave no duplicate and no unowned object, and a
-further apply finishes what the first could not (issue 5, acceptance 3).
+further apply finishes what the first could not.
 """
 
 from __future__ import annotations

@@ -1,5 +1,6 @@
 """Ctrl-C during `apply`: the steps in flight finish and are recorded, nothing else starts,
-the report lists applied / failed / not run, and the exit code is 130 (DESIGN.md 5 and 6)."""
+the report lists applied / failed / not run, and the exit code is 130 (docs/design.md
+sections 5 and 6)."""
 
 from __future__ import annotations
 

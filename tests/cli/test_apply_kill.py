@@ -1,6 +1,6 @@
 """SIGKILL of `apply` at random moments: the state file always parses, the server never holds
-an object twice nor one the state does not know, and the next apply converges (issue 5,
-acceptance 4). The CLI runs as its own process against the session emulator, so a kill
+an object twice nor one the state does not know, and the next apply converges. The CLI
+runs as its own process against the test run's emulator, so a kill
 takes down the client only; the emulator adds latency so that kills land mid-run.
 """
 

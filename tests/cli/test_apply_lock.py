@@ -1,6 +1,6 @@
 """The state lock end to end: a second apply exits 4 naming the holder while the first runs,
 the serial only grows, `--lock-timeout` waits its turn, and `force-unlock` removes a stuck
-holder's lock only with its id (issue 5, acceptance 5).
+holder's lock only with its id.
 """
 
 from __future__ import annotations

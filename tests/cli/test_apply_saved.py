@@ -1,6 +1,6 @@
 """`apply PLANFILE` end to end: a saved plan is applied only while what it was made from still
 holds, and a refusal names the part that moved: the state, the config, a live object, or the
-plan's age (issue 5, acceptance 2).
+plan's age.
 """
 
 from __future__ import annotations

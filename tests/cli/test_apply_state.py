@@ -1,5 +1,5 @@
 """`state list|show|rm|mv` and the safety budget, end to end: editing state never touches the
-server, and an over-budget delete needs `--force` (issue 5, acceptance 6 and the state commands).
+server, and an over-budget delete needs `--force`.
 """
 
 from __future__ import annotations

@@ -1,5 +1,5 @@
 """`drift` end to end: edits and deletes made behind the tool's back, with who and when; the
-plan shows the same drift and re-creates what was deleted (issue 4, acceptance 4).
+plan shows the same drift and re-creates what was deleted.
 """
 
 from __future__ import annotations

@@ -1,5 +1,5 @@
 """`plan` after config edits, end to end: clearing a field, moving a scope, deleting only what
-state owns, adopting unowned objects, and `--target` / `--exclude` (issue 4, acceptance 3).
+state owns, adopting unowned objects, and `--target` / `--exclude`.
 """
 
 from __future__ import annotations

@@ -1,5 +1,5 @@
 """`plan examples/` end to end against the emulator: everything to create on an empty server,
-and `No changes.` once the server and the state hold it (issue 4, acceptance 1 and 2).
+and `No changes.` once the server and the state hold it.
 """
 
 from __future__ import annotations

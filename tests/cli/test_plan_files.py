@@ -1,5 +1,5 @@
 """`plan -out FILE` and `show FILE` end to end: owner-only plan files without secret values,
-rendered back in every format; `--format json` holds the JSON contract (issue 4, output).
+rendered back in every format; `--format json` holds the JSON contract.
 """
 
 from __future__ import annotations

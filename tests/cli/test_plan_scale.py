@@ -1,5 +1,5 @@
-"""A no-change plan over 10,000 templates stays within ceil(N/500) + 15 API requests
-(issue 4, acceptance 5), counted by the emulator's own request log. Timing: bench/bench_plan.py.
+"""A no-change plan over 10,000 templates stays within ceil(N/500) + 15 API requests, counted
+by the emulator's own request log. Timing: bench/bench_plan.py.
 """
 
 from __future__ import annotations

@@ -145,7 +145,7 @@ def test_normalize_fills_master_spec_defaults_from_the_master_schema() -> None:
 
 
 def _server_workspace(**meta: Any) -> dict[str, Any]:
-    """A WorkspaceTemplate as the 2.24 spec defines it (runai-api-notes section 1.8)."""
+    """A WorkspaceTemplate as the 2.24 spec defines it (docs/runai-api.md section 1.8)."""
     return {
         "meta": {
             "id": "550e8400-e29b-41d4-a716-446655440000",
