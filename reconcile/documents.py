@@ -1,7 +1,7 @@
 """Turns one parsed document into a desired `Resource`, collecting every problem on the way.
 
 Environment interpolation, the schema, the offline reference checks (priorities, categories,
-manifests) and the normalized spec shape (docs/design.md section 3). Pure: the YAML reader
+manifests) and the normalized spec shape (docs/design.md, section 3). Pure: the YAML reader
 (config.py) hands in the document, a way to locate paths and a way to load a `manifestFile`.
 """
 

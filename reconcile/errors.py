@@ -11,7 +11,7 @@ from enum import IntEnum
 
 
 class ExitCode(IntEnum):
-    """Process exit codes (docs/design.md section 6)."""
+    """Process exit codes (docs/design.md, section 6)."""
 
     OK = 0
     ERROR = 1

@@ -241,7 +241,7 @@ class Change:
     sensitive: tuple[str, ...] = ()
     # The apply wave (waves run in order; the steps of one wave are independent and may run
     # in parallel): deletes first, dependents before what they depend on; then creates and
-    # updates, what is depended on first (docs/design.md section 4).
+    # updates, what is depended on first (docs/design.md, section 4).
     wave: int = 0
     # A replace that moves an object to a new address (a template's scope changed): the old
     # address, deleted (and dropped from state) before the create at `address`.

@@ -1,4 +1,4 @@
-"""The typed settings of a config directory (`runai-reconcile.yaml`, docs/design.md section 3).
+"""The typed settings of a config directory (`runai-reconcile.yaml`, docs/design.md, section 3).
 
 Owns the defaults (the schema generator copies them into `schemas/settings.json`) and the
 `RUNAI_URL` override. Pure data: config.py reads and validates the file; no I/O here.

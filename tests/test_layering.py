@@ -1,4 +1,4 @@
-"""Holds the import rules of docs/design.md section 2 by parsing every module's imports."""
+"""Holds the import rules of docs/design.md, section 2 by parsing every module's imports."""
 
 from __future__ import annotations
 

@@ -1,7 +1,7 @@
 """Cut the slice of the Run:ai 2.24 OpenAPI spec that runai-reconcile uses, and store it as data.
 
 The emulator validates bodies against this slice and the schema generator builds the
-document schemas from it, so neither reads ../shared at run time (docs/design.md section 2).
+document schemas from it, so neither reads ../shared at run time (docs/design.md, section 2).
 
 Sources (see ../shared/runai-openapi/SOURCES.md):
 - runapy-control-plane-2.24.json: runai-professional-services/runapy @ 06000dd8f189375c

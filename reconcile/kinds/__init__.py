@@ -15,7 +15,7 @@ from reconcile.kinds.workload_types import WORKLOAD_TYPE
 from reconcile.kinds.workloads import WORKLOAD
 
 # Document kind -> address slug. Order is dependency order for creates: workload types
-# before templates before workloads (docs/design.md section 4).
+# before templates before workloads (docs/design.md, section 4).
 DOCUMENT_KINDS: dict[str, str] = {
     "WorkloadType": "workload-type",
     "WorkspaceTemplate": "workspace-template",

@@ -1,7 +1,7 @@
 """The `Kind` protocol: what the reconciler knows about one Run:ai resource kind.
 
 A kind describes HTTP calls and translates between the API's objects and the normalized spec
-(the user's document shape, docs/design.md section 3); it never performs I/O. The live reader,
+(the user's document shape, docs/design.md, section 3); it never performs I/O. The live reader,
 planner and applier execute what it describes through the client.
 """
 

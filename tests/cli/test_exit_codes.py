@@ -1,4 +1,4 @@
-"""Exit codes of `plan`, `show` and `drift` (docs/design.md section 6), and that no token or client
+"""Exit codes of `plan`, `show` and `drift` (docs/design.md, section 6), and that no token or client
 secret ever reaches an output or a file.
 """
 
