@@ -24,12 +24,19 @@ from datetime import datetime, timezone
 from enum import Enum
 from types import FrameType
 
-from reconcile.apply_steps import PollPolicy, RetryPolicy, StepFailed, StepRunner, find_remote_id
-from reconcile.client import Client
+from reconcile.apply_steps import (
+    ApiCalls,
+    PollPolicy,
+    RetryPolicy,
+    StepFailed,
+    StepRunner,
+    find_remote_id,
+)
 from reconcile.errors import PlanError
 from reconcile.journal import StateJournal
 from reconcile.kinds.lookups import Lookups
-from reconcile.live import KINDS_BY_SLUG, LiveView, fingerprint_of
+from reconcile.kinds.registry import BY_SLUG
+from reconcile.live_view import LiveView, fingerprint_of
 from reconcile.model import Action, Address, Change, EntryStatus, Plan, Resource, State
 from reconcile.state import StateStore
 
@@ -86,7 +93,7 @@ class ApplyResult:
 def apply_plan(
     plan: Plan,
     *,
-    client: Client,
+    client: ApiCalls,
     store: StateStore,
     state: State,
     desired: Mapping[Address, Resource],
@@ -253,7 +260,7 @@ class _Run:
 # --- before planning -------------------------------------------------------------------------
 
 
-def settle_pending(client: Client, store: StateStore, state: State, lookups: Lookups) -> State:
+def settle_pending(client: ApiCalls, store: StateStore, state: State, lookups: Lookups) -> State:
     """Resolve the `pending-create` intents an interrupted run left, by looking names up.
 
     Found: the create landed; take the object's id and mark the entry applied. Absent: drop
@@ -268,7 +275,7 @@ def settle_pending(client: Client, store: StateStore, state: State, lookups: Loo
     def lookup(address: Address) -> Callable[[], str | PlanError | None]:
         def call() -> str | PlanError | None:
             try:
-                return find_remote_id(client, KINDS_BY_SLUG[address.kind], address, lookups)
+                return find_remote_id(client, BY_SLUG[address.kind], address, lookups)
             except PlanError as error:  # e.g. its project is gone: leave the intent alone
                 return error
 

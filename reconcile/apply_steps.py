@@ -10,17 +10,18 @@ from __future__ import annotations
 
 import random
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import Any, Protocol, TypeVar
 
-from reconcile.client import Client, Response, is_transient
+from reconcile.client import Params, Response, is_transient
 from reconcile.errors import ApiError, ReconcileError
 from reconcile.journal import StateJournal
 from reconcile.kinds.base import AsyncStatus, Kind
 from reconcile.kinds.calls import HttpRequest, Pagination
 from reconcile.kinds.lookups import Lookups
-from reconcile.live import KINDS_BY_SLUG, fingerprint
+from reconcile.kinds.registry import BY_SLUG
+from reconcile.live_view import fingerprint
 from reconcile.model import (
     Action,
     Address,
@@ -33,6 +34,35 @@ from reconcile.model import (
 )
 from reconcile.planner import request_for
 from reconcile.sensitive import redact
+
+T = TypeVar("T")
+
+
+class ApiCalls(Protocol):
+    """What the apply side asks of an API client (`reconcile.client.Client` is one): the
+    applier drives calls through this and never imports the HTTP client itself."""
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: Params | None = None,
+        body: Any = None,
+        allow: Collection[int] = (),
+    ) -> Response: ...
+
+    def list_all(
+        self,
+        path: str,
+        *,
+        items_key: str | None,
+        params: Params | None = None,
+        page_size: int | None = 500,
+        count_path: str | None = None,
+    ) -> list[Any]: ...
+
+    def concurrently(self, calls: Sequence[Callable[[], T]]) -> list[T]: ...
 
 
 class StepFailed(Exception):
@@ -73,7 +103,7 @@ class PollPolicy:
     first_interval_s: float = 0.05  # a fast server is usually done by the first poll
 
 
-def find_remote_id(client: Client, kind: Kind, address: Address, lookups: Lookups) -> str | None:
+def find_remote_id(client: ApiCalls, kind: Kind, address: Address, lookups: Lookups) -> str | None:
     """The id of the live object at `address`, or None; one narrow list read."""
     request = kind.find_by_name_request(address, lookups)
     paged = request.pagination is not Pagination.SINGLE
@@ -97,7 +127,7 @@ class StepRunner:
     def __init__(
         self,
         *,
-        client: Client,
+        client: ApiCalls,
         journal: StateJournal,
         fingerprints: Mapping[str, str],
         lookups: Lookups,
@@ -135,7 +165,7 @@ class StepRunner:
     # --- actions ---------------------------------------------------------------------------
 
     def _create(self, change: Change, spec: Spec, *, moved_from: Address | None = None) -> None:
-        address, kind = change.address, KINDS_BY_SLUG[change.address.kind]
+        address, kind = change.address, BY_SLUG[change.address.kind]
         request = kind.create_request(address, spec, self._lookups)
         earlier = self._journal.state.entries.get(address)
         if earlier is not None and earlier.status is not EntryStatus.PENDING_CREATE:
@@ -175,7 +205,7 @@ class StepRunner:
         self._confirm(kind, found)
 
     def _update(self, change: Change) -> None:
-        kind, spec = KINDS_BY_SLUG[change.address.kind], self._spec(change)
+        kind, spec = BY_SLUG[change.address.kind], self._spec(change)
         remote_id = self._remote_id(change, change.address)
         if self._fresh(kind, change.address, remote_id) is None:
             raise StepFailed(f"{change.address} changed since plan: deleted on the server")
@@ -188,7 +218,7 @@ class StepRunner:
     def _replace(self, change: Change) -> None:
         spec = self._spec(change)
         old = change.replaces or change.address
-        kind = KINDS_BY_SLUG[old.kind]
+        kind = BY_SLUG[old.kind]
         remote_id = self._remote_id(change, old)
         if remote_id and self._fresh(kind, old, remote_id) is not None:
             self._call(kind.delete_request(remote_id), allow=(404,))
@@ -197,7 +227,7 @@ class StepRunner:
         self._create(change, spec, moved_from=change.replaces)
 
     def _delete(self, change: Change) -> None:
-        kind = KINDS_BY_SLUG[change.address.kind]
+        kind = BY_SLUG[change.address.kind]
         remote_id = self._remote_id(change, change.address)
         if remote_id and self._fresh(kind, change.address, remote_id) is not None:
             self._call(kind.delete_request(remote_id), allow=(404,))  # 404: already gone

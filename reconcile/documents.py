@@ -15,7 +15,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from reconcile.errors import Problem
-from reconcile.kinds import DOCUMENT_KINDS, KINDS, scope_text
+from reconcile.kinds.registry import DOCUMENT_KINDS, KINDS
+from reconcile.kinds.scopes import scope_text
 from reconcile.model import Address, Origin, Resource, join_path
 from reconcile.schema import (
     CATEGORIES,
@@ -29,20 +30,9 @@ from reconcile.schema import (
 
 MAX_MANIFEST_BYTES = 2 * 1024 * 1024  # the API's limit for a Workloads V2 manifest
 _VAR = re.compile(r"\$(\$)?\{([A-Za-z_][A-Za-z0-9_]*)\}")
-_TEMPLATE_REFS = (("priorityClass", "priority", PRIORITIES), ("category", "category", CATEGORIES))
-_TOP_REFS = (("priority", "priority", PRIORITIES), ("category", "category", CATEGORIES))
-# Per kind: (path to an object, ((field, what it names, the allowed names), ...)), checked
-# offline because these names are the same on every tenant.
-REFERENCES: dict[str, tuple[tuple[JsonPath, tuple[tuple[str, str, tuple[str, ...]], ...]], ...]]
-REFERENCES = {
-    "Workload": ((("spec",), _TOP_REFS),),
-    "WorkloadType": ((("spec",), _TOP_REFS),),
-    "WorkspaceTemplate": ((("spec",), _TEMPLATE_REFS),),
-    "TrainingTemplate": ((("spec",), _TEMPLATE_REFS),),
-    "InferenceTemplate": ((("spec",), _TEMPLATE_REFS),),
-    "DistributedTemplate": ((("spec",), _TEMPLATE_REFS), (("master", "spec"), _TEMPLATE_REFS)),
-    "AssetTemplate": ((("spec", "specificEnv"), _TEMPLATE_REFS),),
-}
+# What a document's name checks (kinds/base.py NameCheck) may name, and the allowed names:
+# the same on every tenant, so checked offline.
+ALLOWED_NAMES: dict[str, tuple[str, ...]] = {"priority": PRIORITIES, "category": CATEGORIES}
 
 Where = Callable[[JsonPath, bool], tuple[int, int]]
 
@@ -167,17 +157,18 @@ def _references(
     doc: dict[str, Any], kind: str, source: Source, secret: list[JsonPath]
 ) -> list[Problem]:
     problems = []
-    for base, fields in REFERENCES.get(kind, ()):
+    for check in KINDS[kind].name_checks:
         node: Any = doc
-        for key in base:
+        for key in check.at:
             node = node.get(key) if isinstance(node, dict) else None
         if not isinstance(node, dict):
             continue
-        for field, what, allowed in fields:
+        for field, what in check.fields:
+            allowed = ALLOWED_NAMES[what]
             value = node.get(field)
             if not isinstance(value, str) or value in allowed:  # a wrong type: the schema's
                 continue
-            path = (*base, field)
+            path = (*check.at, field)
             shown = "" if path in secret else f" '{value}'"
             close = difflib.get_close_matches(str(value), allowed, n=1)
             hint = f" (did you mean '{close[0]}'?)" if close and path not in secret else ""

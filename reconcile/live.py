@@ -8,19 +8,17 @@ or desire. Never writes.
 from __future__ import annotations
 
 from collections.abc import Callable, Collection, Mapping
-from dataclasses import dataclass, field
 from typing import Any
 
 from reconcile.client import Client
-from reconcile.diff import digest
-from reconcile.kinds import KINDS
 from reconcile.kinds.base import Kind
 from reconcile.kinds.calls import ListRequest, Pagination
 from reconcile.kinds.lookups import LOOKUP_REQUESTS, Lookups
+from reconcile.kinds.registry import BY_SLUG, REGISTERED
+from reconcile.live_view import LiveView
 from reconcile.model import Address, LiveResource
 
-KINDS_BY_SLUG: dict[str, Kind] = {kind.slug: kind for kind in KINDS.values()}
-_LOOKUPS_NEEDED = sorted({name for kind in KINDS.values() for name in kind.lookups_needed})
+_LOOKUPS_NEEDED = sorted({name for kind in REGISTERED for name in kind.lookups_needed})
 
 # Offset-paged lists that have a /count sibling: asked beside the first page, so every other
 # page can be fetched at once.
@@ -28,37 +26,6 @@ _COUNT_PATHS = {
     "/api/v1/workload-templates": "/api/v1/workload-templates/count",
     "/api/v1/workloads": "/api/v1/workloads/count",
 }
-
-
-@dataclass(frozen=True)
-class LiveView:
-    """The live resource set of the kinds read, and the lookups the run resolved."""
-
-    resources: Mapping[Address, LiveResource]
-    lookups: Lookups
-    kinds_read: frozenset[str] = frozenset()  # slugs whose live objects were listed
-    duplicates: tuple[Address, ...] = field(default=())  # addresses held by >1 live object
-    # Listed objects of summary-only kinds (Workloads V2) whose detail was not read, as
-    # (slug, remote id) per address: a later `read_live(known=...)` may still need them.
-    unread: Mapping[Address, tuple[tuple[str, str], ...]] = field(default_factory=dict)
-    # Every list read, as the server gave it, by fetch key: kinds that share a list endpoint
-    # (the four template kinds) are split from one read, even across `read_live(known=...)`.
-    lists: Mapping[Any, list[Any]] = field(default_factory=dict)
-
-
-def fingerprint(resource_spec: Any, updated_at: str | None) -> str:
-    """What must not move between plan and apply: the owned view and the server's stamp.
-
-    Volatile progress fields (V2 `syncInfo`) stay out, so a workload still syncing does not
-    make a fresh plan stale.
-    """
-    return digest({"spec": resource_spec, "updatedAt": updated_at})
-
-
-def fingerprint_of(live: LiveResource) -> str:
-    """`fingerprint` of a live resource; computed on demand, for the objects a plan touches
-    only (a no-change plan over 10,000 objects needs none)."""
-    return fingerprint(live.spec, live.updated_at)
 
 
 def read_live(
@@ -75,7 +42,7 @@ def read_live(
     still being checked); its lookups, lists and detail reads are kept, and only the kinds
     and details it lacks are read now.
     """
-    kinds = [KINDS_BY_SLUG[s] for s in sorted(slugs) if known is None or s not in known.kinds_read]
+    kinds = [BY_SLUG[s] for s in sorted(slugs) if known is None or s not in known.kinds_read]
     fetched = dict(known.lists) if known is not None else {}
     missing = [k for k in kinds if k.list_request().fetch_key not in fetched]
     fetched.update(_lists(client, missing, lookups=known is None))
@@ -98,7 +65,7 @@ def read_live(
     objects = client.concurrently([_detail(client, slug, rid) for slug, rid in details])
     for (slug, _), obj in zip(details, objects, strict=True):
         if obj is not None:
-            _add(resources, duplicates, _live(KINDS_BY_SLUG[slug], obj, lookups))
+            _add(resources, duplicates, _live(BY_SLUG[slug], obj, lookups))
     return LiveView(
         resources=resources,
         lookups=lookups,
@@ -143,7 +110,7 @@ def _reader(client: Client, request: ListRequest) -> Callable[[], list[Any]]:
 
 def _detail(client: Client, slug: str, remote_id: str) -> Callable[[], Any]:
     def read() -> Any:
-        request = KINDS_BY_SLUG[slug].detail_request(remote_id)
+        request = BY_SLUG[slug].detail_request(remote_id)
         assert request is not None
         # A workload deleted between the list and this read is simply not live any more.
         answer = client.get(request.path, dict(request.params), allow=(404,))

@@ -8,10 +8,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import replace
 
-from reconcile.kinds import KINDS
+from reconcile.kinds.registry import APPLY_RANK
 from reconcile.model import Action, Address, Change, State
-
-_RANK = {kind.slug: kind.rank for kind in KINDS.values()}
 
 
 def pair_moves(changes: list[Change], state: State) -> list[Change]:
@@ -65,7 +63,7 @@ def _selected(address: Address, targets: Sequence[str], excludes: Sequence[str])
 
 def _phase(change: Change) -> tuple[int, int]:
     """(phase, rank) of a step: destroying steps first, dependents before what they use."""
-    rank = _RANK[change.address.kind]
+    rank = APPLY_RANK[change.address.kind]
     if change.action in (Action.DELETE, Action.FORGET):
         return (0, -rank)
     return (1, rank)

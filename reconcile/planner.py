@@ -19,7 +19,8 @@ from reconcile.errors import PlanError, Problem
 from reconcile.kinds.base import Kind
 from reconcile.kinds.calls import HttpRequest
 from reconcile.kinds.lookups import Lookups
-from reconcile.live import KINDS_BY_SLUG, LiveView, fingerprint_of
+from reconcile.kinds.registry import BY_SLUG
+from reconcile.live_view import LiveView, fingerprint_of
 from reconcile.model import (
     Action,
     Address,
@@ -67,7 +68,7 @@ def normalized(desired: Mapping[Address, Resource]) -> dict[Address, Resource]:
     """Each desired resource's spec in its kind's canonical form (defaults filled), for
     resources built by hand; a config's resources come normalized already."""
     return {
-        address: replace(resource, spec=KINDS_BY_SLUG[address.kind].normalize(resource.spec))
+        address: replace(resource, spec=BY_SLUG[address.kind].normalize(resource.spec))
         for address, resource in desired.items()
     }
 
@@ -277,7 +278,7 @@ def _desired(
     problems: list[Problem],
     state: State,
 ) -> Change:
-    address, kind = resource.address, KINDS_BY_SLUG[resource.address.kind]
+    address, kind = resource.address, BY_SLUG[resource.address.kind]
     salt = state.lineage  # the state's secrets are hashed with it (reconcile.sensitive)
     base = Change(
         address, Action.NOOP, after=resource.spec, sensitive=_sorted_paths(resource.sensitive)
@@ -339,7 +340,7 @@ def _desired(
 
 def _undesired(entry: StateEntry, current: LiveResource | None) -> Change:
     """An owned address that left the config: delete it, or forget what cannot be deleted."""
-    kind = KINDS_BY_SLUG[entry.address.kind]
+    kind = BY_SLUG[entry.address.kind]
     before = current.spec if current is not None else entry.last_applied
     # No desired resource says which values are secret any more: the hashes in state do
     # (values from `${ENV}`), and so does the schema (fields marked sensitive).

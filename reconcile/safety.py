@@ -8,10 +8,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from reconcile.kinds import DOCUMENT_KINDS
+from reconcile.kinds.registry import BY_SLUG
 from reconcile.model import Action, Change
-
-WORKLOAD_KIND = DOCUMENT_KINDS["Workload"]
 
 # A replace deletes the object before re-creating it (new id, running work stopped), so it
 # counts against the delete budget, not the update budget.
@@ -58,7 +56,7 @@ def check(
         f"{c.address} will be {'deleted' if c.action is Action.DELETE else 'replaced'}: "
         "this stops its running work and needs confirmation"
         for c in destroys
-        if c.address.kind == WORKLOAD_KIND
+        if BY_SLUG[c.address.kind].destroy_stops_work
     )
     return tuple(violations)
 

@@ -16,7 +16,7 @@ from functools import cache
 from importlib import resources
 from typing import TYPE_CHECKING, Any
 
-from reconcile.kinds import DOCUMENT_KINDS
+from reconcile.kinds.registry import DOCUMENT_KINDS
 from reconcile.model import join_path
 
 if TYPE_CHECKING:  # imported where used: a valid config never needs jsonschema (0.06 s)

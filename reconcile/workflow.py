@@ -13,7 +13,8 @@ from dataclasses import dataclass
 from reconcile.applier import settle_pending, verify_binding
 from reconcile.client import Client
 from reconcile.gcpause import gc_paused
-from reconcile.live import LiveView, read_live
+from reconcile.live import read_live
+from reconcile.live_view import LiveView
 from reconcile.model import Address, Drift, EntryStatus, Plan, Resource, State
 from reconcile.planner import (
     BindingSource,

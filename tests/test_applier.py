@@ -28,7 +28,9 @@ from reconcile.applier import (
 from reconcile.client import Client, Credentials
 from reconcile.emulator.server import EmbeddedEmulator
 from reconcile.journal import StateJournal
-from reconcile.live import KINDS_BY_SLUG, LiveView, read_live
+from reconcile.kinds.registry import BY_SLUG
+from reconcile.live import read_live
+from reconcile.live_view import LiveView
 from reconcile.model import (
     Action,
     Address,
@@ -104,7 +106,7 @@ class Harness:
     api: Api
 
     def read_live(self, addresses: set[Address]) -> LiveView:
-        return read_live(self.client, slugs=set(KINDS_BY_SLUG), interesting=addresses)
+        return read_live(self.client, slugs=set(BY_SLUG), interesting=addresses)
 
     def plan(
         self, desired: Mapping[Address, Resource], *, adopt: bool = False, settle: bool = True

@@ -24,6 +24,13 @@ GATEWAYS = {
 }
 
 
+# Modules that decide (plan, order, budget, build documents) or drive the apply work only
+# through what kinds describe: they never read the server themselves, and find a kind in
+# the registry, not in the live reader.
+NO_SERVER_IO = ("planner", "applier", "ordering", "safety", "documents")
+SERVER_IO = ("client", "live")
+
+
 def _modules() -> list[Path]:
     return sorted(p for p in PACKAGE.rglob("*.py"))
 
@@ -86,3 +93,9 @@ def test_third_party_library_has_one_gateway(library: str) -> None:
     gateways = GATEWAYS[library]
     outside = {u for u in users if not any(u == g or u.startswith(g + ".") for g in gateways)}
     assert not outside, f"{library} imported outside its gateway: {outside}"
+
+
+@pytest.mark.parametrize("module", NO_SERVER_IO)
+def test_deciding_modules_do_not_import_the_http_client_or_the_live_reader(module: str) -> None:
+    imported = _ours(_imports(PACKAGE / f"{module}.py"))
+    assert not imported & set(SERVER_IO), f"{module} imports {sorted(imported & set(SERVER_IO))}"

@@ -12,7 +12,7 @@ import pytest
 
 from reconcile.errors import PlanError
 from reconcile.kinds.lookups import Lookups
-from reconcile.live import LiveView, fingerprint
+from reconcile.live_view import LiveView, fingerprint
 from reconcile.model import (
     Action,
     Address,

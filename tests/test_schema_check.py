@@ -18,7 +18,7 @@ from jsonschema import Draft202012Validator
 from reconcile import schema
 from reconcile.config import parse_file
 from reconcile.configdir import scan
-from reconcile.kinds import DOCUMENT_KINDS
+from reconcile.kinds.registry import DOCUMENT_KINDS
 
 REPO = Path(__file__).resolve().parent.parent
 ODD_VALUES: list[Any] = [None, "x", "", 0, -1, 1.5, 2.0, True, [], {}, ["x"], {"x": 1}]

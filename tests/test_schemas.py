@@ -12,7 +12,7 @@ import pytest
 from jsonschema import Draft202012Validator
 
 from reconcile import schema
-from reconcile.kinds import DOCUMENT_KINDS
+from reconcile.kinds.registry import DOCUMENT_KINDS
 
 REPO = Path(__file__).resolve().parent.parent
 SCHEMAS = REPO / "schemas"

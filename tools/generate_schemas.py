@@ -34,7 +34,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from reconcile.kinds import DOCUMENT_KINDS  # noqa: E402
+from reconcile.kinds.registry import DOCUMENT_KINDS  # noqa: E402
 from reconcile.settings import DEFAULTS  # noqa: E402
 
 SLICE = ROOT / "reconcile" / "emulator" / "data" / "runai-2.24-openapi-slice.json"

@@ -20,7 +20,7 @@ from reconcile.cli.common import Server, announce, connect
 from reconcile.config import Config, ConfigReading, start_config
 from reconcile.errors import ReconcileError
 from reconcile.gcpause import gc_paused
-from reconcile.live import LiveView
+from reconcile.live_view import LiveView
 from reconcile.model import State
 from reconcile.state import StateStore
 from reconcile.workflow import read_owned

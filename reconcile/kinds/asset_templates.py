@@ -10,16 +10,15 @@ import copy
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from reconcile.kinds.base import LiveMeta, SyncKind
+from reconcile.kinds.base import TEMPLATE_NAMES, LiveMeta, NameCheck, SyncKind
 from reconcile.kinds.calls import HttpRequest, ListRequest, Pagination, params
 from reconcile.kinds.defaults import SCHEMA_DEFAULTS
-from reconcile.kinds.lookups import UNKNOWN_PREFIX, Lookups, parse_scope
+from reconcile.kinds.lookups import UNKNOWN_PREFIX, Lookups
+from reconcile.kinds.scopes import SCOPE_ID_FIELDS, SCOPE_TYPES, parse_scope
 from reconcile.kinds.specs import fill_defaults, prune_sorted, sort_keys
 from reconcile.model import Address, FieldChange, Spec
 
 PATH = "/api/v1/asset/workload-template"
-# meta field that holds the scope's id; the project id is an int32 in asset meta.
-SCOPE_FIELD = {"project": "projectId", "department": "departmentId", "cluster": "clusterId"}
 
 
 class AssetTemplateKind(SyncKind):
@@ -27,7 +26,11 @@ class AssetTemplateKind(SyncKind):
 
     document_kind = "AssetTemplate"
     slug = "asset-template"
-    rank = 1
+    api_family = "legacy asset templates (/api/v1/asset/workload-template)"
+    scope_types: tuple[str, ...] = SCOPE_TYPES
+    # A template's priority and category default to its workload type's: types first.
+    uses: tuple[str, ...] = ("workload-type",)
+    name_checks: tuple[NameCheck, ...] = (NameCheck(("spec", "specificEnv"), TEMPLATE_NAMES),)
     lookups_needed = frozenset(
         {"projects", "departments", "clusters", "environments", "computes", "datasources"}
     )
@@ -42,7 +45,7 @@ class AssetTemplateKind(SyncKind):
     def identify(self, item: Mapping[str, Any], lookups: Lookups) -> tuple[Address, str]:
         meta = item["meta"]
         scope_type = str(meta.get("scope") or "tenant")
-        scope = lookups.scope_text(scope_type, meta.get(SCOPE_FIELD.get(scope_type, ""), ""))
+        scope = lookups.scope_text(scope_type, meta.get(SCOPE_ID_FIELDS.get(scope_type, ""), ""))
         return Address(self.slug, scope, str(meta["name"])), str(meta["id"])
 
     def from_live(self, obj: Mapping[str, Any], lookups: Lookups) -> tuple[Address, Spec, LiveMeta]:
@@ -70,8 +73,8 @@ class AssetTemplateKind(SyncKind):
         meta["scope"] = scope_type
         if scope_type == "project":
             meta["projectId"] = _int_id(lookups.id_of("project", name))
-        elif scope_type in SCOPE_FIELD:
-            meta[SCOPE_FIELD[scope_type]] = lookups.id_of(scope_type, name)
+        elif scope_type in SCOPE_ID_FIELDS:
+            meta[SCOPE_ID_FIELDS[scope_type]] = lookups.id_of(scope_type, name)
         body = {"meta": meta, "spec": self._api_spec(address, spec, lookups)}
         return HttpRequest("POST", PATH, sort_keys(body))
 
@@ -98,8 +101,8 @@ class AssetTemplateKind(SyncKind):
         scope_type, name = parse_scope(address.scope)
         # With `scope` given, the list holds that scope only (not inherited templates).
         query = dict(params(name=address.name, scope=scope_type))
-        if scope_type in SCOPE_FIELD:
-            query[SCOPE_FIELD[scope_type]] = lookups.id_of(scope_type, name)
+        if scope_type in SCOPE_ID_FIELDS:
+            query[SCOPE_ID_FIELDS[scope_type]] = lookups.id_of(scope_type, name)
         return ListRequest(PATH, "entries", Pagination.SINGLE, params(**query))
 
     def immutable_paths(self, changed_paths: Sequence[str]) -> tuple[str, ...]:

@@ -38,6 +38,22 @@ class LiveMeta:
         )
 
 
+@dataclass(frozen=True)
+class NameCheck:
+    """Fields of a document that name tenant-wide records (priorities, categories): checked
+    offline, as these names are the same on every tenant. `at` is the path to the object
+    holding `fields`; each field is (key, what it names: "priority" or "category")."""
+
+    at: tuple[str, ...]
+    fields: tuple[tuple[str, str], ...]
+
+
+# The names a spec holds: workloads and workload types name a `priority`, templates a
+# `priorityClass`; all name a `category`.
+SPEC_NAMES = (("priority", "priority"), ("category", "category"))
+TEMPLATE_NAMES = (("priorityClass", "priority"), ("category", "category"))
+
+
 class AsyncStatus(str, Enum):
     """Progress of an asynchronous write, read from the object (Workloads V2 `syncInfo`)."""
 
@@ -64,8 +80,14 @@ class Kind(Protocol):
     """
 
     document_kind: str  # "WorkspaceTemplate": the `kind` users write
-    slug: str  # "workspace-template": the address prefix
-    rank: int  # dependency order for creates: workload types 0, templates 1, workloads 2
+    slug: str  # "workspace-template": the address prefix and the schema's file name
+    api_family: str  # the API the kind is written through (docs/runai-api.md)
+    scope_types: tuple[str, ...]  # scopes a document may name (scopes.SCOPE_TYPES); () unscoped
+    # Slugs of the kinds whose objects this kind's objects use: those are created and
+    # updated first, and deleted after (the registry derives the apply order from these).
+    uses: tuple[str, ...]
+    name_checks: tuple[NameCheck, ...]  # names checked offline against the tenant-wide lists
+    destroy_stops_work: bool  # a delete or replace stops running work: always confirmed
     can_delete: bool  # False (WorkloadType): dropping it from config means forget
     is_async: bool  # True (Workloads V2): poll `get_request` + `async_status` after writes
     lookups_needed: frozenset[str]  # keys of lookups.LOOKUP_REQUESTS this kind resolves
@@ -142,6 +164,7 @@ class SyncKind:
 
     can_delete = True
     is_async = False
+    destroy_stops_work = False
 
     def detail_request(self, remote_id: str) -> HttpRequest | None:
         return None

@@ -13,6 +13,7 @@ from typing import Any
 
 from reconcile.errors import PlanError
 from reconcile.kinds.calls import LIST_LIMIT, ListRequest, Pagination, params
+from reconcile.kinds.scopes import SCOPE_ID_FIELDS, parse_scope
 
 TENANT_ID = "1"  # the emulator's tenant (docs/emulator.md); scopeId of tenant-scoped templates
 UNKNOWN_PREFIX = "id:"  # placeholder name for an id the lookups do not know
@@ -34,16 +35,6 @@ LOOKUP_REQUESTS: dict[str, ListRequest] = {
     "datasources": ListRequest("/api/v1/asset/datasource", "entries", Pagination.SINGLE),
 }
 ASSET_LISTS = {"environments": "environment", "computes": "compute", "datasources": ""}
-
-
-def parse_scope(scope: str) -> tuple[str, str]:
-    """An address scope -> (scope type, name): `project=a` -> ("project", "a"); `tenant`."""
-    scope_type, _, name = scope.partition("=")
-    if scope_type not in {"tenant", "cluster", "department", "project"} or (
-        bool(name) == (scope_type == "tenant")
-    ):
-        raise PlanError(f"not a scope: {scope!r}")
-    return scope_type, name
 
 
 @dataclass(frozen=True)
@@ -203,8 +194,8 @@ def _asset_record(item: Mapping[str, Any], default_kind: str) -> AssetRecord:
     """An asset list entry -> AssetRecord; `meta.projectId` is an int here, others strings."""
     meta = item.get("meta") or {}
     scope_type = str(meta.get("scope") or "tenant")
-    scope_field = {"project": "projectId", "department": "departmentId", "cluster": "clusterId"}
-    raw_scope_id = meta.get(scope_field[scope_type]) if scope_type in scope_field else None
+    id_field = SCOPE_ID_FIELDS.get(scope_type)
+    raw_scope_id = meta.get(id_field) if id_field is not None else None
     return AssetRecord(
         id=str(meta["id"]),
         name=str(meta["name"]),

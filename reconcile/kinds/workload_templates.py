@@ -12,17 +12,15 @@ from dataclasses import dataclass
 from typing import Any
 
 from reconcile.errors import PlanError
-from reconcile.kinds.base import LiveMeta, SyncKind
+from reconcile.kinds.base import TEMPLATE_NAMES, LiveMeta, NameCheck, SyncKind
 from reconcile.kinds.calls import LIST_LIMIT, HttpRequest, ListRequest, Pagination, params
 from reconcile.kinds.defaults import SCHEMA_DEFAULTS
 from reconcile.kinds.lookups import Lookups
+from reconcile.kinds.scopes import SCOPE_ID_FIELDS, SCOPE_TYPES
 from reconcile.kinds.specs import fill_defaults, get_path, prune_sorted, set_path, sort_keys
 from reconcile.model import Address, FieldChange, FieldChangeKind, Spec, path_segments
 
 BASE = "/api/v1/workload-templates"
-# Filter field holding the scope's own id (a project-scoped template also carries its
-# department and cluster ids, so scopeType is always filtered too).
-SCOPE_ID_FILTER = {"project": "projectId", "department": "departmentId", "cluster": "clusterId"}
 # How deep a changed document path is sent whole in a PATCH: `spec.<field>`,
 # `master.spec.<field>`, `metadata.description`, `masterSpecSameAsWorker`. Sending whole
 # top-level fields is right whether the server deep-merges the PATCH or replaces each field;
@@ -77,13 +75,20 @@ FLAVORS = (
 class WorkloadTemplateKind(SyncKind):
     """A v1 workload template of one flavor; identity is (type, scope, name)."""
 
-    rank = 1
+    api_family = "workload templates (/api/v1/workload-templates)"
+    scope_types: tuple[str, ...] = SCOPE_TYPES
+    # A template's priority and category default to its workload type's: types first.
+    uses: tuple[str, ...] = ("workload-type",)
     lookups_needed = frozenset({"projects", "departments", "clusters"})
 
     def __init__(self, flavor: TemplateFlavor) -> None:
         self.flavor = flavor
         self.document_kind = flavor.document_kind
         self.slug = flavor.slug
+        checks = [NameCheck(("spec",), TEMPLATE_NAMES)]
+        if flavor.has_master:
+            checks.append(NameCheck(("master", "spec"), TEMPLATE_NAMES))
+        self.name_checks: tuple[NameCheck, ...] = tuple(checks)
         self._typed = f"{BASE}/{flavor.collection}"
 
     def __repr__(self) -> str:
@@ -160,8 +165,10 @@ class WorkloadTemplateKind(SyncKind):
     def find_by_name_request(self, address: Address, lookups: Lookups) -> ListRequest:
         scope_type, scope_id = lookups.scope_id(address.scope)
         filters = [f"scopeType=={scope_type}"]
-        if scope_type in SCOPE_ID_FILTER:
-            filters.append(f"{SCOPE_ID_FILTER[scope_type]}=={scope_id}")
+        # A project-scoped template also carries its department and cluster ids, so the
+        # scope type is filtered as well as the scope's own id.
+        if scope_type in SCOPE_ID_FIELDS:
+            filters.append(f"{SCOPE_ID_FIELDS[scope_type]}=={scope_id}")
         if "," not in address.name:  # filterBy is one comma-separated value: no commas inside
             filters.insert(0, f"name=={address.name}")
         query = params(limit=LIST_LIMIT, filterBy=",".join(filters))

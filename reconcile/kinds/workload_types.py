@@ -12,7 +12,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from reconcile.errors import PlanError
-from reconcile.kinds.base import LiveMeta, SyncKind
+from reconcile.kinds.base import SPEC_NAMES, LiveMeta, NameCheck, SyncKind
 from reconcile.kinds.calls import HttpRequest, ListRequest, Pagination, params
 from reconcile.kinds.lookups import UNKNOWN_PREFIX, Lookups
 from reconcile.kinds.specs import prune_sorted, sort_keys
@@ -26,7 +26,10 @@ class WorkloadTypeKind(SyncKind):
 
     document_kind = "WorkloadType"
     slug = "workload-type"
-    rank = 0
+    api_family = "workload types (/api/v1/workload-types)"
+    scope_types: tuple[str, ...] = ()  # tenant-wide: identity is the name alone
+    uses: tuple[str, ...] = ()
+    name_checks: tuple[NameCheck, ...] = (NameCheck(("spec",), SPEC_NAMES),)
     can_delete = False  # built-in types must never go; dropping one from config is `forget`
     lookups_needed = frozenset({"categories", "priorities"})
 

@@ -11,9 +11,10 @@ import copy
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from reconcile.kinds.base import AsyncStatus, LiveMeta
+from reconcile.kinds.base import SPEC_NAMES, AsyncStatus, LiveMeta, NameCheck
 from reconcile.kinds.calls import LIST_LIMIT, HttpRequest, ListRequest, Pagination, params
-from reconcile.kinds.lookups import UNKNOWN_PREFIX, Lookups, parse_scope
+from reconcile.kinds.lookups import UNKNOWN_PREFIX, Lookups
+from reconcile.kinds.scopes import parse_scope
 from reconcile.kinds.specs import sort_keys
 from reconcile.model import Address, FieldChange, FieldChangeKind, Spec
 
@@ -32,7 +33,20 @@ class WorkloadKind:
 
     document_kind = "Workload"
     slug = "workload"
-    rank = 2
+    api_family = "Workloads V2 (/api/v2/workloads)"
+    scope_types: tuple[str, ...] = ("project",)
+    # Its manifest's kind is a workload type, and the API can submit a workload from a
+    # template (`SubmitWithTemplateId`): both are in place before workloads.
+    uses: tuple[str, ...] = (
+        "workload-type",
+        "workspace-template",
+        "training-template",
+        "distributed-template",
+        "inference-template",
+        "asset-template",
+    )
+    name_checks: tuple[NameCheck, ...] = (NameCheck(("spec",), SPEC_NAMES),)
+    destroy_stops_work = True  # a workload is running work
     can_delete = True
     is_async = True
     lookups_needed = frozenset({"projects"})

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from reconcile.kinds.lookups import Lookups
-from reconcile.live import KINDS_BY_SLUG
+from reconcile.kinds.registry import BY_SLUG
 from reconcile.model import Change
 from reconcile.planner import request_for
 from reconcile.state import StateStore
@@ -59,7 +59,7 @@ def test_removed_field_plans_a_patch_that_clears_it(cli: Cli, examples_dir: Path
     assert [(f["path"], f["kind"]) for f in change["fields"]] == [("spec.imagePullPolicy", "clear")]
     # The PATCH the applier sends for this change carries it in fieldsToClear.
     planned = Change.from_dict(change)
-    body = request_for(KINDS_BY_SLUG[planned.address.kind], planned, Lookups()).body
+    body = request_for(BY_SLUG[planned.address.kind], planned, Lookups()).body
     assert body["fieldsToClear"] == ["spec.imagePullPolicy"]
     text = cli("plan", examples_dir).stdout
     assert "- spec.imagePullPolicy (cleared)" in text

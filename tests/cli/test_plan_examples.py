@@ -11,13 +11,12 @@ from typing import Any
 
 import jsonschema
 
-from reconcile.kinds import KINDS
+from reconcile.kinds.registry import APPLY_RANK
 from reconcile.model import Address
 from tests.cli.helpers import PLAN_SCHEMA, REPO, Cli, addresses, put_on_server
 from tests.emulator.helpers import Api
 
 GOLDEN = REPO / "tests" / "data" / "golden" / "cli-plan-examples.txt"
-RANK = {kind.slug: kind.rank for kind in KINDS.values()}
 # Built-in workload types of the default seed (reconcile/emulator/data/seed.yaml).
 WORKLOAD_TYPE_IDS = {
     "Notebook": "68700704-f87a-4ea3-bce4-98bfa7e40525",
@@ -56,7 +55,7 @@ def test_empty_server_plans_every_object_in_dependency_order(cli: Cli, examples_
         else:
             assert (change["actions"], change["reason"], change["before"]) == (["create"], "", None)
             assert change["calls"] == [{"method": "POST", "path": COLLECTIONS[address.kind]}]
-    keys = [(RANK[Address.parse(c["address"]).kind], c["address"]) for c in changes]
+    keys = [(APPLY_RANK[Address.parse(c["address"]).kind], c["address"]) for c in changes]
     assert keys == sorted(keys), "workload types, then templates, then workloads; ties by address"
     waves = {Address.parse(c["address"]).kind: c["wave"] for c in changes}
     assert waves["workload-type"] < waves["workspace-template"] < waves["workload"]

@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from reconcile.emulator.openapi import OpenApi
-from reconcile.kinds import KINDS
 from reconcile.kinds.lookups import Lookups
+from reconcile.kinds.registry import KINDS
 from reconcile.model import Address
 from tests.emulator.helpers import CLUSTER_A
 

@@ -7,7 +7,8 @@ from typing import Any
 import pytest
 
 from reconcile.errors import PlanError
-from reconcile.kinds.lookups import LOOKUP_REQUESTS, Lookups, parse_scope
+from reconcile.kinds.lookups import LOOKUP_REQUESTS, Lookups
+from reconcile.kinds.scopes import parse_scope
 from tests.emulator.helpers import CLUSTER_A
 
 

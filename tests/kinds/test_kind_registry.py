@@ -1,4 +1,4 @@
-"""The KINDS table, the generated defaults table, and the purity of the kind modules."""
+"""The kind registry, the generated defaults table, and the purity of the kind modules."""
 
 from __future__ import annotations
 
@@ -7,22 +7,68 @@ import subprocess
 import sys
 from pathlib import Path
 
-from reconcile.kinds import DOCUMENT_KINDS, KINDS
+import pytest
+
+from reconcile.kinds.base import Kind
+from reconcile.kinds.registry import (
+    APPLY_RANK,
+    BY_SLUG,
+    DOCUMENT_KINDS,
+    KINDS,
+    REGISTERED,
+    dependency_ranks,
+)
+from reconcile.kinds.scopes import SCOPE_TYPES
+from reconcile.schema import load_schema
 
 ROOT = Path(__file__).resolve().parents[2]
 KIND_MODULES = sorted((ROOT / "reconcile" / "kinds").glob("*.py"))
 ALLOWED_OURS = ("reconcile.model", "reconcile.errors", "reconcile.kinds")
 
 
-def test_kinds_table_matches_document_kinds_and_dependency_ranks() -> None:
-    assert list(KINDS) == list(DOCUMENT_KINDS)
+def test_registry_tables_agree_with_each_kind() -> None:
+    assert list(KINDS) == list(DOCUMENT_KINDS) == [k.document_kind for k in REGISTERED]
     assert {name: kind.slug for name, kind in KINDS.items()} == DOCUMENT_KINDS
-    assert all(kind.document_kind == name for name, kind in KINDS.items())
-    ranks = {name: kind.rank for name, kind in KINDS.items()}
-    assert ranks["WorkloadType"] < ranks["WorkspaceTemplate"] == ranks["AssetTemplate"]
-    assert ranks["AssetTemplate"] < ranks["Workload"]
+    assert {kind.slug: kind for kind in REGISTERED} == BY_SLUG
+    assert len(BY_SLUG) == len(REGISTERED), "slugs are unique"
     assert [name for name, kind in KINDS.items() if not kind.can_delete] == ["WorkloadType"]
     assert [name for name, kind in KINDS.items() if kind.is_async] == ["Workload"]
+    assert [name for name, kind in KINDS.items() if kind.destroy_stops_work] == ["Workload"]
+
+
+def test_apply_rank_is_derived_from_the_kinds_each_kind_uses() -> None:
+    assert APPLY_RANK["workload-type"] == 0
+    templates = [s for s in BY_SLUG if s.endswith("-template")]
+    assert {APPLY_RANK[s] for s in templates} == {1}
+    assert APPLY_RANK["workload"] == 2
+    for kind in REGISTERED:
+        assert all(APPLY_RANK[used] < APPLY_RANK[kind.slug] for used in kind.uses)
+
+
+def test_dependency_ranks_take_the_longest_chain_and_refuse_cycles() -> None:
+    assert dependency_ranks({"a": (), "b": ("a",), "c": ("a", "b"), "d": ()}) == {
+        "a": 0,
+        "b": 1,
+        "c": 2,
+        "d": 0,
+    }
+    with pytest.raises(ValueError, match="cycle"):
+        dependency_ranks({"a": ("b",), "b": ("a",)})
+    with pytest.raises(ValueError, match="unregistered kinds: z"):
+        dependency_ranks({"a": ("z",)})
+
+
+@pytest.mark.parametrize("kind", REGISTERED, ids=lambda k: k.slug)
+def test_scope_rules_match_the_kind_schema(kind: Kind) -> None:
+    """The scopes a kind declares are the ones its published schema lets a document name."""
+    schema = load_schema(kind.slug)
+    scope = schema["properties"]["metadata"]["properties"].get("scope")
+    if scope is None:
+        assert kind.scope_types == ()
+        return
+    definition = schema["$defs"][scope["$ref"].rsplit("/", 1)[1]]
+    named = tuple(t for t in SCOPE_TYPES if t in definition.get("properties", {}))
+    assert named == kind.scope_types
 
 
 def test_defaults_table_is_generated_from_the_committed_slice() -> None:

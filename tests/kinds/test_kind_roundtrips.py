@@ -10,9 +10,9 @@ import copy
 
 import pytest
 
-from reconcile.kinds import KINDS
 from reconcile.kinds.base import Kind
 from reconcile.kinds.lookups import Lookups
+from reconcile.kinds.registry import KINDS
 from reconcile.model import Address, FieldChange, FieldChangeKind, Spec
 from tests.kinds.driver import KindDriver
 

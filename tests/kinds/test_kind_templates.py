@@ -8,8 +8,8 @@ import pytest
 
 from reconcile.emulator.openapi import OpenApi
 from reconcile.errors import PlanError
-from reconcile.kinds import KINDS
 from reconcile.kinds.lookups import Lookups
+from reconcile.kinds.registry import KINDS
 from reconcile.kinds.workload_templates import patch_body
 from reconcile.model import Address, FieldChange, FieldChangeKind
 from tests.emulator.helpers import CLUSTER_A

@@ -6,8 +6,8 @@ import pytest
 
 from reconcile.emulator.openapi import OpenApi
 from reconcile.errors import PlanError
-from reconcile.kinds import KINDS
 from reconcile.kinds.lookups import Lookups
+from reconcile.kinds.registry import KINDS
 from reconcile.model import Address
 
 KIND = KINDS["WorkloadType"]

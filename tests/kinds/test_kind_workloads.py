@@ -7,9 +7,9 @@ from typing import Any
 import pytest
 
 from reconcile.emulator.openapi import OpenApi
-from reconcile.kinds import KINDS
 from reconcile.kinds.base import AsyncStatus
 from reconcile.kinds.lookups import Lookups
+from reconcile.kinds.registry import KINDS
 from reconcile.model import Address, FieldChange, FieldChangeKind
 from tests.emulator.helpers import CLUSTER_A
 
