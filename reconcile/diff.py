@@ -18,10 +18,8 @@ from reconcile.model import (
     FieldChange,
     FieldChangeKind,
     Spec,
-    item_segment,
-    join_path,
-    paths_overlap,
 )
+from reconcile.paths import format_path, is_item, item_segment, paths_overlap
 
 DEFAULT_LIST_KEY = "name"
 ListKeys = Mapping[str, str | None]
@@ -133,7 +131,7 @@ class _Lists:
         Decided on desired alone, so every walk agrees; an empty list is a whole value."""
         key: str | None = DEFAULT_LIST_KEY
         if self.overrides:
-            dotted = join_path(s for s in where if not s.startswith("["))
+            dotted = format_path(s for s in where if not is_item(s))
             key = self.overrides.get(dotted, DEFAULT_LIST_KEY)
         if key is None or not desired:
             return None
@@ -251,7 +249,7 @@ def _clears(
     found: list[FieldChange] = []
     for path, wanted, held, sent in pairs:
         if wanted is None and held is not None:
-            found.append(FieldChange(join_path(path), FieldChangeKind.CLEAR, held, None))
+            found.append(FieldChange(format_path(path), FieldChangeKind.CLEAR, held, None))
         elif wanted is not None:
             found.extend(_clears(wanted, held, sent, lists, path))
     return found
@@ -267,7 +265,7 @@ def _deep(desired: Spec, live: Spec, lists: _Lists) -> list[FieldChange]:
     for level in report.get("dictionary_item_added", ()):
         segments = level.path(output_format="list")
         found.append(
-            FieldChange(join_path(segments), FieldChangeKind.ADD, None, _at(desired, segments))
+            FieldChange(format_path(segments), FieldChangeKind.ADD, None, _at(desired, segments))
         )
     for group in ("values_changed", "type_changes"):
         for level in report.get(group, ()):
@@ -275,7 +273,7 @@ def _deep(desired: Spec, live: Spec, lists: _Lists) -> list[FieldChange]:
             before, after = _at(live, segments), _at(desired, segments)
             if not _same_number(before, after):
                 found.append(
-                    FieldChange(join_path(segments), FieldChangeKind.CHANGE, before, after)
+                    FieldChange(format_path(segments), FieldChangeKind.CHANGE, before, after)
                 )
     return found
 

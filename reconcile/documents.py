@@ -17,7 +17,8 @@ from typing import Any
 from reconcile.errors import Problem
 from reconcile.kinds.registry import DOCUMENT_KINDS, KINDS
 from reconcile.kinds.scopes import scope_text
-from reconcile.model import Address, Origin, Resource, join_path
+from reconcile.model import Address, Origin, Resource
+from reconcile.paths import ANY_ITEM, format_path
 from reconcile.schema import (
     CATEGORIES,
     PRIORITIES,
@@ -222,7 +223,7 @@ def _resource(kind: str, doc: dict[str, Any], source: Source, secret: list[JsonP
     if rest:
         spec = {"metadata": rest, **spec}
     line, col = source.where((), False)
-    patterns = {join_path(_segments(p)) for p in secret}
+    patterns = {format_path(_segments(p)) for p in secret}
     patterns.update(sensitive_patterns(kind))
     # Normalized here, in the worker processes that read a big config, rather than by the
     # planner: every user of the desired set wants the canonical form (defaults filled).
@@ -233,4 +234,4 @@ def _resource(kind: str, doc: dict[str, Any], source: Source, secret: list[JsonP
 def _segments(path: JsonPath) -> list[str]:
     # List items become `[*]`: how the diff keys a list is its own decision, and a
     # wildcard covers every way it may name the item.
-    return ["[*]" if isinstance(p, int) else p for p in path]
+    return [ANY_ITEM if isinstance(p, int) else p for p in path]

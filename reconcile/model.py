@@ -6,9 +6,7 @@ particular resource kind lives here.
 
 from __future__ import annotations
 
-import json
-import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from enum import Enum
 from typing import Any
@@ -112,70 +110,6 @@ class Action(str, Enum):
         return [self.value]
 
 
-# Field paths (FieldChange.path, Resource.sensitive, Change.sensitive): dotted keys, a list
-# item matched by a key field reads `[name=x]`, and a key that is not a plain word (a dot in
-# a Kubernetes label) reads `["app.kubernetes.io/name"]`. Patterns may use `*` (any key) and
-# `[*]` (any list item).
-_PATH_TOKEN = re.compile(r'\["((?:[^"\\]|\\.)*)"\]|(\[[^\]]*\])|\.?([^.\["\]]+)')
-_PLAIN_KEY = re.compile(r"[A-Za-z0-9_\-/:@$]+")
-
-
-def item_segment(key: str, value: object) -> str:
-    """The path segment of the list item whose `key` field is `value`: `[name=home]`."""
-    return f"[{key}={value}]"
-
-
-def path_segments(path: str) -> tuple[str, ...]:
-    """Split a field path into segments; item segments keep their brackets."""
-    segments: list[str] = []
-    pos = 0
-    while pos < len(path):
-        match = _PATH_TOKEN.match(path, pos)
-        if match is None or (pos and match.group(3) is not None and path[pos] != "."):
-            raise ValueError(f"not a field path: {path!r}")
-        quoted, item, plain = match.groups()
-        segments.append(json.loads(f'"{quoted}"') if quoted is not None else item or plain)
-        pos = match.end()
-    return tuple(segments)
-
-
-def join_path(segments: Iterable[str]) -> str:
-    """The inverse of `path_segments`."""
-    out = ""
-    for segment in segments:
-        if segment.startswith("[") and segment.endswith("]"):
-            out += segment
-        elif _PLAIN_KEY.fullmatch(segment):
-            out += f".{segment}" if out else segment
-        else:
-            out += f"[{json.dumps(segment)}]"
-    return out
-
-
-def _segment_matches(a: str, b: str) -> bool:
-    if a == b:
-        return True
-    wildcards = ("*", "[*]")
-    if a in wildcards:
-        wild, other = a, b
-    elif b in wildcards:
-        wild, other = b, a
-    else:
-        return False
-    return other.startswith("[") == (wild == "[*]")
-
-
-def path_covers(pattern: str, path: str) -> bool:
-    """True when `path` is `pattern` or lies under it (`spec.env` covers `spec.env[name=A]`)."""
-    want, have = path_segments(pattern), path_segments(path)
-    return len(have) >= len(want) and all(map(_segment_matches, want, have))
-
-
-def paths_overlap(a: str, b: str) -> bool:
-    """True when one path lies at or under the other."""
-    return path_covers(a, b) or path_covers(b, a)
-
-
 class FieldChangeKind(str, Enum):
     ADD = "add"  # absent on the server, present in desired
     CHANGE = "change"
@@ -184,7 +118,7 @@ class FieldChangeKind(str, Enum):
 
 @dataclass(frozen=True)
 class FieldChange:
-    """One changed path. `path` is dotted; list items matched by name read `list[name=x]`."""
+    """One changed path, in the grammar of reconcile/paths.py (`list[name=x]` for an item)."""
 
     path: str
     kind: FieldChangeKind

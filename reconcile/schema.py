@@ -17,7 +17,7 @@ from importlib import resources
 from typing import TYPE_CHECKING, Any
 
 from reconcile.kinds.registry import DOCUMENT_KINDS
-from reconcile.model import join_path
+from reconcile.paths import format_path
 
 if TYPE_CHECKING:  # imported where used: a valid config never needs jsonschema (0.06 s)
     from jsonschema import Draft202012Validator, ValidationError
@@ -121,7 +121,7 @@ def sensitive_patterns(kind: str) -> tuple[str, ...]:
         return ()
     schema = load_schema(DOCUMENT_KINDS[kind])
     found = sorted(_marked(schema, schema.get("$defs", {}), (), ()))
-    return tuple(join_path(p) for p in found)
+    return tuple(format_path(p) for p in found)
 
 
 def _marked(

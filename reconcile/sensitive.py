@@ -2,7 +2,7 @@
 
 Values from `${ENV}` and fields the schemas mark sensitive are never shown (renderers mask
 them with a placeholder) and never stored (plan and state files keep a salted hash). Pure
-functions over JSON; knows only the model's path syntax.
+functions over JSON; paths in the grammar of reconcile/paths.py.
 """
 
 from __future__ import annotations
@@ -12,7 +12,15 @@ import json
 from collections.abc import Callable, Iterable, Sequence
 from itertools import repeat
 
-from reconcile.model import JSON, item_segment, join_path, path_covers, path_segments
+from reconcile.model import JSON
+from reconcile.paths import (
+    format_path,
+    item_matches,
+    pair_items,
+    parse_path,
+    path_covers,
+    segment_of,
+)
 
 MARKER = "sensitive_sha256"
 _MARKER_KEY = json.dumps(MARKER)  # as it reads in JSON text: a key has no escapes
@@ -45,11 +53,13 @@ def hide(value: JSON, path: str, paths: Sequence[str], mask: Mask) -> JSON:
         return None
     if any(path_covers(p, path) for p in paths if p):
         return mask(value)
-    depth = len(path_segments(path)) if path else 0
+    depth = len(parse_path(path)) if path else 0
     tails = []
     for pattern in paths:
-        segments = path_segments(pattern)
-        if len(segments) > depth and (not depth or path_covers(join_path(segments[:depth]), path)):
+        segments = parse_path(pattern)
+        if len(segments) > depth and (
+            not depth or path_covers(format_path(segments[:depth]), path)
+        ):
             tails.append(segments[depth:])
     return _walk(value, tails, mask) if tails else value
 
@@ -67,16 +77,6 @@ def _walk(value: JSON, tails: list[tuple[str, ...]], mask: Mask) -> JSON:
             _walk(item, [t[1:] for t in tails if item_matches(t[0], item)], mask) for item in value
         ]
     return value
-
-
-def item_matches(segment: str, item: JSON) -> bool:
-    """`[*]` matches any list item; `[key=value]` the dict item whose `key` is `value`."""
-    if segment == "[*]":
-        return True
-    if not (segment.startswith("[") and "=" in segment and isinstance(item, dict)):
-        return False
-    key, _, name = segment[1:-1].partition("=")
-    return key in item and str(item[key]) == name
 
 
 def redact(spec: JSON, paths: Sequence[str], salt: str) -> JSON:
@@ -99,7 +99,7 @@ def reaches(value: JSON, paths: Iterable[str]) -> bool:
     if tails is None:
         if len(_TAILS) >= _TAILS_KEPT:
             _TAILS.clear()
-        tails = _TAILS[key] = tuple(path_segments(p) for p in key if p)
+        tails = _TAILS[key] = tuple(parse_path(p) for p in key if p)
     return any(map(_reach, repeat(value), tails))
 
 
@@ -132,7 +132,7 @@ def reveal(stored: JSON, candidate: JSON, salt: str, *, verify: bool) -> JSON:
     With `verify`, only where the candidate hashes the same (a drift check: an unchanged
     secret is no drift); without, wherever the candidate has a value (what matters then is
     that the path is present, e.g. for fields to clear). Other markers stay as they are.
-    List items are paired by `name` when both sides name them, else by position.
+    List items are paired as `paths.pair_items` says: by name where named, else by position.
     """
     if _has_no_marker(stored):
         return stored  # nothing to reveal: the usual case, checked in C rather than walked
@@ -159,20 +159,9 @@ def _reveal(stored: JSON, candidate: JSON, salt: str, *, verify: bool) -> JSON:
         source = candidate if isinstance(candidate, dict) else {}
         return {k: _reveal(v, source.get(k), salt, verify=verify) for k, v in stored.items()}
     if isinstance(stored, list):
-        pairs = _pair_items(stored, candidate if isinstance(candidate, list) else [])
+        pairs = pair_items(stored, candidate if isinstance(candidate, list) else [])
         return [_reveal(item, match, salt, verify=verify) for item, match in pairs]
     return stored
-
-
-def _pair_items(stored: list[JSON], candidate: list[JSON]) -> list[tuple[JSON, JSON]]:
-    named = {item["name"]: item for item in candidate if isinstance(item, dict) and "name" in item}
-    pairs: list[tuple[JSON, JSON]] = []
-    for index, item in enumerate(stored):
-        if isinstance(item, dict) and "name" in item and named:
-            pairs.append((item, named.get(item["name"])))
-        else:
-            pairs.append((item, candidate[index] if index < len(candidate) else None))
-    return pairs
 
 
 def marker_paths(stored: JSON) -> tuple[str, ...]:
@@ -186,12 +175,10 @@ def marker_paths(stored: JSON) -> tuple[str, ...]:
 
 def _markers(stored: JSON, segments: tuple[str, ...], found: list[str]) -> None:
     if is_marker(stored):
-        found.append(join_path(segments))
+        found.append(format_path(segments))
     elif isinstance(stored, dict):
         for key, value in stored.items():
             _markers(value, (*segments, key), found)
     elif isinstance(stored, list):
         for item in stored:
-            named = isinstance(item, dict) and isinstance(item.get("name"), str)
-            segment = item_segment("name", item["name"]) if named else "[*]"
-            _markers(item, (*segments, segment), found)
+            _markers(item, (*segments, segment_of(item)), found)

@@ -1,4 +1,4 @@
-"""Pure helpers on normalized specs: pruning, schema defaults, reading and writing paths.
+"""Pure helpers on normalized specs: pruning, sorting and filling schema defaults.
 
 Shared by the kind modules; knows no particular kind and performs no I/O.
 """
@@ -12,6 +12,7 @@ from operator import is_
 from typing import Any
 
 from reconcile.model import JSON
+from reconcile.paths import parse_path
 
 # Exact types of JSON scalars: they skip the (slow) abstract Mapping check. Every spec of a
 # plan goes through prune and sort_keys, 20,000 of them for 10,000 templates.
@@ -171,15 +172,8 @@ def _resort(node: dict[str, Any]) -> None:
 
 @lru_cache(maxsize=4096)  # a few hundred default paths, parsed for every object normalized
 def _tokens(path: str) -> tuple[str, ...]:
-    """`storage.pvc[].readOnly` -> (`storage`, `pvc`, `[]`, `readOnly`)."""
-    tokens: list[str] = []
-    for part in path.split("."):
-        name = part
-        while name.endswith("[]"):
-            name = name[:-2]
-        tokens.append(name)
-        tokens.extend(["[]"] * ((len(part) - len(name)) // 2))
-    return tuple(tokens)
+    """`storage.pvc[].readOnly` -> (`storage`, `pvc`, `[]`, `readOnly`): `[]` is every item."""
+    return parse_path(path) if path else ("",)  # "": the empty key, not the root
 
 
 def _fill(node: JSON, tokens: tuple[str, ...], default: JSON) -> None:
@@ -195,21 +189,3 @@ def _fill(node: JSON, tokens: tuple[str, ...], default: JSON) -> None:
         node.setdefault(head, copy.deepcopy(default))
     elif head in node:
         _fill(node[head], rest, default)
-
-
-def get_path(spec: JSON, keys: list[str]) -> tuple[bool, JSON]:
-    """(present, value) of the field at `keys` (plain field names, no selectors)."""
-    node = spec
-    for key in keys:
-        if not isinstance(node, Mapping) or key not in node:
-            return False, None
-        node = node[key]
-    return True, node
-
-
-def set_path(target: dict[str, Any], keys: list[str], value: JSON) -> None:
-    """Set `value` at `keys` in `target`, creating intermediate objects."""
-    node = target
-    for key in keys[:-1]:
-        node = node.setdefault(key, {})
-    node[keys[-1]] = copy.deepcopy(value)

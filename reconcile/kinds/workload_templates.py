@@ -17,8 +17,9 @@ from reconcile.kinds.calls import LIST_LIMIT, HttpRequest, ListRequest, Paginati
 from reconcile.kinds.defaults import SCHEMA_DEFAULTS
 from reconcile.kinds.lookups import Lookups
 from reconcile.kinds.scopes import SCOPE_ID_FIELDS, SCOPE_TYPES
-from reconcile.kinds.specs import fill_defaults, get_path, prune_sorted, set_path, sort_keys
-from reconcile.model import Address, FieldChange, FieldChangeKind, Spec, path_segments
+from reconcile.kinds.specs import fill_defaults, prune_sorted, sort_keys
+from reconcile.model import Address, FieldChange, FieldChangeKind, Spec
+from reconcile.paths import is_item, lookup, parse_path, set_value
 
 BASE = "/api/v1/workload-templates"
 # How deep a changed document path is sent whole in a PATCH: `spec.<field>`,
@@ -198,9 +199,9 @@ def patch_body(name: str, spec: Spec, fields: Sequence[FieldChange]) -> dict[str
             units.add(_unit(_object_keys(change.path)))
     document: dict[str, Any] = {}
     for unit in sorted(units):
-        present, value = get_path(spec, list(unit))
+        present, value = lookup(spec, unit)
         if present:
-            set_path(document, list(unit), value)
+            set_value(document, unit, copy.deepcopy(value))
         else:
             clears.add(_absent_prefix(spec, list(unit)))
     body: dict[str, Any] = {"meta": {"name": name}}
@@ -218,8 +219,8 @@ def _sort_clear(
 ) -> None:
     """File one CLEAR under the units to send or the paths to clear."""
     for keys in _clear_targets(change):
-        inside_list = len(keys) < len(path_segments(change.path))
-        if inside_list and get_path(spec, keys)[0]:
+        inside_list = len(keys) < len(parse_path(change.path))
+        if inside_list and lookup(spec, keys)[0]:
             units.add(_unit(keys))  # an item left the list: send the list as desired has it
             continue
         gone = _absent_prefix(spec, keys)
@@ -244,8 +245,8 @@ def _clear_targets(change: FieldChange) -> list[list[str]]:
 def _object_keys(path: str) -> list[str]:
     """The object keys of a diff path up to its first list item (`[name=x]`, `[0]`)."""
     keys: list[str] = []
-    for segment in path_segments(path):
-        if segment.startswith("["):
+    for segment in parse_path(path):
+        if is_item(segment):
             break
         keys.append(segment)
     return keys
@@ -262,7 +263,7 @@ def _absent_prefix(spec: Spec, keys: list[str]) -> tuple[str, ...]:
     Never shorter than the PATCH unit's root: `spec` itself cannot be cleared, its fields can.
     """
     for end in range(min(len(keys), CLEAR_MIN_DEPTH.get(keys[0], 1)), len(keys) + 1):
-        if not get_path(spec, keys[:end])[0]:
+        if not lookup(spec, keys[:end])[0]:
             return tuple(keys[:end])
     return ()
 

@@ -23,10 +23,10 @@ from reconcile.model import (
     Drift,
     Plan,
     Resource,
-    path_segments,
 )
+from reconcile.paths import get, pair_items
 from reconcile.render.common import hide_change, hide_drift, placeholder, summary_counts
-from reconcile.sensitive import MARKER, Mask, hash_marker, is_marker, item_matches, salted_hash
+from reconcile.sensitive import MARKER, Mask, hash_marker, is_marker, salted_hash
 
 FORMAT_VERSION = PLAN_FORMAT_VERSION
 
@@ -120,7 +120,7 @@ def _restore(change: Change, resource: Resource | None, salt: str) -> Change:
     """`change` with the hashed values of what it sends taken back from the desired spec."""
     source = resource.spec if resource is not None else None
     fields = tuple(
-        replace(f, after=_fill(f.after, _value_at(source, f.path), salt, change.address))
+        replace(f, after=_fill(f.after, get(source, f.path), salt, change.address))
         for f in change.fields
     )
     after = _fill(change.after, source, salt, change.address)
@@ -140,19 +140,6 @@ def _fill(value: JSON, source: JSON, salt: str, address: Address) -> JSON:
         src = source if isinstance(source, dict) else {}
         return {k: _fill(v, src.get(k), salt, address) for k, v in value.items()}
     if isinstance(value, list):
-        src_list = source if isinstance(source, list) and len(source) == len(value) else []
-        items = src_list or [None] * len(value)
-        return [_fill(v, s, salt, address) for v, s in zip(value, items, strict=True)]
+        pairs = pair_items(value, source if isinstance(source, list) else [])
+        return [_fill(v, s, salt, address) for v, s in pairs]
     return value
-
-
-def _value_at(tree: JSON, path: str) -> JSON:
-    """The value at a field path (`[key=value]` picks the list item); None when absent."""
-    for segment in path_segments(path) if path else ():
-        if isinstance(tree, list) and segment.startswith("[") and "=" in segment:
-            tree = next((i for i in tree if item_matches(segment, i)), None)
-        elif isinstance(tree, dict):
-            tree = tree.get(segment)
-        else:
-            return None
-    return tree

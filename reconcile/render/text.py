@@ -16,8 +16,8 @@ from reconcile.model import (
     FieldChange,
     FieldChangeKind,
     Plan,
-    join_path,
 )
+from reconcile.paths import format_path
 from reconcile.render.common import (
     hide_change,
     hide_drift,
@@ -146,7 +146,7 @@ def _leaves(value: JSON, where: tuple[str, ...]) -> list[str]:
         return []
     if isinstance(value, dict) and (value or not where):
         return [line for key in sorted(value) for line in _leaves(value[key], (*where, key))]
-    return [f"{safe(join_path(where))}: {safe(value_text(value))}"]
+    return [f"{safe(format_path(where))}: {safe(value_text(value))}"]
 
 
 def _paint(mark: str, text: str, *, color: bool) -> str:
