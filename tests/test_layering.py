@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+from graphlib import CycleError, TopologicalSorter
 from pathlib import Path
 
 import pytest
@@ -100,3 +101,23 @@ def test_third_party_library_has_one_gateway(library: str) -> None:
 def test_deciding_modules_do_not_import_the_http_client_or_the_live_reader(module: str) -> None:
     imported = _ours(_imports(PACKAGE / f"{module}.py"))
     assert not imported & set(SERVER_IO), f"{module} imports {sorted(imported & set(SERVER_IO))}"
+
+
+def _module_name(path: Path) -> str:
+    rel = path.relative_to(PACKAGE).with_suffix("")
+    parts = rel.parts[:-1] if rel.name == "__init__" else rel.parts
+    return ".".join(("reconcile", *parts))
+
+
+def test_no_module_imports_form_a_cycle() -> None:
+    """Imports under `if TYPE_CHECKING:` count too: a cycle hidden there is still two
+    modules that cannot be understood (or tested) one without the other."""
+    names = {_module_name(p): p for p in _modules()}
+    graph = {
+        name: {n for n in _imports(path) if n in names and n != name}
+        for name, path in names.items()
+    }
+    try:
+        tuple(TopologicalSorter(graph).static_order())
+    except CycleError as error:
+        pytest.fail(f"import cycle: {' -> '.join(error.args[1])}")

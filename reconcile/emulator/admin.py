@@ -9,16 +9,25 @@ from __future__ import annotations
 import ipaddress
 import json
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from werkzeug.wrappers import Request, Response
 
-from reconcile.emulator.framework import FAULT_FIELDS, EmulatorSettings
-
-if TYPE_CHECKING:
-    from reconcile.emulator.app import EmulatorApp
+from reconcile.emulator.faults import Faults, RequestLog
+from reconcile.emulator.framework import FAULT_FIELDS, EmulatorContext, EmulatorSettings
 
 SETTING_FIELDS = tuple(EmulatorSettings.__dataclass_fields__)
+
+
+class Administered(Protocol):
+    """What the admin API works on (the emulator app is one): it imports no app module, so
+    the app may import it."""
+
+    ctx: EmulatorContext
+    faults: Faults
+    log: RequestLog
+
+    def reset(self) -> None: ...
 
 
 def _json(status: int, body: Any) -> Response:
@@ -49,7 +58,7 @@ def _changes(request: Request) -> dict[str, Any]:
     return body
 
 
-def _update(app: EmulatorApp, request: Request, allowed: tuple[str, ...]) -> Response:
+def _update(app: Administered, request: Request, allowed: tuple[str, ...]) -> Response:
     try:
         app.faults.update(_changes(request), allowed=allowed)
     except ValueError as error:
@@ -57,24 +66,24 @@ def _update(app: EmulatorApp, request: Request, allowed: tuple[str, ...]) -> Res
     return _json(200, _view(app, allowed))
 
 
-def _view(app: EmulatorApp, allowed: tuple[str, ...]) -> dict[str, Any]:
+def _view(app: Administered, allowed: tuple[str, ...]) -> dict[str, Any]:
     every = app.ctx.settings.to_dict()
     return {name: every[name] for name in allowed}
 
 
-def _reset(app: EmulatorApp) -> Response:
+def _reset(app: Administered) -> Response:
     app.reset()
     return _json(204, None)
 
 
-def _clear_log(app: EmulatorApp) -> Response:
+def _clear_log(app: Administered) -> Response:
     app.log.clear()
     return _json(204, None)
 
 
 _FAULT_KEYS = (*FAULT_FIELDS, "seed_random")
 
-_ROUTES: dict[tuple[str, str], Callable[[EmulatorApp, Request], Response]] = {
+_ROUTES: dict[tuple[str, str], Callable[[Administered, Request], Response]] = {
     ("GET", "/_emulator/health"): lambda app, _: _json(200, {"status": "ok"}),
     ("GET", "/_emulator/faults"): lambda app, _: _json(200, _view(app, _FAULT_KEYS)),
     ("PUT", "/_emulator/faults"): lambda app, req: _update(app, req, _FAULT_KEYS),
@@ -86,7 +95,7 @@ _ROUTES: dict[tuple[str, str], Callable[[EmulatorApp, Request], Response]] = {
 }
 
 
-def handle(app: EmulatorApp, request: Request) -> Response:
+def handle(app: Administered, request: Request) -> Response:
     """Answer an admin request (403 off-loopback, 404 unknown path, 405 wrong method)."""
     if not _is_loopback(request.remote_addr):
         return _error(403, "Forbidden - the admin API answers loopback clients only")
