@@ -146,7 +146,8 @@ class ConfigReading:
         desired = self._reading.result()
         problems.extend(self._listing.problems)
         problems.extend(desired.problems)
-        if desired.documents == 0:
+        # A file that could not be read or parsed already says why it holds no documents.
+        if desired.documents == 0 and not desired.problems:
             message = "no documents found: an empty desired set would delete everything it manages"
             problems.append(Problem(message, file=str(self.directory)))
         ordered = sorted(
@@ -364,8 +365,27 @@ def _syntax(error: YAMLError, text: str, file: str) -> Problem:
     if bad == "\t":
         message = "a tab character: YAML indents with spaces only"
     elif isinstance(error, MarkedYAMLError) and error.problem:
-        context = f" ({error.context})" if error.context else ""
-        message = f"YAML syntax: {error.problem}{context}"
+        message = f"YAML syntax: {error.problem}{_context(error, mark)}"
     else:
         message = f"YAML syntax: {str(error).splitlines()[0]}"
     return Problem(message, file=file, line=line, col=col)
+
+
+def _context(error: MarkedYAMLError, noticed: Any) -> str:
+    """` (while parsing a flow sequence that began at line 5, column 9)`: where an unclosed
+    construct (flow sequence or mapping, quoted scalar) began, which may be far above where
+    the parser noticed."""
+    if not error.context:
+        return ""
+    began = error.context_mark
+    if (
+        began is None
+        or noticed is None
+        or (began.line, began.column)
+        == (
+            noticed.line,
+            noticed.column,
+        )
+    ):
+        return f" ({error.context})"
+    return f" ({error.context} that began at line {began.line + 1}, column {began.column + 1})"

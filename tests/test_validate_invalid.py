@@ -234,8 +234,36 @@ EXPECTED: dict[str, list[tuple[str, int, int, str, str]]] = {
     "yaml-syntax-bad-indent": [
         ("doc.yaml", 4, 2, "", "YAML syntax: expected <block end>, but found '<b")
     ],
+    # Where the parser noticed, and where the unclosed construct began.
     "yaml-syntax-unclosed-flow": [
-        ("doc.yaml", 4, 1, "", "YAML syntax: expected ',' or '}', but got '<stre")
+        (
+            "doc.yaml",
+            4,
+            1,
+            "",
+            "YAML syntax: expected ',' or '}', but got '<stream end>' "
+            "(while parsing a flow mapping that began at line 3, column 7)",
+        )
+    ],
+    "yaml-syntax-unclosed-sequence": [
+        (
+            "doc.yaml",
+            8,
+            3,
+            "",
+            "YAML syntax: expected ',' or ']', but got '<scalar>' "
+            "(while parsing a flow sequence that began at line 5, column 23)",
+        )
+    ],
+    "yaml-syntax-unclosed-quote": [
+        (
+            "doc.yaml",
+            6,
+            1,
+            "",
+            "YAML syntax: found unexpected end of stream "
+            "(while scanning a quoted scalar that began at line 3, column 9)",
+        )
     ],
     "yaml-tab-indent": [("doc.yaml", 3, 1, "", "a tab character: YAML indents with spaces only")],
     "yaml-too-deep": [
@@ -325,6 +353,17 @@ def test_directory_without_documents_is_an_error(tmp_path: Path) -> None:
         f"{tmp_path}: error: no documents found: an empty desired set would delete "
         "everything it manages"
     ]
+
+
+def test_a_file_that_failed_to_parse_is_not_also_reported_as_no_documents(
+    tmp_path: Path,
+) -> None:
+    (tmp_path / "only.yaml").write_text("kind: WorkloadType\nmetadata: {name: [Job\n")
+    code, lines, _ = _validate(tmp_path)
+    assert code == 1
+    assert len(lines) == 1, lines
+    assert lines[0].startswith(f"{tmp_path / 'only.yaml'}:3:1: error: YAML syntax: "), lines
+    assert "flow sequence that began at line 2, column 18" in lines[0]
 
 
 def test_missing_directory_is_an_error(tmp_path: Path) -> None:
