@@ -24,7 +24,7 @@ from requests.adapters import HTTPAdapter
 from urllib3.util.retry import Retry
 
 from reconcile import __version__
-from reconcile.credentials import Credentials, TokenCache, jwt_expiry
+from reconcile.credentials import Clock, Credentials, TokenCache, jwt_expiry
 from reconcile.errors import ApiError, AuthError
 
 __all__ = [
@@ -141,6 +141,7 @@ class Client:
         backoff_max: float = 10.0,
         retry_after_max: int = 30,
         list_concurrency: int = 20,
+        clock: Clock | None = None,
     ) -> None:
         self.base_url = base_url.rstrip("/")
         self._credentials = credentials
@@ -167,7 +168,7 @@ class Client:
         )
         self._retry.on_retry = lambda: self._counters.add("retries")
         self._retry.switch = self._retrying = _Switch()
-        self._token = TokenCache(credentials, self._fetch_token)
+        self._token = TokenCache(credentials, self._fetch_token, clock=clock)
         self._token_version: int | None = None
         self._local = threading.local()
         self._sessions: list[requests.Session] = []

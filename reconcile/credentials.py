@@ -59,6 +59,15 @@ def jwt_expiry(token: str) -> float | None:
     return float(exp) if isinstance(exp, (int, float)) and not isinstance(exp, bool) else None
 
 
+@dataclass(frozen=True)
+class Clock:
+    """Time as the token cache reads it: monotonic seconds to schedule refreshes, wall-clock
+    seconds to read a JWT's `exp`. Tests pass one they move by hand instead of sleeping."""
+
+    monotonic: Callable[[], float] = time.monotonic
+    wall: Callable[[], float] = time.time
+
+
 class TokenCache:
     """The current access token and when to refresh it; one refresh at a time.
 
@@ -66,8 +75,15 @@ class TokenCache:
     then the JWT `exp` claim is used). A bare token (no client credentials) is never refreshed.
     """
 
-    def __init__(self, credentials: Credentials, fetch: Callable[[], tuple[str, float]]) -> None:
+    def __init__(
+        self,
+        credentials: Credentials,
+        fetch: Callable[[], tuple[str, float]],
+        *,
+        clock: Clock | None = None,
+    ) -> None:
         self._credentials = credentials
+        self._clock = clock or Clock()
         self._fetch = fetch  # -> (token, lifetime seconds; 0 = unknown)
         self._lock = threading.Lock()
         self._value = credentials.token
@@ -83,7 +99,7 @@ class TokenCache:
             if self._failure is not None and self._failure[0] > arrived:
                 raise self._failure[1]
             if self._credentials.can_refresh and self._stale():
-                started = time.monotonic()
+                started = self._clock.monotonic()
                 try:
                     self._value, lifetime = self._fetch()
                 except Exception as error:
@@ -94,7 +110,7 @@ class TokenCache:
                 self._failure = None
                 if not lifetime:
                     exp = jwt_expiry(self._value)
-                    lifetime = exp - time.time() if exp is not None else 0.0
+                    lifetime = exp - self._clock.wall() if exp is not None else 0.0
                 # Refresh a little early: 10 % of the lifetime, at most a minute.
                 margin = min(60.0, lifetime / 10)
                 self._refresh_at = started + lifetime - margin if lifetime > 0 else None
@@ -103,7 +119,7 @@ class TokenCache:
     def _stale(self) -> bool:
         if not self._value:
             return True
-        return self._refresh_at is not None and time.monotonic() >= self._refresh_at
+        return self._refresh_at is not None and self._clock.monotonic() >= self._refresh_at
 
     def peek(self) -> str:
         """The current value without refreshing it (for redaction)."""

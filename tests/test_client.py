@@ -23,6 +23,7 @@ from werkzeug.serving import make_server
 from werkzeug.wrappers import Request, Response
 
 from reconcile.client import Client, Credentials, is_transient, jwt_expiry
+from reconcile.credentials import Clock
 from reconcile.emulator.auth import Credentials as EmulatorCredentials
 from reconcile.emulator.server import EmbeddedEmulator, build_app
 from reconcile.errors import ApiError, AuthError
@@ -137,12 +138,15 @@ def fetch_token(url: str) -> str:
     return token
 
 
-def start_of_a_second() -> None:
-    """Wait for the next wall-clock second to begin. A JWT's `exp` has whole seconds (the
-    emulator sets `exp = int(now) + ttl`), so a 1 s token issued late in a second lives far
-    less than the `expiresIn: 1` it comes with, and tests of refresh timing would fail now
-    and then."""
-    time.sleep(1.02 - time.time() % 1)
+class HandClock:
+    """The client's clock, moved by the test: token lifetimes pass without sleeping. The
+    server's own clock is real, so tests give tokens an hour and move this one."""
+
+    def __init__(self) -> None:
+        self.moved = 0.0
+
+    def clock(self) -> Clock:
+        return Clock(monotonic=lambda: self.moved, wall=lambda: time.time() + self.moved)
 
 
 def free_port() -> int:
@@ -185,7 +189,7 @@ def test_client_credentials_get_a_v1_token_once(url: str) -> None:
 
 
 def test_v2_token_where_v1_is_refused() -> None:
-    app = emulator_app(token_ttl=1)
+    app = emulator_app(token_ttl=3600)
     refuse_v1 = answering(404, {"/api/v1/token"}, {"code": 404, "message": "Not found"}, app)
     wrong = Credentials(client_id=ID, client_secret="wrong")
     with serve(refuse_v1) as url, make_client(url, credentials=wrong) as bad:
@@ -193,21 +197,22 @@ def test_v2_token_where_v1_is_refused() -> None:
             bad.get("/api/v1/clusters")
         assert refused.value.status == 401 and refused.value.path == "/api/v2/token"
         assert "Client authentication failed" in refused.value.message
-        with make_client(url) as client:
-            start_of_a_second()
+        hand = HandClock()
+        with make_client(url, clock=hand.clock()) as client:
             client.get("/api/v1/clusters")
-            time.sleep(1.0)  # past the 1 s lifetime: the refresh goes straight to v2
+            hand.moved = 3600.0  # past the token's lifetime: the refresh goes straight to v2
             client.get("/api/v1/clusters")
             assert client.counters()["token_requests"] == 3  # v1 (404), v2, v2
 
 
 def test_token_is_refreshed_before_expiry() -> None:
-    with EmbeddedEmulator(client_id=ID, client_secret=SECRET, token_ttl=1) as emu:
-        with make_client(emu.url) as client:
-            start_of_a_second()
+    hand = HandClock()
+    with EmbeddedEmulator(client_id=ID, client_secret=SECRET, token_ttl=3600) as emu:
+        with make_client(emu.url, clock=hand.clock()) as client:
             client.get("/api/v1/clusters")
+            hand.moved = 3539.0  # a refresh is due a minute before the hour is out
             client.get("/api/v1/clusters")
-            time.sleep(1.0)  # refresh is due at 90 % of the lifetime
+            hand.moved = 3540.0
             client.get("/api/v1/clusters")
         statuses = calls(emu.url)
     assert statuses == [

@@ -34,7 +34,9 @@ class Store:
     `lookup` return the stored dicts themselves, for speed: callers must not mutate them.
     """
 
-    def __init__(self, path: str = ":memory:") -> None:
+    def __init__(
+        self, path: str = ":memory:", *, monotonic: Callable[[], float] = time.monotonic
+    ) -> None:
         self.path = path
         self._lock = threading.RLock()
         if path != ":memory:" and not os.path.exists(path):
@@ -50,6 +52,7 @@ class Store:
         self._data: dict[str, dict[str, dict[str, Any]]] = {}
         self._counters: dict[str, int] = {}
         self._created: dict[tuple[str, str], float] = {}
+        self._monotonic = monotonic  # when objects were inserted (the visibility delay)
         self._seq = 0
         self._hidden = threading.local()
         # Secondary indexes: collection -> index name -> (key function, key -> {id: None}).
@@ -85,7 +88,7 @@ class Store:
         if window <= 0:
             return True
         born = self._created.get((collection, obj_id))
-        return born is None or time.monotonic() - born >= window
+        return born is None or self._monotonic() - born >= window
 
     # --- objects --------------------------------------------------------------------------
 
@@ -102,7 +105,7 @@ class Store:
                 (collection, obj_id, self._seq, body),
             )
             items[obj_id] = json.loads(body)
-            self._created[(collection, obj_id)] = time.monotonic()
+            self._created[(collection, obj_id)] = self._monotonic()
             self._index_add(collection, obj_id, items[obj_id])
 
     def replace(self, collection: str, obj_id: str, obj: dict[str, Any]) -> None:

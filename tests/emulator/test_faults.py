@@ -11,6 +11,7 @@ from werkzeug.test import Client
 
 from reconcile.emulator.framework import EmulatorSettings
 from reconcile.emulator.server import EmbeddedEmulator
+from reconcile.emulator.store import Store
 from tests.emulator.helpers import TEMPLATES, TIMEOUT, Api, create_template, template_body
 
 
@@ -90,8 +91,21 @@ def test_visibility_delay_hides_new_objects_from_reads(api: Api) -> None:
     assert api.get(TEMPLATES).json()["entries"] == []
     # Writes still see it: a duplicate create is refused at once.
     assert api.post(f"{TEMPLATES}/workspaces", template_body("late")).status_code == 409
-    time.sleep(0.35)
-    assert api.get(f"{TEMPLATES}/workspaces/{tid}").status_code == 200
+
+
+def test_visibility_delay_ends_once_the_object_is_old_enough() -> None:
+    moved = [0.0]
+    store = Store(monotonic=lambda: moved[0])
+    store.insert("things", "a", {"id": "a"})
+    with store.hide_newer_than(0.3):
+        assert store.get("things", "a") is None
+        assert store.all("things") == []
+        moved[0] = 0.29
+        assert store.get("things", "a") is None
+        moved[0] = 0.3
+        assert store.get("things", "a") == {"id": "a"}
+    moved[0] = 0.0
+    assert store.get("things", "a") == {"id": "a"}  # outside the block nothing is hidden
 
 
 def test_request_log_and_counters(api: Api) -> None:
