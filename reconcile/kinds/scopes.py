@@ -12,7 +12,7 @@ from reconcile.errors import PlanError
 SCOPE_TYPES = ("tenant", "cluster", "department", "project")
 
 # The field that holds a scope's own id in API objects and filters (asset meta, template
-# list filters); the tenant scope has none (docs/runai-api.md, scopes).
+# list filters); the tenant scope has none (docs/runai-api.md section 6).
 SCOPE_ID_FIELDS = {"project": "projectId", "department": "departmentId", "cluster": "clusterId"}
 
 

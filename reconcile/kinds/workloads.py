@@ -35,8 +35,10 @@ class WorkloadKind:
     slug = "workload"
     api_family = "Workloads V2 (/api/v2/workloads)"
     scope_types: tuple[str, ...] = ("project",)
-    # Its manifest's kind is a workload type, and the API can submit a workload from a
-    # template (`SubmitWithTemplateId`): both are in place before workloads.
+    # Its manifest's kind is a workload type. Templates come first too: a workload starts
+    # running work, and the native workload APIs submit from a template
+    # (`SubmitWithTemplateId`, docs/runai-api.md section 4), so what it may be submitted
+    # with is settled before it.
     uses: tuple[str, ...] = (
         "workload-type",
         "workspace-template",
