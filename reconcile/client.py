@@ -78,11 +78,25 @@ class _Retry(Retry):
 
     on_retry: Callable[[], None] | None = None
     switch: _Switch | None = None
+    pause: Callable[[float], None] = staticmethod(time.sleep)  # the client's Clock.sleep
 
     def new(self, **kw: Any) -> _Retry:
         copy = super().new(**kw)
-        copy.on_retry, copy.switch = self.on_retry, self.switch
+        copy.on_retry, copy.switch, copy.pause = self.on_retry, self.switch, self.pause
         return copy
+
+    # urllib3 sleeps with time.sleep itself; these two pause through the client's clock.
+    def sleep_for_retry(self, response: Any) -> bool:
+        retry_after = self.get_retry_after(response)
+        if retry_after:
+            self.pause(retry_after)
+            return True
+        return False
+
+    def _sleep_backoff(self) -> None:
+        backoff = self.get_backoff_time()
+        if backoff > 0:
+            self.pause(backoff)
 
     def is_exhausted(self) -> bool:
         return (self.switch is not None and not self.switch.on) or super().is_exhausted()
@@ -168,6 +182,8 @@ class Client:
         )
         self._retry.on_retry = lambda: self._counters.add("retries")
         self._retry.switch = self._retrying = _Switch()
+        clock = clock or Clock()
+        self._retry.pause = clock.sleep
         self._token = TokenCache(credentials, self._fetch_token, clock=clock)
         self._token_version: int | None = None
         self._local = threading.local()

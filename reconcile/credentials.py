@@ -61,11 +61,13 @@ def jwt_expiry(token: str) -> float | None:
 
 @dataclass(frozen=True)
 class Clock:
-    """Time as the token cache reads it: monotonic seconds to schedule refreshes, wall-clock
-    seconds to read a JWT's `exp`. Tests pass one they move by hand instead of sleeping."""
+    """Time as a client reads it: monotonic seconds to schedule token refreshes, wall-clock
+    seconds to read a JWT's `exp`, and the pause before a retry. Tests pass one they move
+    by hand instead of sleeping."""
 
     monotonic: Callable[[], float] = time.monotonic
     wall: Callable[[], float] = time.time
+    sleep: Callable[[float], None] = time.sleep
 
 
 class TokenCache:
