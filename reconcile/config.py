@@ -378,14 +378,7 @@ def _context(error: MarkedYAMLError, noticed: Any) -> str:
     if not error.context:
         return ""
     began = error.context_mark
-    if (
-        began is None
-        or noticed is None
-        or (began.line, began.column)
-        == (
-            noticed.line,
-            noticed.column,
-        )
-    ):
+    where = None if began is None else (began.line, began.column)
+    if where is None or noticed is None or where == (noticed.line, noticed.column):
         return f" ({error.context})"
     return f" ({error.context} that began at line {began.line + 1}, column {began.column + 1})"

@@ -19,7 +19,7 @@ from reconcile.paths import (
     pair_items,
     parse_path,
     path_covers,
-    segment_of,
+    walk,
 )
 
 MARKER = "sensitive_sha256"
@@ -168,17 +168,5 @@ def marker_paths(stored: JSON) -> tuple[str, ...]:
     """The field paths at which `stored` holds hash markers (a state entry's secrets), as
     patterns: list items by `[name=x]` where named, else `[*]`. For a resource that left the
     config, these say which of its live values must not be shown."""
-    found: list[str] = []
-    _markers(stored, (), found)
+    found = (format_path(path) for path, value in walk(stored) if is_marker(value))
     return tuple(dict.fromkeys(found))
-
-
-def _markers(stored: JSON, segments: tuple[str, ...], found: list[str]) -> None:
-    if is_marker(stored):
-        found.append(format_path(segments))
-    elif isinstance(stored, dict):
-        for key, value in stored.items():
-            _markers(value, (*segments, key), found)
-    elif isinstance(stored, list):
-        for item in stored:
-            _markers(item, (*segments, segment_of(item)), found)
