@@ -1,0 +1,393 @@
+"""Saved plan files: encoding one (content digest, optional HMAC signature), reading one back
+with every problem named (file, JSON path, what was expected), and where its config is.
+
+A plan file is checked against its own schema (`schemas/plan-file.json`) and then for what a
+schema cannot say (known kinds, consistent actions and counts, the digest of its changes).
+`apply PLANFILE` then plans again and refuses the file unless its changes are the ones that
+recomputed plan holds (`differences`). Never prints; reads no file but the plan file.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import os
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from reconcile.configdir import inside
+from reconcile.diff import canonical, digest
+from reconcile.errors import PlanFileError, Problem
+from reconcile.live import KINDS_BY_SLUG
+from reconcile.model import (
+    JSON,
+    PLAN_FORMAT_VERSION,
+    Action,
+    Address,
+    Plan,
+    Selection,
+    path_segments,
+)
+from reconcile.render import json as render_json
+from reconcile.render.common import summary_counts
+from reconcile.schema import json_path, validate_instance
+
+PLAN_KEY_ENV = "RUNAI_RECONCILE_PLAN_KEY"
+SCHEMA = "plan-file"
+SIGNATURE = "hmac-sha256"
+MAX_BYTES = 256 * 1024 * 1024
+# Deeper than any spec the API takes; a bound keeps every recursive walk of the document
+# (schema check, digests, masks) far from the interpreter's recursion limit.
+MAX_DEPTH = 64
+# Formats whose binding holds neither a selection nor a digest of the changes.
+_UNBOUND_FORMATS = ("1.0", "1.1")
+_SHOWN_DIFFERENCES = 20
+
+
+@dataclass(frozen=True)
+class SavedPlan:
+    """A checked plan file: its document and the plan it holds (sensitive values hashed)."""
+
+    path: Path
+    document: Mapping[str, Any]
+    plan: Plan
+
+    @property
+    def salt(self) -> str:
+        return str(self.document["sensitive_salt"])
+
+    @property
+    def selection(self) -> Selection:
+        """What the plan covers; an older file recorded none: exactly the addresses it holds."""
+        if self.document["format_version"] not in _UNBOUND_FORMATS:
+            return self.plan.binding.selection
+        held = {str(a) for c in self.plan.changes for a in (c.address, c.replaces) if a}
+        return Selection(targets=tuple(sorted(held)))
+
+
+def plan_key() -> bytes | None:
+    """The signing key from the environment, or None when it is not set (or empty)."""
+    key = os.environ.get(PLAN_KEY_ENV, "")
+    return key.encode("utf-8") if key else None
+
+
+def encode(plan: Plan, *, salt: str, key: bytes | None) -> str:
+    """The text of a plan file: bound to its changes, and signed when there is a key."""
+    document = render_json.plan_to_file_dict(plan, salt)
+    document["binding"]["changes_digest"] = digest(document["changes"])
+    if key is not None:
+        document["signature"] = {"algorithm": SIGNATURE, "value": _mac(document, key)}
+    return json.dumps(document, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+
+
+def recorded_config_dir(directory: Path, cwd: Path) -> str:
+    """How a plan file names its config directory: relative to where `plan` ran, so the
+    file applies from another checkout of the same commit at another path."""
+    return Path(os.path.relpath(directory.resolve(), cwd.resolve())).as_posix()
+
+
+def read(path: Path, *, key: bytes | None = None) -> SavedPlan:
+    """The plan file at `path`, checked; with `key`, its signature must be good.
+
+    PlanFileError naming the file and, for each problem, the JSON path and what was expected.
+    """
+    document = _parse(path)
+    _check_format(path, document)
+    problems = [
+        Problem(p.message, file=str(path), json_path=json_path(p.path))
+        for p in validate_instance(SCHEMA, document)
+    ]
+    _refuse(path, problems)
+    if key is not None:
+        _check_signature(path, document, key)
+    try:
+        plan = render_json.plan_from_file_dict(document)
+    except ValueError as error:  # what the schema's patterns let through and a codec refuses
+        raise PlanFileError(f"{path} is not a valid plan file: {_reason(error)}") from None
+    _refuse(path, list(_semantic_problems(path, document, plan)))
+    return SavedPlan(path=path, document=document, plan=plan)
+
+
+def config_directory(saved: SavedPlan, *, override: Path | None, cwd: Path) -> Path:
+    """The config directory to apply `saved` against: `override`, else the one the file
+    names, relative to `cwd` (never a directory outside `cwd` named by an absolute path)."""
+    if override is not None:
+        return override
+    recorded = saved.plan.binding.config_dir
+    hint = "run apply from where `plan` ran in this checkout, or pass -C DIR"
+    if not recorded:
+        raise PlanFileError(f"{saved.path} names no config directory", hint="pass -C DIR")
+    directory = Path(recorded)
+    if directory.is_absolute():
+        if not inside(directory, cwd):
+            raise PlanFileError(
+                f"{saved.path} names its config directory by the absolute path {recorded} "
+                f"(format {saved.document['format_version']}), outside the current directory "
+                f"{cwd}: it is not applied against another checkout",
+                hint="pass -C DIR to apply it against the config directory of this checkout",
+            )
+    else:
+        directory = cwd / directory
+    if not directory.is_dir():
+        raise PlanFileError(
+            f"{saved.path} was planned from the config directory {recorded} (relative to where "
+            f"`plan` ran), and {directory} is not a directory",
+            hint=hint,
+        )
+    return directory
+
+
+def differences(saved: SavedPlan, recomputed: Plan) -> list[str]:
+    """How the changes and safety violations of `saved` differ from `recomputed` (the plan
+    made again from the same state, config, live objects and selection); empty when equal.
+    Plain no-ops are compared without `before` (the live value of an object the plan does not
+    touch is not bound)."""
+    theirs = {str(c.address): c.to_dict() for c in saved.plan.changes}
+    ours = {c["address"]: c for c in render_json.file_changes(recomputed, saved.salt)}
+    found = [
+        f"{address}: in the plan file, but the recomputed plan has nothing there"
+        for address in sorted(theirs.keys() - ours.keys())
+    ]
+    found += [
+        f"{address}: the recomputed plan has a {ours[address]['action']} the plan file lacks"
+        for address in sorted(ours.keys() - theirs.keys())
+        if _is_step(ours[address])
+    ]
+    for address in sorted(theirs.keys() & ours.keys()):
+        found += _change_differences(address, theirs[address], ours[address])
+    common = [a for a in theirs if a in ours]
+    if not found and common != [a for a in ours if a in theirs]:
+        found.append("the changes are in another order than the recomputed plan's")
+    if list(saved.plan.safety_violations) != list(recomputed.safety_violations):
+        found.append(
+            f"safety_violations: the plan says {_short(list(saved.plan.safety_violations))}, "
+            f"recomputed {_short(list(recomputed.safety_violations))}"
+        )
+    if len(found) > _SHOWN_DIFFERENCES:
+        more = len(found) - _SHOWN_DIFFERENCES
+        found = [*found[:_SHOWN_DIFFERENCES], f"and {more} more"]
+    return found
+
+
+def _change_differences(
+    address: str, theirs: Mapping[str, JSON], ours: Mapping[str, JSON]
+) -> list[str]:
+    skip = () if _is_step(ours) else ("before",)
+    return [
+        f"{address}: {key}: the plan says {_short(theirs.get(key))}, "
+        f"recomputed {_short(ours.get(key))}"
+        for key in sorted(theirs.keys() | ours.keys())
+        if key not in skip and canonical(theirs.get(key)) != canonical(ours.get(key))
+    ]
+
+
+def _is_step(change: Mapping[str, JSON]) -> bool:
+    return change["action"] != Action.NOOP.value or bool(change.get("records_state"))
+
+
+def _short(value: JSON) -> str:
+    text = canonical(value)
+    return text if len(text) <= 80 else text[:77] + "..."
+
+
+def _parse(path: Path) -> dict[str, Any]:
+    try:
+        with path.open("rb") as handle:
+            raw = handle.read(MAX_BYTES + 1)
+    except OSError as error:
+        raise PlanFileError(f"cannot read plan file {path}: {error.strerror or error}") from None
+    if len(raw) > MAX_BYTES:
+        raise PlanFileError(f"{path} is not a plan file: larger than {MAX_BYTES // 2**20} MiB")
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise PlanFileError(
+            f"{path} is not a plan file: not UTF-8 text (byte {error.start})"
+        ) from None
+    try:
+        data = json.loads(text, object_pairs_hook=_unique_keys, parse_constant=_no_constant)
+    except json.JSONDecodeError as error:
+        raise PlanFileError(
+            f"{path} is not a plan file: not JSON ({error.msg}, line {error.lineno} "
+            f"column {error.colno})"
+        ) from None
+    except (ValueError, RecursionError) as error:
+        raise PlanFileError(f"{path} is not a plan file: {_reason(error)}") from None
+    if not isinstance(data, dict):
+        raise PlanFileError(f"{path} is not a plan file: expected a JSON object")
+    if _depth(data) > MAX_DEPTH:
+        raise PlanFileError(f"{path} is not a plan file: nested deeper than {MAX_DEPTH} levels")
+    return data
+
+
+def _reason(error: Exception) -> str:
+    if isinstance(error, RecursionError):
+        return f"nested deeper than {MAX_DEPTH} levels"
+    return str(error).splitlines()[0][:200]
+
+
+def _unique_keys(pairs: Sequence[tuple[str, Any]]) -> dict[str, Any]:
+    """A JSON object, refused when a key repeats (a second value would silently win)."""
+    data: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in data:
+            raise ValueError(f"the key {json.dumps(key)[:80]} appears twice in one object")
+        data[key] = value
+    return data
+
+
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a JSON number")
+
+
+def _depth(value: Any) -> int:
+    deepest, stack = 0, [(value, 1)]
+    while stack:
+        node, depth = stack.pop()
+        deepest = max(deepest, depth)
+        if depth > MAX_DEPTH:
+            break
+        children = (
+            node.values() if isinstance(node, dict) else node if isinstance(node, list) else ()
+        )
+        stack.extend((child, depth + 1) for child in children)
+    return deepest
+
+
+def _check_format(path: Path, document: Mapping[str, Any]) -> None:
+    """The two mistakes worth their own words: another major format, and display JSON."""
+    version = document.get("format_version")
+    if isinstance(version, str) and version.split(".")[0] != PLAN_FORMAT_VERSION.split(".")[0]:
+        raise PlanFileError(
+            f"{path}: plan file format {version[:20]} is not supported (this tool writes "
+            f"{PLAN_FORMAT_VERSION})",
+            hint="make the plan again with this version of runai-reconcile",
+        )
+    if "changes" in document and "sensitive_salt" not in document:
+        raise PlanFileError(
+            f"{path} is not a saved plan file (no sensitive_salt): the `--format json` output "
+            "cannot be applied",
+            hint="save a plan with `runai-reconcile plan -out FILE`",
+        )
+
+
+def _refuse(path: Path, problems: list[Problem]) -> None:
+    if problems:
+        count = "1 problem" if len(problems) == 1 else f"{len(problems)} problems"
+        raise PlanFileError(
+            f"{path} is not a valid plan file ({count})",
+            problems=problems[:50],
+            hint="make the plan again with `runai-reconcile plan -out FILE`",
+        )
+
+
+def _semantic_problems(path: Path, document: Mapping[str, Any], plan: Plan) -> Iterator[Problem]:
+    """What the schema cannot check: known kinds, paths that parse, one change per address,
+    actions and counts that agree with the changes, and the digest of the changes."""
+    where = str(path)
+    seen: set[Address] = set()
+    for index, change in enumerate(plan.changes):
+        at = f"$.changes[{index}]"
+        for name, address in (("address", change.address), ("replaces", change.replaces)):
+            if address is not None and address.kind not in KINDS_BY_SLUG:
+                yield Problem(
+                    f"unknown kind '{address.kind}'", file=where, json_path=f"{at}.{name}"
+                )
+        if change.address in seen:
+            yield Problem(f"{change.address} appears twice", file=where, json_path=f"{at}.address")
+        seen.add(change.address)
+        if document["changes"][index]["actions"] != change.action.json_actions:
+            expected = json.dumps(change.action.json_actions)
+            yield Problem(
+                f"must be {expected} for action {change.action.value}",
+                file=where,
+                json_path=f"{at}.actions",
+            )
+        if change.records_state and (change.action is not Action.NOOP or change.calls):
+            yield Problem(
+                "only a no-op without calls records state",
+                file=where,
+                json_path=f"{at}.records_state",
+            )
+        yield from _path_problems(
+            where, at, change.replace_paths, change.sensitive, [f.path for f in change.fields]
+        )
+    for index, drift in enumerate(plan.drift):
+        if drift.address.kind not in KINDS_BY_SLUG:
+            yield Problem(
+                f"unknown kind '{drift.address.kind}'",
+                file=where,
+                json_path=f"$.drift[{index}].address",
+            )
+    for text in plan.binding.live_fingerprints:
+        try:
+            known = Address.parse(text).kind in KINDS_BY_SLUG
+        except ValueError:
+            known = False
+        if not known:
+            yield Problem(
+                f"not an address of a known kind: {text[:80]!r}",
+                file=where,
+                json_path="$.binding.live_fingerprints",
+            )
+    counts = summary_counts(plan)
+    for key, value in sorted(document["summary"].items()):
+        if counts.get(key) != value:
+            yield Problem(
+                f"must be {counts.get(key)} (what the changes count)",
+                file=where,
+                json_path=f"$.summary.{key}",
+            )
+    if document["has_changes"] != plan.has_changes:
+        yield Problem(
+            f"must be {json.dumps(plan.has_changes)} (what the changes say)",
+            file=where,
+            json_path="$.has_changes",
+        )
+    if document["format_version"] not in _UNBOUND_FORMATS:
+        if os.path.isabs(plan.binding.config_dir):
+            yield Problem(
+                "must be relative to where `plan` ran", file=where, json_path="$.binding.config_dir"
+            )
+        if document["binding"]["changes_digest"] != digest(document["changes"]):
+            yield Problem(
+                "does not match the changes: the file was edited after `plan` saved it",
+                file=where,
+                json_path="$.binding.changes_digest",
+            )
+
+
+def _path_problems(where: str, at: str, *groups: Sequence[str]) -> Iterator[Problem]:
+    names = ("replace_paths", "sensitive", "fields")
+    for name, paths in zip(names, groups, strict=True):
+        for index, field_path in enumerate(paths):
+            try:
+                path_segments(field_path)
+            except ValueError:
+                suffix = f"[{index}].path" if name == "fields" else f"[{index}]"
+                yield Problem("not a field path", file=where, json_path=f"{at}.{name}{suffix}")
+
+
+def _check_signature(path: Path, document: Mapping[str, Any], key: bytes) -> None:
+    signature = document.get("signature")
+    hint = f"make the plan again with the same {PLAN_KEY_ENV}"
+    if signature is None:
+        raise PlanFileError(
+            f"{path} is not signed, and {PLAN_KEY_ENV} is set: only signed plan files are applied",
+            hint=hint,
+        )
+    if not hmac.compare_digest(str(signature["value"]), _mac(document, key)):
+        raise PlanFileError(
+            f"{path} has a bad signature: it was signed with another key than "
+            f"{PLAN_KEY_ENV}, or edited after it was signed",
+            hint=hint,
+        )
+
+
+def _mac(document: Mapping[str, Any], key: bytes) -> str:
+    """HMAC-SHA256 of the canonical JSON of the whole document but its signature."""
+    signed = {k: v for k, v in document.items() if k != "signature"}
+    return hmac.new(key, canonical(signed).encode("utf-8"), hashlib.sha256).hexdigest()
