@@ -22,6 +22,7 @@ from reconcile.config import load_config
 from reconcile.errors import (
     ApplyError,
     ApplyInterrupted,
+    ConfigError,
     ExitCode,
     PlanFileError,
     Problem,
@@ -237,7 +238,12 @@ def _apply_saved(
     binding recomputes; what runs is that recomputed plan."""
     saved = planfile.read(path, key=planfile.plan_key())  # refused before the config is read
     directory = planfile.config_directory(saved, override=override, cwd=Path.cwd())
-    config = load_config(directory)
+    try:
+        config = load_config(directory)
+    except ConfigError as error:
+        raise ConfigError(
+            error.problems, hint=f"{path} applies against the config directory {directory}"
+        ) from None
     selection = saved.selection
     options = plan_options(
         config, adopt=selection.adopt, target=selection.targets, exclude=selection.excludes
