@@ -175,12 +175,16 @@ def differences(saved: SavedPlan, recomputed: Plan) -> list[str]:
 def _change_differences(
     address: str, theirs: Mapping[str, JSON], ours: Mapping[str, JSON]
 ) -> list[str]:
-    skip = () if _is_step(ours) else ("before",)
+    compared = {k for k in theirs.keys() | ours.keys() if k != "before" or _is_step(ours)}
+    if canonical({k: theirs.get(k) for k in compared}) == canonical(
+        {k: ours.get(k) for k in compared}
+    ):
+        return []  # the common case, in one comparison
     return [
         f"{address}: {key}: the plan says {_short(theirs.get(key))}, "
         f"recomputed {_short(ours.get(key))}"
-        for key in sorted(theirs.keys() | ours.keys())
-        if key not in skip and canonical(theirs.get(key)) != canonical(ours.get(key))
+        for key in sorted(compared)
+        if canonical(theirs.get(key)) != canonical(ours.get(key))
     ]
 
 
