@@ -6,6 +6,7 @@ a normalized view of both to compare two runs).
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -71,6 +72,23 @@ def planned(
     assert run.exit_code == 2, run.output
     document: dict[str, Any] = json.loads(plan_file.read_text(encoding="utf-8"))
     return document
+
+
+@dataclass(frozen=True)
+class Saved:
+    """A config directory managing alpha, beta and gamma, and a fresh plan file (with its
+    document) that updates alpha, deletes beta, creates delta and leaves gamma alone."""
+
+    config: Path
+    plan_file: Path
+    document: dict[str, Any]
+
+
+def saved_plan(cli: Cli, root: Path) -> Saved:
+    config = root / "config"
+    managed(cli, config)
+    plan_file = root / "p.json"
+    return Saved(config, plan_file, planned(cli, config, plan_file))
 
 
 def server_writes(api: Api) -> list[str]:

@@ -15,7 +15,7 @@ import pytest
 
 from reconcile.diff import digest
 from tests.cli.helpers import REPO, Cli
-from tests.cli.planfile_helpers import managed, planned, server_writes, state_bytes
+from tests.cli.planfile_helpers import Saved, managed, planned, server_writes, state_bytes
 from tests.emulator.helpers import Api
 
 KEY = "plan-signing-key-7d1f0c"
@@ -23,23 +23,14 @@ KEY_ENV = "RUNAI_RECONCILE_PLAN_KEY"
 SCHEMA = REPO / "schemas" / "plan-file.json"
 
 
-@pytest.fixture
-def saved(cli: Cli, tmp_path: Path) -> tuple[Path, dict[str, Any]]:
-    """A config on the server and a fresh plan file for its next change."""
-    config = tmp_path / "config"
-    managed(cli, config)
-    plan_file = tmp_path / "p.json"
-    return plan_file, planned(cli, config, plan_file)
-
-
 def _write(path: Path, document: dict[str, Any]) -> None:
     path.write_text(json.dumps(document), encoding="utf-8")
 
 
 def test_a_saved_plan_file_holds_to_the_published_schema(
-    saved: tuple[Path, dict[str, Any]],
+    saved: Saved,
 ) -> None:
-    plan_file, _ = saved
+    plan_file = saved.plan_file
     command = [sys.executable, "-m", "check_jsonschema", "--schemafile", SCHEMA, plan_file]
     checked = subprocess.run(command, capture_output=True, text=True, check=False)
     assert checked.returncode == 0, checked.stdout + checked.stderr
@@ -103,9 +94,9 @@ def test_a_saved_plan_file_holds_to_the_published_schema(
     ],
 )
 def test_each_problem_names_the_file_the_path_and_what_was_expected(
-    cli: Cli, api: Api, saved: tuple[Path, dict[str, Any]], edit: Any, expected: str
+    cli: Cli, api: Api, saved: Saved, edit: Any, expected: str
 ) -> None:
-    plan_file, document = saved
+    plan_file, document = saved.plan_file, saved.document
     document["changes"].sort(key=lambda c: c["action"] != "create")  # the create first
     edit(document)
     document["binding"]["changes_digest"] = digest(document["changes"])
@@ -151,10 +142,8 @@ def test_a_signed_plan_applies_only_with_its_key(cli: Cli, api: Api, tmp_path: P
     assert KEY not in good.output and KEY not in (state_bytes(config) or b"").decode()
 
 
-def test_an_unsigned_plan_is_refused_where_a_key_is_set(
-    cli: Cli, api: Api, saved: tuple[Path, dict[str, Any]]
-) -> None:
-    plan_file, document = saved
+def test_an_unsigned_plan_is_refused_where_a_key_is_set(cli: Cli, api: Api, saved: Saved) -> None:
+    plan_file, document = saved.plan_file, saved.document
     assert "signature" not in document
     api.clear_log()
     run = cli("apply", plan_file, env={KEY_ENV: KEY})
@@ -165,10 +154,8 @@ def test_an_unsigned_plan_is_refused_where_a_key_is_set(
 
 
 @pytest.mark.parametrize("version", ["1.0", "1.1"])
-def test_older_plan_formats_still_show_and_apply(
-    cli: Cli, saved: tuple[Path, dict[str, Any]], version: str
-) -> None:
-    plan_file, document = saved
+def test_older_plan_formats_still_show_and_apply(cli: Cli, saved: Saved, version: str) -> None:
+    plan_file, document = saved.plan_file, saved.document
     document["format_version"] = version
     for key in ("changes_digest", "selection"):
         del document["binding"][key]
