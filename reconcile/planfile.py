@@ -143,23 +143,25 @@ def config_directory(saved: SavedPlan, *, override: Path | None, cwd: Path) -> P
 def differences(saved: SavedPlan, recomputed: Plan) -> list[str]:
     """How the changes and safety violations of `saved` differ from `recomputed` (the plan
     made again from the same state, config, live objects and selection); empty when equal.
-    Plain no-ops are compared without `before` (the live value of an object the plan does not
-    touch is not bound)."""
-    theirs = {str(c.address): c.to_dict() for c in saved.plan.changes}
-    ours = {c["address"]: c for c in render_json.file_changes(recomputed, saved.salt)}
+
+    A change that is a plain no-op on both sides is only checked to be there: apply does
+    nothing with it, and what runs is `recomputed`, never the file's values."""
+    theirs = {str(c.address): c for c in saved.plan.changes}
+    ours = {str(c.address): c for c in recomputed.changes}
     found = [
         f"{address}: in the plan file, but the recomputed plan has nothing there"
         for address in sorted(theirs.keys() - ours.keys())
     ]
     found += [
-        f"{address}: the recomputed plan has a {ours[address]['action']} the plan file lacks"
+        f"{address}: the recomputed plan has a {ours[address].action.value} the plan file lacks"
         for address in sorted(ours.keys() - theirs.keys())
-        if _is_step(ours[address])
+        if ours[address].is_step
     ]
-    for address in sorted(theirs.keys() & ours.keys()):
-        found += _change_differences(address, theirs[address], ours[address])
-    common = [a for a in theirs if a in ours]
-    if not found and common != [a for a in ours if a in theirs]:
+    common = sorted(a for a in theirs.keys() & ours.keys() if theirs[a].is_step or ours[a].is_step)
+    stored = render_json.file_changes((ours[a] for a in common), saved.salt)
+    for address, hidden in zip(common, stored, strict=True):
+        found += _change_differences(address, theirs[address].to_dict(), hidden)
+    if not found and [a for a in theirs if a in ours] != [a for a in ours if a in theirs]:
         found.append("the changes are in another order than the recomputed plan's")
     if list(saved.plan.safety_violations) != list(recomputed.safety_violations):
         found.append(
@@ -175,21 +177,15 @@ def differences(saved: SavedPlan, recomputed: Plan) -> list[str]:
 def _change_differences(
     address: str, theirs: Mapping[str, JSON], ours: Mapping[str, JSON]
 ) -> list[str]:
-    compared = {k for k in theirs.keys() | ours.keys() if k != "before" or _is_step(ours)}
-    if canonical({k: theirs.get(k) for k in compared}) == canonical(
-        {k: ours.get(k) for k in compared}
-    ):
+    keys = theirs.keys() | ours.keys()
+    if canonical({k: theirs.get(k) for k in keys}) == canonical({k: ours.get(k) for k in keys}):
         return []  # the common case, in one comparison
     return [
         f"{address}: {key}: the plan says {_short(theirs.get(key))}, "
         f"recomputed {_short(ours.get(key))}"
-        for key in sorted(compared)
+        for key in sorted(keys)
         if canonical(theirs.get(key)) != canonical(ours.get(key))
     ]
-
-
-def _is_step(change: Mapping[str, JSON]) -> bool:
-    return change["action"] != Action.NOOP.value or bool(change.get("records_state"))
 
 
 def _short(value: JSON) -> str:
@@ -222,7 +218,7 @@ def _parse(path: Path) -> dict[str, Any]:
         raise PlanFileError(f"{path} is not a plan file: {_reason(error)}") from None
     if not isinstance(data, dict):
         raise PlanFileError(f"{path} is not a plan file: expected a JSON object")
-    if _depth(data) > MAX_DEPTH:
+    if _too_deep(data):
         raise PlanFileError(f"{path} is not a plan file: nested deeper than {MAX_DEPTH} levels")
     return data
 
@@ -235,11 +231,11 @@ def _reason(error: Exception) -> str:
 
 def _unique_keys(pairs: Sequence[tuple[str, Any]]) -> dict[str, Any]:
     """A JSON object, refused when a key repeats (a second value would silently win)."""
-    data: dict[str, Any] = {}
-    for key, value in pairs:
-        if key in data:
-            raise ValueError(f"the key {json.dumps(key)[:80]} appears twice in one object")
-        data[key] = value
+    data = dict(pairs)
+    if len(data) < len(pairs):
+        keys = [key for key, _ in pairs]
+        twice = next(key for key in keys if keys.count(key) > 1)
+        raise ValueError(f"the key {json.dumps(twice)[:80]} appears twice in one object")
     return data
 
 
@@ -247,18 +243,15 @@ def _no_constant(name: str) -> Any:
     raise ValueError(f"{name} is not a JSON number")
 
 
-def _depth(value: Any) -> int:
-    deepest, stack = 0, [(value, 1)]
-    while stack:
-        node, depth = stack.pop()
-        deepest = max(deepest, depth)
-        if depth > MAX_DEPTH:
-            break
-        children = (
-            node.values() if isinstance(node, dict) else node if isinstance(node, list) else ()
-        )
-        stack.extend((child, depth + 1) for child in children)
-    return deepest
+def _too_deep(value: Any, budget: int = MAX_DEPTH) -> bool:
+    """True when containers nest deeper than `budget` levels (leaves cost no call)."""
+    if budget <= 0:
+        return True
+    children = value.values() if type(value) is dict else value
+    for child in children:  # noqa: SIM110 (a loop: no generator per container)
+        if type(child) in (dict, list) and _too_deep(child, budget - 1):
+            return True
+    return False
 
 
 def _check_format(path: Path, document: Mapping[str, Any]) -> None:
@@ -292,6 +285,12 @@ def _semantic_problems(path: Path, document: Mapping[str, Any], plan: Plan) -> I
     """What the schema cannot check: known kinds, paths that parse, one change per address,
     actions and counts that agree with the changes, and the digest of the changes."""
     where = str(path)
+    yield from _change_problems(where, document, plan)
+    yield from _binding_problems(where, document, plan)
+    yield from _count_problems(where, document, plan)
+
+
+def _change_problems(where: str, document: Mapping[str, Any], plan: Plan) -> Iterator[Problem]:
     seen: set[Address] = set()
     for index, change in enumerate(plan.changes):
         at = f"$.changes[{index}]"
@@ -326,7 +325,16 @@ def _semantic_problems(path: Path, document: Mapping[str, Any], plan: Plan) -> I
                 file=where,
                 json_path=f"$.drift[{index}].address",
             )
-    for text in plan.binding.live_fingerprints:
+
+
+def _binding_problems(where: str, document: Mapping[str, Any], plan: Plan) -> Iterator[Problem]:
+    for text, value in document["binding"]["live_fingerprints"].items():
+        if not isinstance(value, str):
+            yield Problem(
+                "expected string, got " + type(value).__name__,
+                file=where,
+                json_path=f"$.binding.live_fingerprints[{json.dumps(text)[:80]}]",
+            )
         try:
             known = Address.parse(text).kind in KINDS_BY_SLUG
         except ValueError:
@@ -337,6 +345,28 @@ def _semantic_problems(path: Path, document: Mapping[str, Any], plan: Plan) -> I
                 file=where,
                 json_path="$.binding.live_fingerprints",
             )
+    if document["format_version"] in _UNBOUND_FORMATS:
+        return
+    for name in ("changes_digest", "selection"):
+        if name not in document["binding"]:
+            yield Problem(
+                f"missing required field '{name}' (format 1.2 and later)",
+                file=where,
+                json_path=f"$.binding.{name}",
+            )
+    if os.path.isabs(plan.binding.config_dir):
+        yield Problem(
+            "must be relative to where `plan` ran", file=where, json_path="$.binding.config_dir"
+        )
+    if document["binding"].get("changes_digest") not in (None, digest(document["changes"])):
+        yield Problem(
+            "does not match the changes: the file was edited after `plan` saved it",
+            file=where,
+            json_path="$.binding.changes_digest",
+        )
+
+
+def _count_problems(where: str, document: Mapping[str, Any], plan: Plan) -> Iterator[Problem]:
     counts = summary_counts(plan)
     for key, value in sorted(document["summary"].items()):
         if counts.get(key) != value:
@@ -351,17 +381,6 @@ def _semantic_problems(path: Path, document: Mapping[str, Any], plan: Plan) -> I
             file=where,
             json_path="$.has_changes",
         )
-    if document["format_version"] not in _UNBOUND_FORMATS:
-        if os.path.isabs(plan.binding.config_dir):
-            yield Problem(
-                "must be relative to where `plan` ran", file=where, json_path="$.binding.config_dir"
-            )
-        if document["binding"]["changes_digest"] != digest(document["changes"]):
-            yield Problem(
-                "does not match the changes: the file was edited after `plan` saved it",
-                file=where,
-                json_path="$.binding.changes_digest",
-            )
 
 
 def _path_problems(where: str, at: str, *groups: Sequence[str]) -> Iterator[Problem]:

@@ -9,7 +9,7 @@ signs plan files).
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from reconcile.model import JSON, PLAN_FORMAT_VERSION, Binding, Change, Drift, Plan
@@ -50,9 +50,9 @@ def plan_to_file_dict(plan: Plan, salt: str) -> dict[str, JSON]:
     return document
 
 
-def file_changes(plan: Plan, salt: str) -> list[dict[str, JSON]]:
-    """The `changes` list of a plan file: sensitive values as hashes salted with `salt`."""
-    return _changes(plan, hash_marker(salt))
+def file_changes(changes: Iterable[Change], salt: str) -> list[dict[str, JSON]]:
+    """`changes` as a plan file holds them: sensitive values as hashes salted with `salt`."""
+    return _changes(changes, hash_marker(salt))
 
 
 def plan_from_file_dict(data: Mapping[str, Any]) -> Plan:
@@ -70,7 +70,7 @@ def plan_from_file_dict(data: Mapping[str, Any]) -> Plan:
 def _document(plan: Plan, mask: Mask) -> dict[str, JSON]:
     return {
         "format_version": FORMAT_VERSION,
-        "changes": _changes(plan, mask),
+        "changes": _changes(plan.changes, mask),
         "drift": [hide_drift(d, mask).to_dict() for d in plan.drift],
         "summary": summary_counts(plan),
         "has_changes": plan.has_changes,
@@ -79,8 +79,8 @@ def _document(plan: Plan, mask: Mask) -> dict[str, JSON]:
     }
 
 
-def _changes(plan: Plan, mask: Mask) -> list[dict[str, JSON]]:
-    return [hide_change(c, mask).to_dict() for c in plan.changes]
+def _changes(changes: Iterable[Change], mask: Mask) -> list[dict[str, JSON]]:
+    return [hide_change(c, mask).to_dict() for c in changes]
 
 
 def _dumps(document: Mapping[str, JSON]) -> str:
