@@ -2,7 +2,7 @@
 with every problem named (file, JSON path, what was expected), and where its config is.
 
 A plan file is checked against its own schema (`schemas/plan-file.json`) and then for what a
-schema cannot say (known kinds, consistent actions and counts, the digest of its changes).
+schema cannot say (`planfile_checks`).
 `apply PLANFILE` then plans again and refuses the file unless its changes are the ones that
 recomputed plan holds (`differences`). Never prints; reads no file but the plan file.
 """
@@ -13,26 +13,22 @@ import hashlib
 import hmac
 import json
 import os
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from reconcile import planfile_checks
 from reconcile.configdir import inside
 from reconcile.diff import canonical, digest
 from reconcile.errors import PlanFileError, Problem
-from reconcile.live import KINDS_BY_SLUG
 from reconcile.model import (
     JSON,
     PLAN_FORMAT_VERSION,
-    Action,
-    Address,
     Plan,
     Selection,
-    path_segments,
 )
 from reconcile.render import json as render_json
-from reconcile.render.common import summary_counts
 from reconcile.schema import json_path, validate_instance
 
 PLAN_KEY_ENV = "RUNAI_RECONCILE_PLAN_KEY"
@@ -42,8 +38,6 @@ MAX_BYTES = 256 * 1024 * 1024
 # Deeper than any spec the API takes; a bound keeps every recursive walk of the document
 # (schema check, digests, masks) far from the interpreter's recursion limit.
 MAX_DEPTH = 64
-# Formats whose binding holds neither a selection nor a digest of the changes.
-_UNBOUND_FORMATS = ("1.0", "1.1")
 _SHOWN_DIFFERENCES = 20
 
 
@@ -62,7 +56,7 @@ class SavedPlan:
     @property
     def selection(self) -> Selection:
         """What the plan covers; an older file recorded none: exactly the addresses it holds."""
-        if self.document["format_version"] not in _UNBOUND_FORMATS:
+        if self.document["format_version"] not in planfile_checks.UNBOUND_FORMATS:
             return self.plan.binding.selection
         held = {str(a) for c in self.plan.changes for a in (c.address, c.replaces) if a}
         return Selection(targets=tuple(sorted(held)))
@@ -107,7 +101,7 @@ def read(path: Path, *, key: bytes | None = None) -> SavedPlan:
         plan = render_json.plan_from_file_dict(document)
     except ValueError as error:  # what the schema's patterns let through and a codec refuses
         raise PlanFileError(f"{path} is not a valid plan file: {_reason(error)}") from None
-    _refuse(path, list(_semantic_problems(path, document, plan)))
+    _refuse(path, list(planfile_checks.problems(path, document, plan)))
     return SavedPlan(path=path, document=document, plan=plan)
 
 
@@ -279,119 +273,6 @@ def _refuse(path: Path, problems: list[Problem]) -> None:
             problems=problems[:50],
             hint="make the plan again with `runai-reconcile plan -out FILE`",
         )
-
-
-def _semantic_problems(path: Path, document: Mapping[str, Any], plan: Plan) -> Iterator[Problem]:
-    """What the schema cannot check: known kinds, paths that parse, one change per address,
-    actions and counts that agree with the changes, and the digest of the changes."""
-    where = str(path)
-    yield from _change_problems(where, document, plan)
-    yield from _binding_problems(where, document, plan)
-    yield from _count_problems(where, document, plan)
-
-
-def _change_problems(where: str, document: Mapping[str, Any], plan: Plan) -> Iterator[Problem]:
-    seen: set[Address] = set()
-    for index, change in enumerate(plan.changes):
-        at = f"$.changes[{index}]"
-        for name, address in (("address", change.address), ("replaces", change.replaces)):
-            if address is not None and address.kind not in KINDS_BY_SLUG:
-                yield Problem(
-                    f"unknown kind '{address.kind}'", file=where, json_path=f"{at}.{name}"
-                )
-        if change.address in seen:
-            yield Problem(f"{change.address} appears twice", file=where, json_path=f"{at}.address")
-        seen.add(change.address)
-        if document["changes"][index]["actions"] != change.action.json_actions:
-            expected = json.dumps(change.action.json_actions)
-            yield Problem(
-                f"must be {expected} for action {change.action.value}",
-                file=where,
-                json_path=f"{at}.actions",
-            )
-        if change.records_state and (change.action is not Action.NOOP or change.calls):
-            yield Problem(
-                "only a no-op without calls records state",
-                file=where,
-                json_path=f"{at}.records_state",
-            )
-        yield from _path_problems(
-            where, at, change.replace_paths, change.sensitive, [f.path for f in change.fields]
-        )
-    for index, drift in enumerate(plan.drift):
-        if drift.address.kind not in KINDS_BY_SLUG:
-            yield Problem(
-                f"unknown kind '{drift.address.kind}'",
-                file=where,
-                json_path=f"$.drift[{index}].address",
-            )
-
-
-def _binding_problems(where: str, document: Mapping[str, Any], plan: Plan) -> Iterator[Problem]:
-    for text, value in document["binding"]["live_fingerprints"].items():
-        if not isinstance(value, str):
-            yield Problem(
-                "expected string, got " + type(value).__name__,
-                file=where,
-                json_path=f"$.binding.live_fingerprints[{json.dumps(text)[:80]}]",
-            )
-        try:
-            known = Address.parse(text).kind in KINDS_BY_SLUG
-        except ValueError:
-            known = False
-        if not known:
-            yield Problem(
-                f"not an address of a known kind: {text[:80]!r}",
-                file=where,
-                json_path="$.binding.live_fingerprints",
-            )
-    if document["format_version"] in _UNBOUND_FORMATS:
-        return
-    for name in ("changes_digest", "selection"):
-        if name not in document["binding"]:
-            yield Problem(
-                f"missing required field '{name}' (format 1.2 and later)",
-                file=where,
-                json_path=f"$.binding.{name}",
-            )
-    if os.path.isabs(plan.binding.config_dir):
-        yield Problem(
-            "must be relative to where `plan` ran", file=where, json_path="$.binding.config_dir"
-        )
-    if document["binding"].get("changes_digest") not in (None, digest(document["changes"])):
-        yield Problem(
-            "does not match the changes: the file was edited after `plan` saved it",
-            file=where,
-            json_path="$.binding.changes_digest",
-        )
-
-
-def _count_problems(where: str, document: Mapping[str, Any], plan: Plan) -> Iterator[Problem]:
-    counts = summary_counts(plan)
-    for key, value in sorted(document["summary"].items()):
-        if counts.get(key) != value:
-            yield Problem(
-                f"must be {counts.get(key)} (what the changes count)",
-                file=where,
-                json_path=f"$.summary.{key}",
-            )
-    if document["has_changes"] != plan.has_changes:
-        yield Problem(
-            f"must be {json.dumps(plan.has_changes)} (what the changes say)",
-            file=where,
-            json_path="$.has_changes",
-        )
-
-
-def _path_problems(where: str, at: str, *groups: Sequence[str]) -> Iterator[Problem]:
-    names = ("replace_paths", "sensitive", "fields")
-    for name, paths in zip(names, groups, strict=True):
-        for index, field_path in enumerate(paths):
-            try:
-                path_segments(field_path)
-            except ValueError:
-                suffix = f"[{index}].path" if name == "fields" else f"[{index}]"
-                yield Problem("not a field path", file=where, json_path=f"{at}.{name}{suffix}")
 
 
 def _check_signature(path: Path, document: Mapping[str, Any], key: bytes) -> None:
