@@ -114,6 +114,17 @@ class PlanError(ReconcileError):
     """A plan cannot be made, e.g. an unowned live object without --adopt."""
 
 
+class PlanFileError(ReconcileError):
+    """A saved plan file cannot be used: unreadable, not valid against its schema, edited
+    after it was saved, unsigned or badly signed, or not the plan its binding recomputes."""
+
+    def __init__(
+        self, message: str, *, problems: list[Problem] | tuple[Problem, ...] = (), hint: str = ""
+    ) -> None:
+        super().__init__(message, hint=hint)
+        self.problems = tuple(problems)
+
+
 class StalePlanError(ReconcileError):
     """A saved plan no longer matches its state, config, live objects or age."""
 

@@ -18,8 +18,10 @@ Spec = dict[str, Any]  # a normalized spec: what is diffed and what is sent
 
 STATE_VERSION = 1
 # 1.1 added `records_state` to each change and `record` to the summary (a 1.0 plan file
-# still loads: its changes record nothing).
-PLAN_FORMAT_VERSION = "1.1"
+# still loads: its changes record nothing). 1.2 added the binding's `selection`, and to plan
+# files the binding's `changes_digest`, an optional `signature`, and a config directory
+# relative to where `plan` ran (older files load: their selection is the addresses they hold).
+PLAN_FORMAT_VERSION = "1.2"
 
 
 @dataclass(frozen=True, order=True)
@@ -259,6 +261,26 @@ class Drift:
 
 
 @dataclass(frozen=True)
+class Selection:
+    """The addresses a plan covers: `--target` and `--exclude` patterns, and `--adopt`."""
+
+    targets: tuple[str, ...] = ()
+    excludes: tuple[str, ...] = ()
+    adopt: bool = False
+
+    def to_dict(self) -> dict[str, JSON]:
+        return {"targets": list(self.targets), "excludes": list(self.excludes), "adopt": self.adopt}
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, JSON]) -> Selection:
+        return cls(
+            targets=tuple(str(t) for t in data.get("targets", [])),
+            excludes=tuple(str(e) for e in data.get("excludes", [])),
+            adopt=bool(data.get("adopt", False)),
+        )
+
+
+@dataclass(frozen=True)
 class Binding:
     """What a plan was computed from; `apply PLANFILE` refuses it when any part moved."""
 
@@ -269,7 +291,10 @@ class Binding:
     server_url: str
     created_at: str  # RFC 3339, UTC
     ttl_seconds: int = 24 * 3600
-    config_dir: str = ""
+    config_dir: str = ""  # relative to the directory `plan` ran in (absolute before 1.2)
+    # What the user selected (`--target`, `--exclude`, `--adopt`): apply plans again with it
+    # and refuses a saved plan whose changes differ from that recomputed plan.
+    selection: Selection = Selection()
 
     def to_dict(self) -> dict[str, JSON]:
         return {
@@ -281,6 +306,7 @@ class Binding:
             "created_at": self.created_at,
             "ttl_seconds": self.ttl_seconds,
             "config_dir": self.config_dir,
+            "selection": self.selection.to_dict(),
         }
 
     @classmethod
@@ -294,6 +320,7 @@ class Binding:
             created_at=str(data["created_at"]),
             ttl_seconds=int(data.get("ttl_seconds", 24 * 3600)),
             config_dir=str(data.get("config_dir", "")),
+            selection=Selection.from_dict(data.get("selection") or {}),
         )
 
 

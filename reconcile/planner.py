@@ -31,6 +31,7 @@ from reconcile.model import (
     LiveResource,
     Plan,
     Resource,
+    Selection,
     State,
     StateEntry,
 )
@@ -116,6 +117,7 @@ def make_plan(
         created_at=now().strftime("%Y-%m-%dT%H:%M:%SZ"),
         ttl_seconds=options.ttl_seconds,
         config_dir=source.config_dir,
+        selection=Selection(options.targets, options.excludes, options.adopt),
     )
     return Plan(tuple(ordered), binding, tuple(drifts), tuple(violations))
 

@@ -119,12 +119,15 @@ def saved_plan_check(
     desired: Mapping[Address, Resource],
     *,
     server_url: str,
+    options: PlanOptions,
 ) -> tuple[PlanResult, list[str]]:
-    """What moved since `plan` was saved (empty when it may be applied), and the fresh reads.
+    """What moved since `plan` was saved (empty when it may be applied), and the plan made
+    again from the same reads: what apply carries out once it is shown to equal `plan`.
 
     Reads the live objects the plan touches (with their detail reads), the state as it is
     now, and compares them with the plan's binding. Nothing is settled before the check: a
-    settlement would move the serial the plan was bound to.
+    settlement would move the serial the plan was bound to. `options` must hold the plan's
+    own selection (`Binding.selection`). While anything moved, the result holds `plan`.
     """
     # A plan made while no state file existed bound a lineage that lived only in memory.
     first = plan.binding.state_serial == 0
@@ -140,4 +143,7 @@ def saved_plan_check(
             live=live,
             server_url=server_url,
         )
+        if not reasons:
+            source = BindingSource(plan.binding.server_url, plan.binding.config_dir)
+            plan = make_plan(desired, live, state, source=source, options=options)
     return PlanResult(plan=plan, desired=desired, live=live, state=state), reasons

@@ -10,7 +10,6 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from reconcile.model import Action, Address, Binding, Change, Plan, Resource
 from reconcile.paths import (
     delete,
     format_path,
@@ -24,7 +23,6 @@ from reconcile.paths import (
     set_value,
     walk,
 )
-from reconcile.render.json import plan_from_file_dict, plan_to_file_dict
 from reconcile.sensitive import hash_marker, hide, reveal
 
 _PLAIN = st.text("abcXYZ019_-/:@$", min_size=1, max_size=6)
@@ -144,22 +142,3 @@ def test_sensitive_reveal_pairs_list_items_by_name() -> None:
     stored_list, candidate = _reordered_secret_lists()
     stored = hide(stored_list, "", ["[*].value"], hash_marker("salt"))
     assert reveal(stored, candidate, "salt", verify=True) == stored_list
-
-
-def test_plan_file_restores_secrets_of_reordered_list_items_by_name() -> None:
-    """A plan file's hashed value is taken back from the desired item of the same name,
-    wherever that item now stands in the list (the rule `sensitive.reveal` follows too)."""
-    shown, reordered = _reordered_secret_lists()
-    address = Address("workspace-template", "project=a", "t")
-    change = Change(
-        address,
-        Action.CREATE,
-        after={"spec": {"env": shown}},
-        sensitive=("spec.env[*].value",),
-    )
-    binding = Binding("lineage", 1, "digest", {}, "http://127.0.0.1", "2026-01-01T00:00:00Z")
-    document = plan_to_file_dict(Plan((change,), binding), "salt")
-    assert "secret-a" not in str(document)
-    desired = {address: Resource(address, {"spec": {"env": reordered}})}
-    restored = plan_from_file_dict(document, desired=desired)
-    assert restored.changes[0].after == {"spec": {"env": shown}}

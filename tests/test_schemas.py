@@ -16,6 +16,8 @@ from reconcile.kinds.registry import DOCUMENT_KINDS
 
 REPO = Path(__file__).resolve().parent.parent
 SCHEMAS = REPO / "schemas"
+# The tool's own file formats: written by hand, not generated from the Run:ai spec.
+OWN_FORMATS = {"plan-file.json"}
 
 
 def _generator() -> ModuleType:
@@ -35,7 +37,11 @@ def test_generator_reproduces_the_committed_schemas() -> None:
         name: generator.render(body)
         for name, body in generator.generate(spec, generator.SLICE.name).items()
     }
-    committed = {p.name: p.read_text(encoding="utf-8") for p in SCHEMAS.glob("*.json")}
+    committed = {
+        p.name: p.read_text(encoding="utf-8")
+        for p in SCHEMAS.glob("*.json")
+        if p.name not in OWN_FORMATS
+    }
     assert sorted(generated) == sorted(committed)
     for name, text in generated.items():
         assert text == committed[name], f"schemas/{name} is stale: run tools/generate_schemas.py"

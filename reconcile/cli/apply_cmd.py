@@ -7,13 +7,13 @@ from pathlib import Path
 
 import click
 
+from reconcile import planfile
 from reconcile.applier import EventKind, StepEvent, apply_plan
 from reconcile.cli.app import main
 from reconcile.cli.common import (
     Server,
     connect,
     plan_options,
-    read_plan_file,
     render_plan,
     selection_options,
     server_options,
@@ -22,7 +22,10 @@ from reconcile.config import load_config
 from reconcile.errors import (
     ApplyError,
     ApplyInterrupted,
+    ConfigError,
     ExitCode,
+    PlanFileError,
+    Problem,
     ReconcileError,
     SafetyBudgetError,
     StalePlanError,
@@ -30,7 +33,6 @@ from reconcile.errors import (
 )
 from reconcile.model import Action, Plan
 from reconcile.planner import BindingSource
-from reconcile.render import json as render_json
 from reconcile.state import StateStore
 from reconcile.workflow import PlanResult, plan_for_apply, saved_plan_check
 
@@ -130,6 +132,17 @@ def _execute(
 
 @main.command("apply")
 @click.argument("source", type=click.Path(exists=True, path_type=Path), metavar="DIR|PLANFILE")
+@click.argument(
+    "planned_dir", required=False, type=click.Path(path_type=Path), metavar="[CONFIG_DIR]"
+)
+@click.option(
+    "-C",
+    "--config-dir",
+    "config_dir",
+    type=click.Path(path_type=Path),
+    help="With PLANFILE: the config directory to apply it against (default: the one the "
+    "plan file names, relative to the current directory).",
+)
 @click.option("--auto-approve", is_flag=True, help="Apply without asking (CI).")
 @click.option("--parallelism", type=click.IntRange(1, 64), help="Concurrent API writes.")
 @click.option("--force", is_flag=True, help="Apply a plan that is over the safety budget.")
@@ -141,6 +154,8 @@ def _execute(
 def apply_command(
     *,
     source: Path,
+    planned_dir: Path | None,
+    config_dir: Path | None,
     auto_approve: bool,
     parallelism: int | None,
     force: bool,
@@ -153,14 +168,20 @@ def apply_command(
     ca_bundle: str | None,
     insecure: bool,
 ) -> int:
-    """Apply DIR (plan, show, ask, apply), or a plan saved by `plan -out` (checked first)."""
+    """Apply DIR (plan, show, ask, apply), or a plan saved by `plan -out` (checked first).
+
+    A PLANFILE applies against the config directory it names, relative to the current
+    directory (CONFIG_DIR or -C DIR instead)."""
     if source.is_file():
         if target or exclude or adopt:
             raise UsageError(
                 "--target, --exclude and --adopt belong to the plan, not to a plan file"
             )
+        if planned_dir is not None and config_dir is not None and planned_dir != config_dir:
+            raise UsageError(f"two config directories given: {planned_dir} and -C {config_dir}")
         return _apply_saved(
             source,
+            override=planned_dir or config_dir,
             force=force,
             keep_going=keep_going,
             lock_timeout=lock_timeout,
@@ -169,6 +190,8 @@ def apply_command(
             ca_bundle=ca_bundle,
             insecure=insecure,
         )
+    if planned_dir is not None or config_dir is not None:
+        raise UsageError("a config directory after DIR, or -C DIR, goes with a PLANFILE only")
     config = load_config(source)
     store = StateStore(config.settings.state_path)
     with (
@@ -179,7 +202,9 @@ def apply_command(
             server.client,
             store,
             config.resources,
-            source=BindingSource(server.label, str(config.directory.resolve())),
+            source=BindingSource(
+                server.label, planfile.recorded_config_dir(config.directory, Path.cwd())
+            ),
             options=plan_options(config, adopt=adopt, target=target, exclude=exclude),
         )
         click.echo(render_plan(result.plan, "text"), nl=False)
@@ -200,6 +225,7 @@ def apply_command(
 def _apply_saved(
     path: Path,
     *,
+    override: Path | None,
     force: bool,
     keep_going: bool,
     lock_timeout: float,
@@ -208,27 +234,49 @@ def _apply_saved(
     ca_bundle: str | None,
     insecure: bool,
 ) -> int:
-    """A saved plan is applied without asking, once its binding is proven fresh."""
-    data = read_plan_file(path)
-    bound = render_json.saved_binding(data)  # a bad file is refused before the config is read
-    config = load_config(Path(bound.config_dir))
-    desired = config.resources
-    plan = render_json.plan_from_file_dict(data, desired=desired)  # sensitive values restored
+    """A saved plan is applied without asking, once it is proven fresh and to be the plan its
+    binding recomputes; what runs is that recomputed plan."""
+    saved = planfile.read(path, key=planfile.plan_key())  # refused before the config is read
+    directory = planfile.config_directory(saved, override=override, cwd=Path.cwd())
+    try:
+        config = load_config(directory)
+    except ConfigError as error:
+        raise ConfigError(
+            error.problems, hint=f"{path} applies against the config directory {directory}"
+        ) from None
+    selection = saved.selection
+    options = plan_options(
+        config, adopt=selection.adopt, target=selection.targets, exclude=selection.excludes
+    )
     store = StateStore(config.settings.state_path)
     with (
         store.lock("apply", timeout=lock_timeout),
         connect(config.settings, ca_bundle=ca_bundle, insecure=insecure) as server,
     ):
         result, reasons = saved_plan_check(
-            server.client, store, plan, desired, server_url=server.label
+            server.client,
+            store,
+            saved.plan,
+            config.resources,
+            server_url=server.label,
+            options=options,
         )
         if reasons:
             raise StalePlanError(
-                f"{path} no longer matches what it was planned from: " + "; ".join(reasons),
+                f"{path} no longer matches what it was planned from (config {directory}): "
+                + "; ".join(reasons),
                 hint="make a new plan with `plan -out FILE`",
             )
-        click.echo(render_plan(plan, "text"), nl=False)
-        _guard_budget(plan, force=force)
+        mismatch = planfile.differences(saved, result.plan)
+        if mismatch:
+            raise PlanFileError(
+                f"{path} does not hold the plan its binding gives when planned again "
+                f"({len(mismatch)} difference(s)); nothing was applied",
+                problems=[Problem(m, file=str(path)) for m in mismatch],
+                hint="make a new plan with `plan -out FILE`; do not edit plan files",
+            )
+        click.echo(render_plan(result.plan, "text"), nl=False)
+        _guard_budget(result.plan, force=force)
         return _execute(
             result,
             server=server,

@@ -1,17 +1,15 @@
 """What the server commands share: TLS and selection options, the connection to the server (the
-embedded emulator or a Run:ai URL), plan rendering, and plan files.
+embedded emulator or a Run:ai URL), and plan rendering.
 """
 
 from __future__ import annotations
 
-import json
 import os
 import secrets
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import click
@@ -19,7 +17,6 @@ import click
 from reconcile.client import Client
 from reconcile.config import Config
 from reconcile.credentials import Credentials
-from reconcile.errors import PlanError, UsageError
 from reconcile.model import Plan
 from reconcile.planner import PlanOptions
 from reconcile.render import json as render_json
@@ -125,24 +122,12 @@ def render_plan(plan: Plan, fmt: str) -> str:
 
 
 def plan_options(
-    config: Config, *, adopt: bool, target: tuple[str, ...], exclude: tuple[str, ...]
+    config: Config, *, adopt: bool, target: Sequence[str], exclude: Sequence[str]
 ) -> PlanOptions:
     return PlanOptions(
         adopt=adopt,
-        targets=target,
-        excludes=exclude,
+        targets=tuple(target),
+        excludes=tuple(exclude),
         safety=config.settings.safety,
         ttl_seconds=config.settings.plan_ttl_seconds,
     )
-
-
-def read_plan_file(path: Path) -> dict[str, Any]:
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except OSError as error:
-        raise UsageError(f"cannot read plan file {path}: {error.strerror}") from None
-    except (json.JSONDecodeError, UnicodeDecodeError) as error:
-        raise PlanError(f"{path} is not a plan file: {error}") from None
-    if not isinstance(data, dict):
-        raise PlanError(f"{path} is not a plan file")
-    return data

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 import secrets
 import sys
@@ -10,11 +9,11 @@ from pathlib import Path
 
 import click
 
+from reconcile import planfile
 from reconcile.cli.app import main
 from reconcile.cli.common import (
     FORMATS,
     plan_options,
-    read_plan_file,
     render_plan,
     selection_options,
     server_options,
@@ -30,10 +29,9 @@ from reconcile.render import text as render_text
 from reconcile.workflow import drift_run, plan_run
 
 
-def _write_plan_file(path: Path, plan: Plan) -> None:
+def _write_plan_file(path: Path, plan: Plan, key: bytes | None) -> None:
     """A saved plan: JSON, sensitive values as salted hashes, readable by the owner only."""
-    document = render_json.plan_to_file_dict(plan, secrets.token_hex(16))
-    text = json.dumps(document, indent=2, sort_keys=True) + "\n"
+    text = planfile.encode(plan, salt=secrets.token_hex(16), key=key)
     descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     # The mode above applies only to a new file: an existing one keeps its own until chmod.
     os.fchmod(descriptor, 0o600)
@@ -81,15 +79,20 @@ def plan_command(
             session.server.client,
             config.resources,
             session.state,
-            source=BindingSource(session.server.label, str(config.directory.resolve())),
+            source=BindingSource(
+                session.server.label, planfile.recorded_config_dir(config.directory, Path.cwd())
+            ),
             options=plan_options(config, adopt=adopt, target=target, exclude=exclude),
             known=session.known,
         )
     click.echo(render_plan(result.plan, fmt), nl=False)
     if out is not None:
-        _write_plan_file(out, result.plan)
+        key = planfile.plan_key()
+        _write_plan_file(out, result.plan, key)
+        signed = f" (signed with {planfile.PLAN_KEY_ENV})" if key is not None else ""
         click.echo(
-            f"Saved the plan to {out}; apply it with `runai-reconcile apply {out}`.", err=True
+            f"Saved the plan to {out}{signed}; apply it with `runai-reconcile apply {out}`.",
+            err=True,
         )
     return _plan_exit(result.plan, detailed=detailed_exitcode)
 
@@ -99,8 +102,8 @@ def plan_command(
 @click.option("--format", "fmt", type=FORMATS, default="text", show_default=True)
 def show_command(*, plan_file: Path, fmt: str) -> int:
     """Show a plan saved by `plan -out FILE` (sensitive values stay hidden)."""
-    plan = render_json.plan_from_file_dict(read_plan_file(plan_file))
-    click.echo(render_plan(plan, fmt), nl=False)
+    saved = planfile.read(plan_file)
+    click.echo(render_plan(saved.plan, fmt), nl=False)
     return ExitCode.OK
 
 
