@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import IntEnum
+from typing import Any
 
 
 class ExitCode(IntEnum):
@@ -94,6 +95,26 @@ class ApiError(ReconcileError):
 
 class AuthError(ApiError):
     """Credentials are missing or were refused."""
+
+
+class UnreachableError(ApiError):
+    """The server's name did not resolve or its port refused the connection: nothing was sent."""
+
+
+class RedirectRefusedError(ApiError):
+    """The server redirected a call to another origin, where credentials must not go."""
+
+
+class ResponseTooLargeError(ApiError):
+    """An answer was longer than the response size cap; it was not read to its end."""
+
+
+class DeadlineError(ApiError):
+    """A call, or the whole run, went past its time limit."""
+
+    def __init__(self, message: str, *, whole_run: bool, **kwargs: Any) -> None:
+        super().__init__(message, **kwargs)
+        self.whole_run = whole_run  # the run's limit: every later call would fail the same way
 
 
 class StateError(ReconcileError):

@@ -36,6 +36,11 @@ class Settings:
     parallelism: int = 8
     safety: SafetySettings = field(default_factory=SafetySettings)
     plan_ttl_seconds: int = 24 * 3600
+    # What the client grants a server: one call's whole time (connect to the end of the
+    # body), the whole run's (0 = no limit), and the largest answer it reads.
+    request_timeout_seconds: int = 120
+    run_timeout_seconds: int = 0
+    max_response_mib: int = 64
     server_from_env: bool = False  # True when RUNAI_URL chose the server
     settings_file: Path | None = None
 
@@ -77,6 +82,7 @@ class Settings:
                 min_managed=int(safety["min_managed"]),
             ),
             plan_ttl_seconds=int(data.get("plan_ttl_seconds", DEFAULTS["plan_ttl_seconds"])),
+            **{key: int(data.get(key, DEFAULTS[key])) for key in _CLIENT_KEYS},
             server_from_env=bool(override),
             settings_file=settings_file,
         )
@@ -84,7 +90,8 @@ class Settings:
 
 # The settings file's keys with their defaults, as written in the file (derived from the
 # dataclasses above so the defaults live in one place).
-_FILE_KEYS = ("server", "environment", "parallelism", "plan_ttl_seconds")
+_CLIENT_KEYS = ("request_timeout_seconds", "run_timeout_seconds", "max_response_mib")
+_FILE_KEYS = ("server", "environment", "parallelism", "plan_ttl_seconds", *_CLIENT_KEYS)
 DEFAULTS: dict[str, Any] = {
     **{f.name: f.default for f in fields(Settings) if f.name in _FILE_KEYS},
     "safety": asdict(SafetySettings()),

@@ -8,12 +8,10 @@ from __future__ import annotations
 import copy
 import json
 import logging
-import socket
 import subprocess
 import threading
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -26,13 +24,13 @@ from reconcile.client import Client, Credentials, is_transient, jwt_expiry
 from reconcile.credentials import Clock
 from reconcile.emulator.auth import Credentials as EmulatorCredentials
 from reconcile.emulator.server import EmbeddedEmulator, build_app
-from reconcile.errors import ApiError, AuthError
+from reconcile.errors import ApiError, AuthError, UnreachableError
 from tests.emulator.helpers import TEST_CLIENT_ID, TEST_CLIENT_SECRET
+from tests.hostile import WSGI, closed_port, serve
 
 ID, SECRET = TEST_CLIENT_ID, TEST_CLIENT_SECRET
 TEMPLATES = "/api/v1/workload-templates"
 WORKSPACES = f"{TEMPLATES}/workspaces"
-WSGI = Callable[[dict[str, Any], Callable[..., Any]], Any]
 
 
 # --- fixtures and helpers ----------------------------------------------------------------
@@ -98,19 +96,6 @@ def bulk_templates(emu: EmbeddedEmulator, count: int) -> list[str]:
     return [f"bulk-{i:04d}" for i in range(count)]
 
 
-@contextmanager
-def serve(app: WSGI) -> Iterator[str]:
-    """Serve a WSGI app on an ephemeral loopback port (for emulator variants)."""
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}"
-    finally:
-        server.shutdown()
-        server.server_close()
-
-
 def answering(status: int, paths: set[str], body: dict[str, Any], app: WSGI) -> WSGI:
     """A gateway in front of the emulator that answers `status` on `paths` itself."""
 
@@ -147,13 +132,6 @@ class HandClock:
 
     def clock(self) -> Clock:
         return Clock(monotonic=lambda: self.moved, wall=lambda: time.time() + self.moved)
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-    return port
 
 
 # --- credentials -------------------------------------------------------------------------
@@ -232,7 +210,7 @@ def test_jwt_expiry_reads_the_exp_claim(url: str) -> None:
 
 
 def test_one_reauthentication_after_a_401() -> None:
-    port = free_port()
+    port = closed_port()
     with EmbeddedEmulator(client_id=ID, client_secret=SECRET, port=port) as first:
         client = make_client(first.url)
         client.get("/api/v1/clusters")
@@ -363,7 +341,7 @@ def test_retries_off_fails_at_once_then_retrying_resumes(url: str) -> None:
 
 
 def test_retries_off_covers_connection_errors() -> None:
-    url = f"http://127.0.0.1:{free_port()}"
+    url = f"http://127.0.0.1:{closed_port()}"
     with make_client(url, credentials=Credentials(token="t"), max_retries=2) as client:
         with client.retries_off(), pytest.raises(ApiError) as info:
             client.get("/api/v1/clusters")
@@ -395,7 +373,7 @@ def test_calls_waiting_on_a_failed_token_request_share_its_error(url: str) -> No
 
 
 def test_connection_errors_are_retried_then_reported() -> None:
-    url = f"http://127.0.0.1:{free_port()}"
+    url = f"http://127.0.0.1:{closed_port()}"
     with make_client(url, credentials=Credentials(token="t"), max_retries=2) as client:
         with pytest.raises(ApiError) as info:
             client.get("/api/v1/clusters")
@@ -406,8 +384,9 @@ def test_connection_errors_are_retried_then_reported() -> None:
             "reauths": 0,
             "requests": 3,
         }
-    assert info.value.status == 0 and is_transient(info.value)
-    assert "no answer from" in info.value.message
+    # Refused: retried briefly, then reported as unreachable (no POST retry loop above it).
+    assert isinstance(info.value, UnreachableError) and not is_transient(info.value)
+    assert "nothing was sent" in info.value.message
 
 
 # --- pagination --------------------------------------------------------------------------

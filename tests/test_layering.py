@@ -15,7 +15,8 @@ PACKAGE = Path(__file__).resolve().parent.parent / "reconcile"
 RANK = {"errors": 0, "paths": 0, "model": 1, "kinds": 2, "diff": 2, "schema": 2, "sensitive": 2}
 TOP_RANK = 3  # config, live, planner, safety, render, applier, state, client, ...
 
-# Each third-party library has one gateway module (the emulator package is its own world).
+# Each third-party library has one gateway module or package (`client` is the package
+# reconcile/client/; the emulator package is its own world).
 GATEWAYS = {
     "requests": {"client"},
     "urllib3": {"client"},

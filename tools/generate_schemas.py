@@ -365,6 +365,26 @@ def settings() -> Schema:
                 "default": DEFAULTS["plan_ttl_seconds"],
                 "description": "How long a saved plan stays applicable.",
             },
+            "request_timeout_seconds": {
+                "type": "integer",
+                "minimum": 1,
+                "default": DEFAULTS["request_timeout_seconds"],
+                "description": "The longest one API call may take, from connecting to the "
+                "end of its answer.",
+            },
+            "run_timeout_seconds": {
+                "type": "integer",
+                "minimum": 0,
+                "default": DEFAULTS["run_timeout_seconds"],
+                "description": "The longest a command may talk to the server (0: no limit); "
+                "--run-timeout overrides it.",
+            },
+            "max_response_mib": {
+                "type": "integer",
+                "minimum": 1,
+                "default": DEFAULTS["max_response_mib"],
+                "description": "The largest answer the client reads, in MiB.",
+            },
             "safety": closed(
                 {
                     "max_delete_fraction": {**fraction, "default": safety["max_delete_fraction"]},

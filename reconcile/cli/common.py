@@ -34,10 +34,20 @@ class Server:
 
 
 FORMATS = click.Choice(["text", "json", "markdown"])
+_RUN_TIMEOUT = "runai_reconcile.run_timeout"
 
 
 def server_options(function: Callable[..., Any]) -> Callable[..., Any]:
-    """TLS options shared by every command that talks to a server."""
+    """TLS and time-limit options shared by every command that talks to a server."""
+    function = click.option(
+        "--run-timeout",
+        type=click.IntRange(min=0),
+        metavar="SECONDS",
+        expose_value=False,  # read by `connect`, so each command need not pass it on
+        callback=_keep_run_timeout,
+        help="Stop talking to the server after this long (0: no limit; overrides "
+        "run_timeout_seconds).",
+    )(function)
     function = click.option(
         "--insecure", is_flag=True, help="Skip TLS certificate verification (never in CI)."
     )(function)
@@ -46,6 +56,24 @@ def server_options(function: Callable[..., Any]) -> Callable[..., Any]:
         type=click.Path(exists=True, dir_okay=False),
         help="CA bundle to verify the server's certificate with.",
     )(function)
+
+
+def _keep_run_timeout(context: click.Context, _: click.Parameter, value: int | None) -> None:
+    if value is not None:
+        context.meta[_RUN_TIMEOUT] = value
+
+
+def _client_limits(settings: Settings) -> dict[str, Any]:
+    """The Client's time and size limits from the settings (and --run-timeout)."""
+    context = click.get_current_context(silent=True)
+    run_timeout = settings.run_timeout_seconds
+    if context is not None:
+        run_timeout = context.meta.get(_RUN_TIMEOUT, run_timeout)
+    return {
+        "request_timeout": settings.request_timeout_seconds,
+        "run_timeout": run_timeout or None,
+        "max_response_bytes": settings.max_response_mib * 1024 * 1024,
+    }
 
 
 def selection_options(function: Callable[..., Any]) -> Callable[..., Any]:
@@ -83,14 +111,18 @@ def connect(
             if not quiet:
                 announce(settings, insecure=insecure)
             creds = Credentials(client_id="runai-reconcile", client_secret=secret)
-            with Client(emu.url, credentials=creds) as client:
+            with Client(emu.url, credentials=creds, **_client_limits(settings)) as client:
                 yield Server(client=client, label=f"embedded:{db}")
         return
     creds = Credentials.from_env()
     if not quiet:
         announce(settings, insecure=insecure)
     with Client(
-        settings.server, credentials=creds, ca_bundle=ca_bundle, insecure=insecure
+        settings.server,
+        credentials=creds,
+        ca_bundle=ca_bundle,
+        insecure=insecure,
+        **_client_limits(settings),
     ) as client:
         yield Server(client=client, label=settings.server.rstrip("/"))
 
@@ -109,8 +141,12 @@ def announce(settings: Settings, *, insecure: bool) -> None:
 
 
 def use_color(stream: Any) -> bool:
-    """Colour only on a terminal, and never when NO_COLOR is set (no-color.org)."""
-    return "NO_COLOR" not in os.environ and bool(getattr(stream, "isatty", lambda: False)())
+    """Colour only on a terminal that can show it: never when NO_COLOR is set to anything but
+    "" (no-color.org) nor on a `TERM=dumb` terminal (Emacs shells, some CI logs), which would
+    print the escape codes."""
+    if os.environ.get("NO_COLOR") or os.environ.get("TERM") == "dumb":
+        return False
+    return bool(getattr(stream, "isatty", lambda: False)())
 
 
 def render_plan(plan: Plan, fmt: str) -> str:

@@ -1,33 +1,30 @@
-"""HTTP to the Run:ai API: credentials, token refresh, timeouts, retries, pagination, errors.
+"""HTTP to the Run:ai API: credentials, token refresh, retries, pagination, errors.
 
-The only module that imports requests and urllib3. It knows endpoints only as paths its callers
-pass, never prints, and never lets a token or secret into a message, log line, repr or error.
+With `transport` (one exchange with an untrusted server) the only code that imports requests
+and urllib3. It knows endpoints only as paths its callers pass, never prints, and never lets a
+token or secret into a message, log line, repr or error.
 """
 
 from __future__ import annotations
 
 import functools
+import json
 import logging
-import random
 import threading
 import time
 from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
-from itertools import takewhile
 from typing import Any, TypeVar
 
-import requests
-import urllib3
-from requests.adapters import HTTPAdapter
-from urllib3.util.retry import Retry
-
-from reconcile import __version__
+from reconcile.client.transport import RETRY_STATUSES, TOKEN_PATHS, Answer, Limits, Transport
 from reconcile.credentials import Clock, Credentials, TokenCache, jwt_expiry
-from reconcile.errors import ApiError, AuthError
+from reconcile.errors import ApiError, AuthError, UnreachableError
+from reconcile.wire import MiB, Redactor
 
 __all__ = [
+    "RETRY_STATUSES",
     "Client",
     "Credentials",
     "Response",
@@ -39,20 +36,17 @@ _LOG = logging.getLogger("reconcile.client")
 T = TypeVar("T")
 Params = Mapping[str, Any]
 
-# 500 too: a passing backend fault often surfaces as a 500, and only
-# idempotent calls and token requests are retried here (a POST never; see `is_transient`).
-RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 # Statuses after which a caller may retry a POST once it has checked by name that nothing
 # landed (0 = no answer at all: the server may or may not have committed).
 TRANSIENT_STATUSES = frozenset({0, 429, 500, 502, 503, 504})
-_IDEMPOTENT = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "PATCH", "DELETE"})
-_TOKEN_PATHS = {1: "/api/v1/token", 2: "/api/v2/token"}
-_REDACTED = "(redacted)"
 _MAX_GUESSED_PAGES = 8
 
 
 def is_transient(error: ApiError) -> bool:
-    """True when `error` may go away on retry (throttling, a 5xx, or no answer)."""
+    """True when `error` may go away on retry (throttling, a 5xx, or no answer); never for a
+    server that cannot be reached at all or a run out of time."""
+    if isinstance(error, UnreachableError) or getattr(error, "whole_run", False):
+        return False
     return error.status in TRANSIENT_STATUSES
 
 
@@ -63,57 +57,6 @@ class Response:
     status: int
     body: Any
     headers: Mapping[str, str]
-
-
-class _Switch:
-    """Whether failed calls are retried; one per client, shared by every copy of its Retry."""
-
-    def __init__(self) -> None:
-        self.on = True
-
-
-class _Retry(Retry):
-    """urllib3's Retry with jitter from the first retry on, a hook counting retries, and a
-    switch that turns retrying off for a while (`Client.retries_off`)."""
-
-    on_retry: Callable[[], None] | None = None
-    switch: _Switch | None = None
-    pause: Callable[[float], None] = staticmethod(time.sleep)  # the client's Clock.sleep
-
-    def new(self, **kw: Any) -> _Retry:
-        copy = super().new(**kw)
-        copy.on_retry, copy.switch, copy.pause = self.on_retry, self.switch, self.pause
-        return copy
-
-    # urllib3 sleeps with time.sleep itself; these two pause through the client's clock.
-    def sleep_for_retry(self, response: Any) -> bool:
-        retry_after = self.get_retry_after(response)
-        if retry_after:
-            self.pause(retry_after)
-            return True
-        return False
-
-    def _sleep_backoff(self) -> None:
-        backoff = self.get_backoff_time()
-        if backoff > 0:
-            self.pause(backoff)
-
-    def is_exhausted(self) -> bool:
-        return (self.switch is not None and not self.switch.on) or super().is_exhausted()
-
-    def increment(self, *args: Any, **kwargs: Any) -> _Retry:
-        result = super().increment(*args, **kwargs)
-        if self.on_retry is not None:
-            self.on_retry()
-        return result
-
-    def get_backoff_time(self) -> float:
-        # urllib3 retries the first failure at once; a throttled API deserves a pause.
-        errors = len(list(takewhile(lambda h: h.redirect_location is None, reversed(self.history))))
-        if errors == 0:
-            return 0.0
-        value = self.backoff_factor * 2 ** (errors - 1) + random.random() * self.backoff_jitter
-        return float(min(self.backoff_max, value))
 
 
 class _Counters:
@@ -137,9 +80,13 @@ class _Counters:
 class Client:
     """One Run:ai server: authenticated JSON calls with retries, and paginated listing.
 
-    Reads and idempotent writes are retried by urllib3 on 429/502/503/504 and connection
-    errors, with exponential backoff, jitter and `Retry-After`; a POST is never retried here
-    (see `is_transient`). Non-2xx answers raise `ApiError`, a refused token `AuthError`.
+    Reads and idempotent writes are retried by urllib3 on 429/5xx and connection errors, with
+    exponential backoff, jitter and `Retry-After`; a POST is never retried here (see
+    `is_transient`). Non-2xx answers raise `ApiError`, a refused token `AuthError`.
+    Each call must finish (connect to the end of its body) within `request_timeout` seconds
+    and before the run's `run_timeout` (from the client's creation); answers longer than
+    `max_response_bytes` are refused unread. Redirects are followed only within the
+    server's origin.
     """
 
     def __init__(
@@ -150,6 +97,9 @@ class Client:
         ca_bundle: str | None = None,
         insecure: bool = False,
         timeout: tuple[float, float] = (5.0, 30.0),
+        request_timeout: float | None = 120.0,
+        run_timeout: float | None = None,
+        max_response_bytes: int = 64 * MiB,
         max_retries: int = 4,
         backoff: float = 0.5,
         backoff_max: float = 10.0,
@@ -159,36 +109,31 @@ class Client:
     ) -> None:
         self.base_url = base_url.rstrip("/")
         self._credentials = credentials
-        # Passed with every request: requests lets REQUESTS_CA_BUNDLE override a Session's.
-        self._verify: bool | str = ca_bundle or not insecure
-        if insecure:
-            # The CLI warns once; urllib3 would warn on every single request.
-            urllib3.disable_warnings(urllib3.exceptions.InsecureRequestWarning)
-        self._timeout = timeout
         self._counters = _Counters()
-        self._retry = _Retry(
-            total=max_retries,
-            connect=max_retries,
-            read=max_retries,
-            status=max_retries,
-            other=0,  # TLS and protocol failures do not heal by themselves
-            redirect=0,
-            status_forcelist=RETRY_STATUSES,
-            backoff_factor=backoff,
-            backoff_jitter=backoff,
+        clock = clock or Clock()
+        # Every secret known before any request carrying it is sent (tokens join as fetched).
+        self._redact = Redactor((credentials.token, credentials.client_secret))
+        limits = Limits(
+            timeout=timeout,
+            request_timeout=request_timeout,
+            run_timeout=run_timeout,
+            max_response_bytes=max_response_bytes,
+            max_retries=max_retries,
+            backoff=backoff,
             backoff_max=backoff_max,
             retry_after_max=retry_after_max,
-            raise_on_status=False,  # the last answer becomes an ApiError with its body
         )
-        self._retry.on_retry = lambda: self._counters.add("retries")
-        self._retry.switch = self._retrying = _Switch()
-        clock = clock or Clock()
-        self._retry.pause = clock.sleep
+        self._transport = Transport(
+            self.base_url,
+            limits=limits,
+            redact=self._redact,
+            verify=ca_bundle or not insecure,
+            on_retry=lambda: self._counters.add("retries"),
+            clock=clock,
+        )
         self._token = TokenCache(credentials, self._fetch_token, clock=clock)
         self._token_version: int | None = None
-        self._local = threading.local()
-        self._sessions: list[requests.Session] = []
-        self._sessions_lock = threading.Lock()
+        self._pools_lock = threading.Lock()
         self._list_concurrency = max(1, list_concurrency)
         self._pools: dict[str, ThreadPoolExecutor] = {}
 
@@ -202,13 +147,18 @@ class Client:
         self.close()
 
     def close(self) -> None:
-        for pool in self._pools.values():
-            pool.shutdown(wait=True)
-        self._pools.clear()
-        with self._sessions_lock:
-            for session in self._sessions:
-                session.close()
-            self._sessions.clear()
+        """Wait for the calls in flight, then let go of pools and connections. Safe while
+        other threads still start calls (a pool they create meanwhile is shut down too), and
+        never raises: an error the caller is handling must stay the one reported."""
+        while True:
+            with self._pools_lock:
+                pools = list(self._pools.values())
+                self._pools.clear()
+            if not pools:
+                break
+            for pool in pools:
+                pool.shutdown(wait=True)
+        self._transport.close()
 
     def counters(self) -> dict[str, int]:
         """Requests made so far: `requests` = `api_calls` + `token_requests` + `retries`."""
@@ -246,7 +196,7 @@ class Client:
         method = method.upper()
         token = self._token.current()
         answer = self._send(method, path, token, params=params, body=body)
-        if answer.status_code == 401 and self._credentials.can_refresh:
+        if answer.status == 401 and self._credentials.can_refresh:
             # The token may have been revoked or the clock skewed: re-authenticate once.
             self._counters.add("reauths")
             self._token.invalidate(token)
@@ -255,36 +205,24 @@ class Client:
 
     def _send(
         self, method: str, path: str, token: str, *, params: Params | None, body: Any
-    ) -> requests.Response:
+    ) -> Answer:
         self._counters.add("api_calls")
         started = time.monotonic()
-        try:
-            answer = self._session().request(
-                method,
-                self.base_url + path,
-                params=params,
-                json=body,
-                headers={"Authorization": f"Bearer {token}"},
-                timeout=self._timeout,
-                verify=self._verify,
-            )
-        except requests.RequestException as error:
-            raise self._transport_error(method, path, error) from None
+        headers = {"Authorization": f"Bearer {token}"}
+        answer = self._transport.exchange(method, path, params=params, json=body, headers=headers)
         elapsed = (time.monotonic() - started) * 1000
-        _LOG.debug("%s %s -> %s (%.0f ms)", method, path, answer.status_code, elapsed)
+        _LOG.debug("%s %s -> %s (%.0f ms)", method, path, answer.status, elapsed)
         return answer
 
-    def _finish(
-        self, method: str, path: str, answer: requests.Response, allow: Collection[int]
-    ) -> Response:
+    def _finish(self, method: str, path: str, answer: Answer, allow: Collection[int]) -> Response:
         body = _json_body(answer)
-        if answer.ok or answer.status_code in allow:
-            return Response(answer.status_code, body, answer.headers)
+        if answer.ok or answer.status in allow:
+            return Response(answer.status, body, answer.headers)
         raise self._http_error(method, path, answer, body)
 
-    def _http_error(self, method: str, path: str, answer: requests.Response, body: Any) -> ApiError:
+    def _http_error(self, method: str, path: str, answer: Answer, body: Any) -> ApiError:
         message, details = _error_text(body, answer.reason)
-        status = answer.status_code
+        status = answer.status
         hint = ""
         if status == 401:
             hint = (
@@ -293,57 +231,14 @@ class Client:
                 else "RUNAI_TOKEN was refused; it may have expired"
             )
         return (AuthError if status == 401 else ApiError)(
-            self._redact(message),
+            self._transport.shown(message),
             status=status,
             method=method,
             path=path,
-            details=self._redact(details),
+            details=self._transport.shown(details),
             hint=hint,
             retry_after=_retry_after(answer.headers.get("Retry-After")),
         )
-
-    def _transport_error(self, method: str, path: str, error: Exception) -> ApiError:
-        hint = ""
-        if isinstance(error, requests.exceptions.SSLError):
-            hint = "pass --ca-bundle with the server's CA, or --insecure to skip verification"
-        elif method not in _IDEMPOTENT:
-            hint = "the request may have reached the server; check before repeating it"
-        kind = type(error).__name__
-        return ApiError(
-            self._redact(f"no answer from {self.base_url} ({kind}: {error})"),
-            method=method,
-            path=path,
-            hint=hint,
-        )
-
-    def _redact(self, text: str) -> str:
-        secrets = (self._token.peek(), self._credentials.token, self._credentials.client_secret)
-        # Stripped too: an exception may quote a value with escapes (`'Bearer abc\\n'`).
-        for secret in sorted({v for s in secrets for v in (s, s.strip()) if v}, key=len)[::-1]:
-            text = text.replace(secret, _REDACTED)
-        return text
-
-    # --- sessions --------------------------------------------------------------------------
-
-    def _session(self) -> requests.Session:
-        """This thread's Session (requests does not promise a Session is thread-safe)."""
-        session: requests.Session | None = getattr(self._local, "session", None)
-        if session is None:
-            session = requests.Session()
-            session.headers["User-Agent"] = f"runai-reconcile/{__version__}"
-            session.headers["Accept"] = "application/json"
-            session.mount("http://", self._adapter(_IDEMPOTENT))
-            session.mount("https://", self._adapter(_IDEMPOTENT))
-            # The token endpoints have no side effects, so their POSTs may be retried.
-            for token_path in _TOKEN_PATHS.values():
-                session.mount(self.base_url + token_path, self._adapter(_IDEMPOTENT | {"POST"}))
-            self._local.session = session
-            with self._sessions_lock:
-                self._sessions.append(session)
-        return session
-
-    def _adapter(self, methods: Collection[str]) -> HTTPAdapter:
-        return HTTPAdapter(max_retries=self._retry.new(allowed_methods=frozenset(methods)))
 
     # --- tokens ----------------------------------------------------------------------------
 
@@ -356,15 +251,17 @@ class Client:
             body = _json_body(answer)
             if answer.ok:
                 self._token_version = version
-                return _token_from(body, method="POST", path=_TOKEN_PATHS[version])
+                token, lifetime = _token_from(body, method="POST", path=TOKEN_PATHS[version])
+                self._redact.add(token)  # known before any request carries it
+                return token, lifetime
             message, details = _error_text(body, answer.reason)
-            status = answer.status_code
+            status = answer.status
             error = (ApiError if status >= 500 or status == 429 else AuthError)(
-                f"token request failed: {self._redact(message)}",
-                status=answer.status_code,
+                f"token request failed: {self._transport.shown(message)}",
+                status=answer.status,
                 method="POST",
-                path=_TOKEN_PATHS[version],
-                details=self._redact(details),
+                path=TOKEN_PATHS[version],
+                details=self._transport.shown(details),
                 hint="check RUNAI_CLIENT_ID and RUNAI_CLIENT_SECRET",
             )
             if version == 1 and status in (400, 404, 405) and len(versions) > 1:
@@ -375,30 +272,23 @@ class Client:
             raise error
         raise AssertionError("unreachable")  # pragma: no cover
 
-    def _token_request(self, version: int) -> requests.Response:
+    def _token_request(self, version: int) -> Answer:
         self._counters.add("token_requests")
-        path = _TOKEN_PATHS[version]
+        path = TOKEN_PATHS[version]
         creds = self._credentials
-        try:
-            if version == 1:
-                payload = {
-                    "grantType": "client_credentials",
-                    "clientId": creds.client_id,
-                    "clientSecret": creds.client_secret,
-                }
-                return self._session().post(
-                    self.base_url + path, json=payload, timeout=self._timeout, verify=self._verify
-                )
-            form = {
-                "grant_type": "client_credentials",
-                "client_id": creds.client_id,
-                "client_secret": creds.client_secret,
+        if version == 1:
+            payload = {
+                "grantType": "client_credentials",
+                "clientId": creds.client_id,
+                "clientSecret": creds.client_secret,
             }
-            return self._session().post(
-                self.base_url + path, data=form, timeout=self._timeout, verify=self._verify
-            )
-        except requests.RequestException as error:
-            raise self._transport_error("POST", path, error) from None
+            return self._transport.exchange("POST", path, json=payload)
+        form = {
+            "grant_type": "client_credentials",
+            "client_id": creds.client_id,
+            "client_secret": creds.client_secret,
+        }
+        return self._transport.exchange("POST", path, data=form)
 
     # --- listing ---------------------------------------------------------------------------
 
@@ -462,11 +352,11 @@ class Client:
         """Inside, a failed call fails at once: no retry, no backoff. For speculative reads
         whose failure the caller meets again, retried, when it reads for real. Not for use
         while other calls of this client are in flight."""
-        self._retrying.on = False
+        self._transport.retrying.on = False
         try:
             yield
         finally:
-            self._retrying.on = True
+            self._transport.retrying.on = True
 
     def concurrently(self, calls: Sequence[Callable[[], T]]) -> list[T]:
         """Run independent calls (e.g. several list_all) at once; results in call order.
@@ -480,7 +370,7 @@ class Client:
 
     def _pool(self, name: str) -> ThreadPoolExecutor:
         # Separate pools: a gathered list_all waiting on its pages never starves them.
-        with self._sessions_lock:
+        with self._pools_lock:
             pool = self._pools.get(name)
             if pool is None:
                 pool = ThreadPoolExecutor(self._list_concurrency, thread_name_prefix=name)
@@ -508,11 +398,11 @@ class _Page:
         return cls(items, body.get("next") is not None)
 
 
-def _json_body(answer: requests.Response) -> Any:
+def _json_body(answer: Answer) -> Any:
     if not answer.content:
         return None
     try:
-        return answer.json()
+        return json.loads(answer.content)
     except ValueError:
         return None  # an HTML error page from a proxy, say: the status and reason tell enough
 
