@@ -1,4 +1,4 @@
-"""Helpers every renderer shares: hiding sensitive values, summary wording, safe text.
+"""Helpers every renderer shares: hiding sensitive values, summary wording.
 
 A value is hidden when its path lies at or under one of the change's sensitive paths or
 its FieldChange is flagged; how it is hidden (a placeholder, a salted hash) is the caller's
@@ -8,7 +8,6 @@ its FieldChange is flagged; how it is hidden (a placeholder, a salted hash) is t
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Sequence
 from dataclasses import replace
 
@@ -24,17 +23,10 @@ from reconcile.sensitive import Mask, hide
 
 SENSITIVE = "(sensitive)"
 
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
-
 
 def placeholder(_value: JSON) -> JSON:
     """The display mask: every hidden value reads `(sensitive)`."""
     return SENSITIVE
-
-
-def safe(text: str) -> str:
-    """Server- or user-written text with control characters (terminal escapes) escaped."""
-    return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
 
 
 def value_text(value: JSON) -> str:

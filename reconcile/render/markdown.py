@@ -11,7 +11,8 @@ import re
 from collections.abc import Iterable, Sequence
 
 from reconcile.model import Drift, Plan
-from reconcile.render.common import safe, summary_counts, summary_line
+from reconcile.printable import one_line
+from reconcile.render.common import summary_counts, summary_line
 from reconcile.render.text import change_lines, drift_lines
 
 MAX_CHARS = 65_000  # GitHub refuses comments over 65,536 characters
@@ -100,7 +101,7 @@ def _fit(head: list[str], sections: list[Section], max_chars: int) -> str:
 
 def _diff_line(line: str) -> str:
     """A text line with its change mark moved to column 0, so diff highlighting colours it."""
-    line = safe(line)
+    line = one_line(line)
     match = _MARK.match(line)
     if match is None:
         return line
@@ -115,7 +116,7 @@ def _fence(lines: Iterable[str]) -> str:
 
 
 def _md(text: str) -> str:
-    return _MD_SPECIAL.sub(r"\\\1", safe(text))
+    return _MD_SPECIAL.sub(r"\\\1", one_line(text))
 
 
 def _objects(count: int) -> str:

@@ -18,11 +18,11 @@ from reconcile.model import (
     Plan,
 )
 from reconcile.paths import format_path
+from reconcile.printable import one_line
 from reconcile.render.common import (
     hide_change,
     hide_drift,
     placeholder,
-    safe,
     summary_line,
     value_text,
 )
@@ -82,33 +82,33 @@ def change_lines(change: Change, *, color: bool = False) -> list[str]:
     change = hide_change(change, placeholder)
     mark = _MARKS.get(change.action, " ")
     notes = ["forget: stop managing, no call"] if change.action is Action.FORGET else []
-    notes += [safe(change.reason)] if change.reason else []
-    head = f"  {mark} {safe(str(change.address))}"
+    notes += [one_line(change.reason)] if change.reason else []
+    head = f"  {mark} {one_line(str(change.address))}"
     head += f" ({'; '.join(notes)})" if notes else ""
     lines = [_paint(mark, head, color=color)]
     if change.action is Action.NOOP:
         lines.append(_paint("#", f"{_INDENT}{_RECORD_NOTE}", color=color))
     if change.replace_paths:
-        forced = ", ".join(safe(p) for p in change.replace_paths)
+        forced = ", ".join(one_line(p) for p in change.replace_paths)
         lines.append(_paint("#", f"{_INDENT}# forces replacement: {forced}", color=color))
     if change.action is Action.CREATE or (change.action is Action.REPLACE and not change.fields):
         lines += [f"{_INDENT}{line}" for line in _leaves(change.after, ())]
     else:
         lines += [field_line(f, color=color) for f in change.fields]
-    lines += [f"{_INDENT}=> {safe(str(call))}" for call in change.calls]
+    lines += [f"{_INDENT}=> {one_line(str(call))}" for call in change.calls]
     return lines
 
 
 def field_line(field: FieldChange, *, color: bool = False) -> str:
     """`~ path: before -> after`, `+ path: after`, or `- path (cleared)`; values pre-hidden."""
     mark = _FIELD_MARKS[field.kind]
-    path = safe(field.path)
+    path = one_line(field.path)
     if field.kind is FieldChangeKind.CLEAR:
         text = f"- {path} (cleared)"
     elif field.kind is FieldChangeKind.ADD:
-        text = f"+ {path}: {safe(value_text(field.after))}"
+        text = f"+ {path}: {one_line(value_text(field.after))}"
     else:
-        text = f"~ {path}: {safe(value_text(field.before))} -> {safe(value_text(field.after))}"
+        text = f"~ {path}: {one_line(value_text(field.before))} -> {one_line(value_text(field.after))}"
     return _paint(mark, _INDENT + text, color=color)
 
 
@@ -124,20 +124,20 @@ def drift_lines(drift: Drift, *, color: bool = False) -> list[str]:
     drift = hide_drift(drift, placeholder)
     who = []
     if drift.updated_by:
-        who.append(f"updated by {safe(drift.updated_by)}")
+        who.append(f"updated by {one_line(drift.updated_by)}")
     if drift.updated_at:
-        who.append(f"at {safe(drift.updated_at)}")
+        who.append(f"at {one_line(drift.updated_at)}")
     if drift.deleted:
-        head = f"  ! {safe(str(drift.address))} (deleted outside runai-reconcile)"
+        head = f"  ! {one_line(str(drift.address))} (deleted outside runai-reconcile)"
         return [_paint("!", head, color=color)]
     suffix = f" ({' '.join(who)})" if who else ""
-    lines = [_paint("~", f"  ~ {safe(str(drift.address))}{suffix}", color=color)]
+    lines = [_paint("~", f"  ~ {one_line(str(drift.address))}{suffix}", color=color)]
     return lines + [field_line(f, color=color) for f in drift.fields]
 
 
 def violation_lines(violations: Sequence[str], *, color: bool = False) -> list[str]:
     lines = ["Safety budget exceeded (apply needs --force):"]
-    return lines + [_paint("!", f"  ! {safe(v)}", color=color) for v in violations]
+    return lines + [_paint("!", f"  ! {one_line(v)}", color=color) for v in violations]
 
 
 def _leaves(value: JSON, where: tuple[str, ...]) -> list[str]:
@@ -146,7 +146,7 @@ def _leaves(value: JSON, where: tuple[str, ...]) -> list[str]:
         return []
     if isinstance(value, dict) and (value or not where):
         return [line for key in sorted(value) for line in _leaves(value[key], (*where, key))]
-    return [f"{safe(format_path(where))}: {safe(value_text(value))}"]
+    return [f"{one_line(format_path(where))}: {one_line(value_text(value))}"]
 
 
 def _paint(mark: str, text: str, *, color: bool) -> str:
