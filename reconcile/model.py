@@ -50,11 +50,6 @@ class Address:
             return cls(parts[0], "", parts[1])
         raise ValueError(f"not an address: {text!r} (expected kind/scope/name or kind/name)")
 
-    def matches(self, pattern: str) -> bool:
-        """True when `pattern` names this address, its kind/scope, or its kind."""
-        text = str(self)
-        return text == pattern or text.startswith(pattern.rstrip("/") + "/")
-
 
 @dataclass(frozen=True)
 class Origin:

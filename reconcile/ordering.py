@@ -49,16 +49,32 @@ def pair_moves(changes: list[Change], state: State) -> list[Change]:
 def select(
     changes: list[Change], *, targets: Sequence[str], excludes: Sequence[str]
 ) -> list[Change]:
-    """The changes `--target` (address prefixes; none: all) and `--exclude` leave in."""
+    """The changes `--target` (none: all) and `--exclude` leave in; see `matches`."""
     if not targets and not excludes:
         return changes
     return [c for c in changes if _selected(c.address, targets, excludes)]
 
 
 def _selected(address: Address, targets: Sequence[str], excludes: Sequence[str]) -> bool:
-    if targets and not any(address.matches(t) for t in targets):
+    if targets and not any(matches(address, t) for t in targets):
         return False
-    return not any(address.matches(e) for e in excludes)
+    return not any(matches(address, e) for e in excludes)
+
+
+def matches(address: Address, pattern: str) -> bool:
+    """True when `pattern` names `address`, its kind and scope, or its kind.
+
+    Compared part by part, never as a string prefix: the pattern is cut at "/" into at most
+    as many parts as the address has (kind, scope, name; kind, name when unscoped), and each
+    part must equal the address's. `workspace-template/project=a` selects every template of
+    project `a`, not those of project `ab`; a trailing "/" is ignored.
+    """
+    parts = (address.kind, address.scope, address.name) if address.scope else (
+        address.kind,
+        address.name,
+    )
+    wanted = pattern.rstrip("/").split("/", len(parts) - 1)
+    return tuple(wanted) == parts[: len(wanted)]
 
 
 def _phase(change: Change) -> tuple[int, int]:
