@@ -11,6 +11,12 @@ parts come from the API's own component schemas, converted from OpenAPI 3.0:
   are, so a misspelled field is an error; objects the API leaves open stay open;
 - `example`, `readOnly`, `writeOnly` and `x-schema-name` are dropped, `pattern: ".*"` too (it
   matches anything); `default`, `enum`, bounds and `format` (an annotation) are kept.
+- integers of `format: int32`/`int64` get the bounds of that format (`minimum`/`maximum`), so
+  an out-of-range number is an offline error rather than a server's 400;
+- names get a pattern (the API's own where it has one: workload types, projects, departments;
+  DNS-1123 labels for workload names; otherwise no "/" and no unsafe character), and
+  descriptions, label and annotation names and values must be one line (see `docs/runai-api.md`,
+  "Names and patterns"): these values reach terminals, PR comments and CI annotations.
 Two keywords of our own: `x-sensitive: true` marks a value renderers must mask (an
 environment variable's `value`: the one free-form field where templates carry secrets), and
 `x-forbidden: REASON` (with `not: {}`) names a field the tool refuses, for a clear message.
@@ -35,6 +41,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from reconcile.kinds.registry import DOCUMENT_KINDS  # noqa: E402
+from reconcile.printable import UNSAFE_CHARACTERS  # noqa: E402
 from reconcile.settings import DEFAULTS  # noqa: E402
 
 SLICE = ROOT / "reconcile" / "emulator" / "data" / "runai-2.24-openapi-slice.json"
@@ -50,7 +57,30 @@ TEMPLATE_SPECS = {
     "DistributedTemplate": "DistributedTemplateSpec",
     "InferenceTemplate": "InferenceTemplateSpec",
 }
-NAME = {"type": "string", "minLength": 1}
+# A name the API gives no pattern: no "/" (it separates address parts) and nothing that
+# could break or repaint a line of output. ONE_LINE: any text printed on one line.
+NAME_PATTERN = f"^[^/{UNSAFE_CHARACTERS}]+$"
+ONE_LINE = f"^[^{UNSAFE_CHARACTERS}]*$"
+NAME = {"type": "string", "minLength": 1, "pattern": NAME_PATTERN}
+LINE = {"type": "string", "minLength": 1, "pattern": ONE_LINE}
+# Run:ai 2.24 `ProjectName2` and `DepartmentName1` (the names org-unit creation accepts).
+ORG_UNIT_NAME = {"type": "string", "minLength": 1, "pattern": "^[a-z0-9]([a-z0-9-]*[a-z0-9])?$"}
+# A Workloads V2 name names Kubernetes objects: a DNS-1123 label (the API says `maxLength: 63`).
+DNS_LABEL = "^[a-z0-9]([-a-z0-9]*[a-z0-9])?$"
+# Patterns for components the API leaves open (their `pattern: ".*"` matches anything).
+COMPONENT_PATTERNS = {
+    "TemplateName": NAME_PATTERN,
+    "AssetName": NAME_PATTERN,
+    "TemplateDescription": ONE_LINE,
+    "AssetDescription": ONE_LINE,
+}
+ONE_LINE_FIELDS = {
+    ("Label", "name"),
+    ("Label", "value"),
+    ("Annotation", "name"),
+    ("Annotation", "value"),
+}
+INT_BOUNDS = {"int32": (-(2**31), 2**31 - 1), "int64": (-(2**63), 2**63 - 1)}
 
 Schema = dict[str, Any]
 
@@ -70,6 +100,8 @@ class Converter:
                 self.defs[name] = copy.deepcopy(self.built[name])
             else:
                 self.defs[name] = self.convert(self.components[name], owner=name)
+            if name in COMPONENT_PATTERNS:
+                self.defs[name]["pattern"] = COMPONENT_PATTERNS[name]
         return {"$ref": f"#/$defs/{name}"}
 
     def raw(self, node: Schema) -> Schema:
@@ -140,11 +172,17 @@ class Converter:
             out["enum"] = [*node["enum"], None]
         if out.get("pattern") == ".*":
             del out["pattern"]
+        bounds = INT_BOUNDS.get(out.get("format", ""))
+        if bounds and "integer" in out.get("type", ()):
+            out.setdefault("minimum", bounds[0])
+            out.setdefault("maximum", bounds[1])
         if "properties" in node:
             out["properties"] = {k: self.convert(v) for k, v in node["properties"].items()}
             for prop in out["properties"]:
                 if (owner, prop) in SENSITIVE:
                     out["properties"][prop]["x-sensitive"] = True
+                if (owner, prop) in ONE_LINE_FIELDS:
+                    out["properties"][prop]["pattern"] = ONE_LINE
         extra = node.get("additionalProperties")
         if isinstance(extra, dict):
             out["additionalProperties"] = self.convert(extra)
@@ -173,7 +211,11 @@ def closed(properties: Schema, *, required: tuple[str, ...] = (), **extra: Any) 
 
 
 def scope_schema(*types: str) -> Schema:
-    names = {t: {**NAME, "description": f"The {t}'s name."} for t in types if t != "tenant"}
+    names = {
+        t: {**(NAME if t == "cluster" else ORG_UNIT_NAME), "description": f"The {t}'s name."}
+        for t in types
+        if t != "tenant"
+    }
     if "tenant" in types:
         names["tenant"] = {"const": True, "description": "The whole tenant."}
     return closed(
@@ -272,7 +314,7 @@ def workload_type(conv: Converter) -> Schema:
 
 def workload(conv: Converter) -> Schema:
     create = conv.raw(conv.components["D24V2_WorkloadV2MetadataCreateParams"])["properties"]
-    name = {k: v for k, v in create["name"].items() if k != "pattern"}
+    name = {k: v for k, v in create["name"].items() if k != "pattern"} | {"pattern": DNS_LABEL}
     prefix = forbidden("a generated name suffix would change the workload's identity")
     metadata = closed(
         {"name": name, "scope": conv.ref("WorkloadScope"), "useGivenNameAsPrefix": prefix},
@@ -285,7 +327,7 @@ def workload(conv: Converter) -> Schema:
             "preemptibility": conv.ref("D24V2_Preemptibility"),
             "manifest": conv.ref("D24V2_Manifest"),
             "manifestFile": {
-                **NAME,
+                **LINE,
                 "description": "A file holding the manifest, relative to this document's file.",
             },
             "useGivenNameAsPrefix": prefix,
@@ -303,9 +345,9 @@ def manifest(components: dict[str, Schema]) -> Schema:
         "type": "object",
         "required": ["apiVersion", "kind", "metadata"],
         "properties": {
-            "apiVersion": NAME,
+            "apiVersion": LINE,
             "kind": NAME,
-            "metadata": {"type": "object", "required": ["name"], "properties": {"name": NAME}},
+            "metadata": {"type": "object", "required": ["name"], "properties": {"name": LINE}},
         },
     }
 
@@ -348,7 +390,7 @@ def settings() -> Schema:
                 "description": "Names the state file: state/<environment>.json.",
             },
             "state": {
-                **NAME,
+                **LINE,
                 "description": "The state file, relative to the config "
                 "directory (default state/<environment>.json).",
             },
