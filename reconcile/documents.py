@@ -19,6 +19,7 @@ from reconcile.kinds.registry import DOCUMENT_KINDS, KINDS
 from reconcile.kinds.scopes import scope_text
 from reconcile.model import Address, Origin, Resource
 from reconcile.paths import ANY_ITEM, format_path
+from reconcile.printable import quoted
 from reconcile.schema import (
     CATEGORIES,
     PRIORITIES,
@@ -170,7 +171,7 @@ def _references(
             if not isinstance(value, str) or value in allowed:  # a wrong type: the schema's
                 continue
             path = (*check.at, field)
-            shown = "" if path in secret else f" '{value}'"
+            shown = "" if path in secret else f" {quoted(value)}"
             close = difflib.get_close_matches(str(value), allowed, n=1)
             hint = f" (did you mean '{close[0]}'?)" if close and path not in secret else ""
             message = f"unknown {what}{shown}: must be one of {', '.join(allowed)}{hint}"

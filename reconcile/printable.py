@@ -13,6 +13,10 @@ import re
 # used by the generated schemas' name and one-line patterns.
 UNSAFE_CHARACTERS = r"\x00-\x1f\x7f-\x9f\u2028\u2029\u200e\u200f\u202a-\u202e\u2066-\u2069"
 _UNSAFE = re.compile(f"[{UNSAFE_CHARACTERS}]")
+# JSON Schema patterns (ECMA-262) for values that are printed: a name the API gives no
+# pattern (no "/" either: it separates the parts of an address) and any one-line text.
+NAME_PATTERN = f"^[^/{UNSAFE_CHARACTERS}]+$"
+ONE_LINE_PATTERN = f"^[^{UNSAFE_CHARACTERS}]*$"
 _NAMED = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
 
 

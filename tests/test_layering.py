@@ -31,6 +31,7 @@ GATEWAYS = {
     "requests": {"client"},
     "urllib3": {"client"},
     "jsonschema": {"schema"},
+    "fastjsonschema": {"schema"},
     "deepdiff": {"diff"},
     "ruamel": {"config"},
     "click": {"cli"},

@@ -108,8 +108,9 @@ def test_github_escapes_newlines_and_percent(tmp_path: Path) -> None:
     _, out, _ = _run(str(tmp_path), "--format", "github")
     file = str(tmp_path / "a,b.yaml").replace(":", "%3A").replace(",", "%2C")
     assert out.splitlines() == [
-        f"::error file={file},line=4,col=1::unknown field 'odd%0Akey%25' "
-        + r'[$["odd\nkey%25"]]'  # the JSON path escapes the newline itself
+        # the message shows the key escaped, as the JSON path does
+        f"::error file={file},line=4,col=1::unknown field 'odd\\nkey%25' "
+        + r'[$["odd\nkey%25"]]'
     ]
 
 

@@ -41,7 +41,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from reconcile.kinds.registry import DOCUMENT_KINDS  # noqa: E402
-from reconcile.printable import UNSAFE_CHARACTERS  # noqa: E402
+from reconcile.printable import NAME_PATTERN, ONE_LINE_PATTERN  # noqa: E402
 from reconcile.settings import DEFAULTS  # noqa: E402
 
 SLICE = ROOT / "reconcile" / "emulator" / "data" / "runai-2.24-openapi-slice.json"
@@ -57,10 +57,7 @@ TEMPLATE_SPECS = {
     "DistributedTemplate": "DistributedTemplateSpec",
     "InferenceTemplate": "InferenceTemplateSpec",
 }
-# A name the API gives no pattern: no "/" (it separates address parts) and nothing that
-# could break or repaint a line of output. ONE_LINE: any text printed on one line.
-NAME_PATTERN = f"^[^/{UNSAFE_CHARACTERS}]+$"
-ONE_LINE = f"^[^{UNSAFE_CHARACTERS}]*$"
+ONE_LINE = ONE_LINE_PATTERN
 NAME = {"type": "string", "minLength": 1, "pattern": NAME_PATTERN}
 LINE = {"type": "string", "minLength": 1, "pattern": ONE_LINE}
 # Run:ai 2.24 `ProjectName2` and `DepartmentName1` (the names org-unit creation accepts).
@@ -193,7 +190,13 @@ class Converter:
         if "items" in node:
             out["items"] = self.convert(node["items"])
         if "required" in node:
-            out["required"] = sorted(node["required"])
+            # A closed object cannot hold a required field it does not list: the API's
+            # `SpecificRunConnectionInfo` requires `connectionName` but lists `name`.
+            known = out.get("properties", {})
+            closed_object = out.get("additionalProperties") is False
+            out["required"] = sorted(r for r in node["required"] if r in known or not closed_object)
+            if not out["required"]:
+                del out["required"]
         return out
 
     def described(self, component: str, prop: str, **schema: Any) -> Schema:

@@ -108,7 +108,8 @@ def field_line(field: FieldChange, *, color: bool = False) -> str:
     elif field.kind is FieldChangeKind.ADD:
         text = f"+ {path}: {one_line(value_text(field.after))}"
     else:
-        text = f"~ {path}: {one_line(value_text(field.before))} -> {one_line(value_text(field.after))}"
+        before, after = one_line(value_text(field.before)), one_line(value_text(field.after))
+        text = f"~ {path}: {before} -> {after}"
     return _paint(mark, _INDENT + text, color=color)
 
 
