@@ -109,8 +109,7 @@ def test_github_escapes_newlines_and_percent(tmp_path: Path) -> None:
     file = str(tmp_path / "a,b.yaml").replace(":", "%3A").replace(",", "%2C")
     assert out.splitlines() == [
         # the message shows the key escaped, as the JSON path does
-        f"::error file={file},line=4,col=1::unknown field 'odd\\nkey%25' "
-        + r'[$["odd\nkey%25"]]'
+        f"::error file={file},line=4,col=1::unknown field 'odd\\nkey%25' " + r'[$["odd\nkey%25"]]'
     ]
 
 
