@@ -88,7 +88,7 @@ def selection_options(function: Callable[..., Any]) -> Callable[..., Any]:
         "--target",
         multiple=True,
         metavar="ADDR",
-        help="Only these addresses (an address, or a prefix such as a kind).",
+        help="Only these addresses (an address, or its leading parts: KIND or KIND/SCOPE).",
     )(function)
 
 
