@@ -4,9 +4,11 @@ Writes a config directory of every document kind (100 files of 100 documents, by
 to a temporary directory, then times the real CLI end to end (interpreter start included)
 and the loader in-process, serial and with its process pool; CPU seconds (all processes)
 are printed beside wall time because a shared machine makes wall time noisy. Peak memory is
-the largest process's maximum resident set size. Figures go to BENCHMARKS.md, "## Validate".
+the largest process's maximum resident set size. `--repeat N` runs each measurement N times
+and prints medians. The last line is the CPU cost of compiling every schema's check, in a
+fresh process. Figures go to BENCHMARKS.md, "## Validate".
 
-    .venv/bin/python bench/bench_validate.py [--documents 10000] [--per-file 100]
+    .venv/bin/python bench/bench_validate.py [--documents 10000] [--per-file 100] [--repeat 1]
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ import argparse
 import json
 import os
 import resource
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -131,10 +134,27 @@ def timed_cli(directory: Path) -> tuple[float, float, dict[str, object]]:
     return elapsed, _cpu() - cpu, report
 
 
+def compile_cpu() -> float:
+    """CPU seconds a fresh process spends compiling every schema's check."""
+    code = (
+        "import time; from reconcile import schema; t = time.process_time(); "
+        "schema.warm_up(); print(time.process_time() - t)"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT
+    )
+    return float(done.stdout)
+
+
+def _median(runs: list[tuple[float, float]]) -> tuple[float, float]:
+    return statistics.median(r[0] for r in runs), statistics.median(r[1] for r in runs)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--documents", type=int, default=10_000)
     parser.add_argument("--per-file", type=int, default=100)
+    parser.add_argument("--repeat", type=int, default=1)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         directory = Path(tmp)
@@ -145,20 +165,29 @@ def main() -> int:
             f"{size:.1f} MB; YAML parser: {YAML_BACKEND}"
         )
         print(f"load average before: {os.getloadavg()[0]:.2f} (2 cores: above 1 means sharing)")
-        elapsed, cpu, report = timed_cli(directory)
-        assert report["valid"] is True, report["problems"]
-        assert report["documents"] == args.documents
+        runs = []
+        for _ in range(args.repeat):
+            elapsed, cpu, report = timed_cli(directory)
+            assert report["valid"] is True, report["problems"]
+            assert report["documents"] == args.documents
+            runs.append((elapsed, cpu))
+        elapsed, cpu = _median(runs)
         peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
         print(
             f"{'CLI end to end, pool of workers:':<36}{elapsed:5.2f} s wall, {cpu:5.2f} s CPU, "
             f"peak RSS {peak:.0f} MiB"
         )
         for workers, label in ((None, "in-process, pool of workers:"), (1, "in-process, one:")):
-            started, cpu = time.perf_counter(), _cpu()
-            config = read_config(directory, env={}, workers=workers)
-            took, cpu = time.perf_counter() - started, _cpu() - cpu
-            assert config.ok and len(config.resources) == args.documents
+            runs = []
+            for _ in range(args.repeat):
+                started, cpu = time.perf_counter(), _cpu()
+                config = read_config(directory, env={}, workers=workers)
+                runs.append((time.perf_counter() - started, _cpu() - cpu))
+                assert config.ok and len(config.resources) == args.documents
+            took, cpu = _median(runs)
             print(f"{label:<36}{took:5.2f} s wall, {cpu:5.2f} s CPU")
+        cpu = statistics.median(compile_cpu() for _ in range(args.repeat))
+        print(f"{'schema checks compiled:':<36}{cpu:5.2f} s CPU")
     return 0
 
 

@@ -181,17 +181,30 @@ def _compact(node: Any, defs: Mapping[str, Any], stack: tuple[str, ...]) -> Any:
 # config load takes. Valid documents are the common case, so each schema is also compiled to
 # Python by fastjsonschema, which only answers yes or no (it stops at the first error); a
 # document it rejects goes through jsonschema, which then finds and words every error.
+# fastjsonschema speaks draft 7: a schema using a keyword draft 2020-12 added (which it
+# would ignore), or one it cannot compile, gets no fast path. tests/test_schema_check.py
+# holds the two engines to the same verdicts.
 Accepts = Callable[[Any], bool]
+_NEWER_KEYWORDS = frozenset(
+    {"prefixItems", "dependentSchemas", "dependentRequired", "unevaluatedProperties"}
+    | {"unevaluatedItems", "minContains", "maxContains", "$dynamicRef", "$anchor"}
+)
 
 
 @cache
 def _fast(name: str) -> Accepts:
-    check = fastjsonschema.compile(
-        _consts_as_enums(_compact_schema(name)),
-        use_default=False,  # never fill the document in
-        use_formats=False,  # `format` is an annotation here, as for jsonschema
-        detailed_exceptions=False,
-    )
+    compact = _compact_schema(name)
+    if _uses(compact, _NEWER_KEYWORDS):
+        return _rejects
+    try:
+        check = fastjsonschema.compile(
+            _consts_as_enums(compact),
+            use_default=False,  # never fill the document in
+            use_formats=False,  # `format` is an annotation here, as for jsonschema
+            detailed_exceptions=False,
+        )
+    except fastjsonschema.JsonSchemaDefinitionException:
+        return _rejects
 
     def accepts(instance: Any) -> bool:
         try:
@@ -201,6 +214,18 @@ def _fast(name: str) -> Accepts:
         return True
 
     return accepts
+
+
+def _rejects(_instance: Any) -> bool:
+    return False  # jsonschema decides
+
+
+def _uses(node: Any, keywords: frozenset[str]) -> bool:
+    if isinstance(node, list):
+        return any(_uses(item, keywords) for item in node)
+    if not isinstance(node, dict):
+        return False
+    return not keywords.isdisjoint(node) or any(_uses(v, keywords) for v in node.values())
 
 
 def _consts_as_enums(node: Any) -> Any:

@@ -108,3 +108,10 @@ def test_settings_agree_with_jsonschema() -> None:
     for mutated in [base, *_mutations(base)]:
         problems = schema.validate_settings(mutated)
         assert (problems == []) == oracle.is_valid(mutated), (mutated, problems)
+
+
+@pytest.mark.parametrize("name", sorted(p.stem for p in (REPO / "schemas").glob("*.json")))
+def test_every_shipped_schema_has_a_fast_path(name: str) -> None:
+    # A schema fastjsonschema cannot take (a draft 2020-12 keyword, a definition it refuses)
+    # would silently send every document through jsonschema.
+    assert schema._fast(name) is not schema._rejects
