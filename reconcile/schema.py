@@ -1,9 +1,9 @@
 """Validates documents against the packaged JSON Schemas and lists ALL problems, with paths.
 
-The only jsonschema and fastjsonschema user. It knows no YAML: a problem carries its JSON
-path as a tuple and config.py turns that into file:line:col. It also keeps the offline
-reference lists (the priorities and categories every Run:ai tenant has). Messages never
-echo a sensitive value, and show others escaped.
+The only jsonschema user. It knows no YAML: a problem carries its JSON path as a tuple and
+config.py turns that into file:line:col. It also keeps the offline reference lists (the
+priorities and categories every Run:ai tenant has). Messages never echo a sensitive value,
+and show others escaped.
 """
 
 from __future__ import annotations
@@ -16,8 +16,6 @@ from dataclasses import dataclass
 from functools import cache
 from importlib import resources
 from typing import TYPE_CHECKING, Any
-
-import fastjsonschema
 
 from reconcile.kinds.registry import DOCUMENT_KINDS
 from reconcile.paths import format_path
@@ -178,72 +176,191 @@ def _compact(node: Any, defs: Mapping[str, Any], stack: tuple[str, ...]) -> Any:
 
 # --- the fast path -------------------------------------------------------------------------
 # jsonschema builds a validator object per subschema it enters, which is most of the time a
-# config load takes. Valid documents are the common case, so each schema is also compiled to
-# Python by fastjsonschema, which only answers yes or no (it stops at the first error); a
-# document it rejects goes through jsonschema, which then finds and words every error.
-# fastjsonschema speaks draft 7: a schema using a keyword draft 2020-12 added (which it
-# would ignore), or one it cannot compile, gets no fast path. tests/test_schema_check.py
-# holds the two engines to the same verdicts.
-Accepts = Callable[[Any], bool]
-_NEWER_KEYWORDS = frozenset(
-    {"prefixItems", "dependentSchemas", "dependentRequired", "unevaluatedProperties"}
-    | {"unevaluatedItems", "minContains", "maxContains", "$dynamicRef", "$anchor"}
+# config load takes. Valid documents are the common case, so each schema is also compiled
+# into one exact yes/no predicate over the keywords our schemas use (checked by tests against
+# jsonschema); only a document the predicate rejects goes through jsonschema, which then
+# finds and words every error. A schema using anything else gets no predicate.
+# fastjsonschema does the same job and checks a document faster, but compiling the template
+# schemas costs it several times what a config of a few thousand documents then saves
+# (bench/bench_validate.py compares the two; BENCHMARKS.md, "Validate", has the figures).
+Check = Callable[[Any], bool]
+_IGNORED = frozenset({"$schema", "$defs", "x-sensitive", "x-forbidden"})
+# The Python types a YAML-built value has, per JSON type. Membership is by exact type: a value
+# of any other type (a dict subclass, a tuple) fails the fast check and jsonschema decides.
+_PY_TYPES: dict[str, frozenset[type]] = {
+    "string": frozenset({str}),
+    "integer": frozenset({int}),
+    "number": frozenset({int, float}),
+    "boolean": frozenset({bool}),
+    "null": frozenset({type(None)}),
+    "object": frozenset({dict}),
+    "array": frozenset({list}),
+}
+_LEAF = frozenset(
+    {"type", "enum", "const", "minLength", "maxLength", "pattern"}
+    | {"minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum"}
 )
+_LEAF_ALL = _LEAF | _IGNORED
+
+
+def _same(a: Any, b: Any) -> bool:
+    """jsonschema's equality for enum and const: booleans are not numbers."""
+    if isinstance(a, bool) or isinstance(b, bool):
+        return type(a) is type(b) and a == b
+    if isinstance(a, (int, float)) and isinstance(b, (int, float)):
+        return a == b
+    if isinstance(a, dict) and isinstance(b, dict):
+        return a.keys() == b.keys() and all(_same(a[k], b[k]) for k in a)
+    if isinstance(a, list) and isinstance(b, list):
+        return len(a) == len(b) and all(map(_same, a, b))
+    return type(a) is type(b) and a == b
+
+
+def _compile(schema: Any) -> Check | None:
+    """An exact validity predicate for `schema`, or None if it uses an unknown keyword."""
+    if schema is True or schema == {}:
+        return lambda v: True
+    if schema is False:
+        return lambda v: False
+    if schema.keys() <= _LEAF_ALL:
+        return _leaf(schema)
+    checks: list[Check] = []
+    for key, value in schema.items():
+        if key in _IGNORED:
+            continue
+        check = _keyword(key, value, schema)
+        if check is None:
+            return None
+        checks.append(check)
+    if len(checks) == 1:
+        return checks[0]
+
+    def every(value: Any) -> bool:
+        # A loop, not all(): no generator per call, and this runs for every node of every doc.
+        for check in checks:  # noqa: SIM110
+            if not check(value):
+                return False
+        return True
+
+    return every
+
+
+def _keyword(key: str, value: Any, schema: Mapping[str, Any]) -> Check | None:
+    if key in _LEAF:
+        return _leaf({key: value})
+    if key in ("properties", "additionalProperties", "required"):
+        return _object(key, value, schema)
+    if key in ("minProperties", "maxProperties", "minItems", "maxItems"):
+        size, kind = value, dict if key.endswith("Properties") else list
+        low = key.startswith("min")
+        return lambda v: not isinstance(v, kind) or (len(v) >= size if low else len(v) <= size)
+    if key == "items":
+        item = _compile(value)
+        if item is None:
+            return None
+        return lambda v: not isinstance(v, list) or all(item(i) for i in v)
+    return _combined(key, value)
+
+
+def _object(key: str, value: Any, schema: Mapping[str, Any]) -> Check | None:
+    if key == "required":
+        names = list(value)
+        return lambda v: not isinstance(v, dict) or all(n in v for n in names)
+    if key == "additionalProperties":
+        if value is not False or "patternProperties" in schema:
+            return None
+        known = frozenset(schema.get("properties", {}))
+        return lambda v: not isinstance(v, dict) or v.keys() <= known
+    compiled = {name: _compile(sub) for name, sub in value.items()}
+    if any(c is None for c in compiled.values()):
+        return None
+    table = {name: c for name, c in compiled.items() if c is not None}
+
+    def properties(value: Any) -> bool:
+        if not isinstance(value, dict):
+            return True
+        for name, item in value.items():  # the document's few keys, not the schema's many
+            check = table.get(name)
+            if check is not None and not check(item):
+                return False
+        return True
+
+    return properties
+
+
+def _combined(key: str, value: Any) -> Check | None:
+    if key not in ("allOf", "anyOf", "oneOf", "not"):
+        return None
+    parts = [_compile(s) for s in (value if isinstance(value, list) else [value])]
+    if any(p is None for p in parts):
+        return None
+    tests = [p for p in parts if p is not None]
+    if key == "allOf":
+        return lambda v: all(t(v) for t in tests)
+    if key == "anyOf":
+        return lambda v: any(t(v) for t in tests)
+    if key == "oneOf":
+        return lambda v: sum(1 for t in tests if t(v)) == 1
+    return lambda v: not tests[0](v)
+
+
+def _types(value: str | list[str]) -> Check:
+    names = [value] if isinstance(value, str) else list(value)
+    allowed = frozenset(t for name in names for t in _PY_TYPES[name])
+    integral = "integer" in names and "number" not in names  # jsonschema: 1.0 is an integer
+
+    def check(v: Any) -> bool:
+        kind = type(v)
+        return kind in allowed or (integral and kind is float and v.is_integer())
+
+    return check
+
+
+def _leaf(schema: Mapping[str, Any]) -> Check:
+    """One closure for a scalar's keywords (the most common subschema by far)."""
+    types = _types(schema["type"]) if "type" in schema else None
+    options = (
+        schema["enum"] if "enum" in schema else [schema["const"]] if "const" in schema else None
+    )
+    plain = frozenset((type(o), o) for o in options or () if type(o) in (str, type(None)))
+    shortest, longest = schema.get("minLength", 0), schema.get("maxLength")
+    pattern = re.compile(schema["pattern"]) if "pattern" in schema else None
+    low, high = schema.get("minimum"), schema.get("maximum")
+    above, below = schema.get("exclusiveMinimum"), schema.get("exclusiveMaximum")
+
+    def check(v: Any) -> bool:
+        if types is not None and not types(v):
+            return False
+        if options is not None:
+            if type(v) is str or v is None:
+                if (type(v), v) not in plain:
+                    return False
+            elif not any(_same(v, o) for o in options):
+                return False
+        if isinstance(v, str):
+            if len(v) < shortest or (longest is not None and len(v) > longest):
+                return False
+            return pattern is None or pattern.search(v) is not None
+        if isinstance(v, (int, float)) and not isinstance(v, bool):
+            return (
+                (low is None or v >= low)
+                and (high is None or v <= high)
+                and (above is None or v > above)
+                and (below is None or v < below)
+            )
+        return True
+
+    return check
 
 
 @cache
-def _fast(name: str) -> Accepts:
-    compact = _compact_schema(name)
-    if _uses(compact, _NEWER_KEYWORDS):
-        return _rejects
-    try:
-        check = fastjsonschema.compile(
-            _consts_as_enums(compact),
-            use_default=False,  # never fill the document in
-            use_formats=False,  # `format` is an annotation here, as for jsonschema
-            detailed_exceptions=False,
-        )
-    except fastjsonschema.JsonSchemaDefinitionException:
-        return _rejects
-
-    def accepts(instance: Any) -> bool:
-        try:
-            check(instance)
-        except Exception:  # any doubt (an odd key type too) goes to jsonschema
-            return False
-        return True
-
-    return accepts
-
-
-def _rejects(_instance: Any) -> bool:
-    return False  # jsonschema decides
-
-
-def _uses(node: Any, keywords: frozenset[str]) -> bool:
-    if isinstance(node, list):
-        return any(_uses(item, keywords) for item in node)
-    if not isinstance(node, dict):
-        return False
-    return not keywords.isdisjoint(node) or any(_uses(v, keywords) for v in node.values())
-
-
-def _consts_as_enums(node: Any) -> Any:
-    """`const: X` as `enum: [X]`, the same check: fastjsonschema cannot compile a `const`
-    without its detailed messages, which would make its code many times larger and slower
-    to compile, for messages jsonschema words anyway."""
-    if isinstance(node, list):
-        return [_consts_as_enums(item) for item in node]
-    if not isinstance(node, dict):
-        return node
-    out = {key: _consts_as_enums(value) for key, value in node.items() if key != "const"}
-    if "const" in node:
-        out["enum"] = [node["const"]]
-    return out
+def _fast(name: str) -> Check | None:
+    return _compile(_compact_schema(name))
 
 
 def _problems(name: str, instance: Any, sensitive: Collection[JsonPath]) -> list[SchemaProblem]:
-    if _fast(name)(instance):
+    fast = _fast(name)
+    if fast is not None and fast(instance):
         return []
     found: list[SchemaProblem] = []
     for error in _validator(name).iter_errors(instance):

@@ -31,7 +31,6 @@ GATEWAYS = {
     "requests": {"client"},
     "urllib3": {"client"},
     "jsonschema": {"schema"},
-    "fastjsonschema": {"schema"},
     "deepdiff": {"diff"},
     "ruamel": {"config"},
     "click": {"cli"},

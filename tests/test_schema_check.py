@@ -112,6 +112,6 @@ def test_settings_agree_with_jsonschema() -> None:
 
 @pytest.mark.parametrize("name", sorted(p.stem for p in (REPO / "schemas").glob("*.json")))
 def test_every_shipped_schema_has_a_fast_path(name: str) -> None:
-    # A schema fastjsonschema cannot take (a draft 2020-12 keyword, a definition it refuses)
-    # would silently send every document through jsonschema.
-    assert schema._fast(name) is not schema._rejects
+    # A schema using a keyword the compiled check does not know would silently send every
+    # document through jsonschema.
+    assert schema._fast(name) is not None
