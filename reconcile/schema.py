@@ -181,7 +181,7 @@ def _compact(node: Any, defs: Mapping[str, Any], stack: tuple[str, ...]) -> Any:
 # jsonschema); only a document the predicate rejects goes through jsonschema, which then
 # finds and words every error. A schema using anything else gets no predicate.
 # fastjsonschema does the same job and checks a document faster, but compiling the template
-# schemas costs it several times what a config of a few thousand documents then saves
+# schemas costs it more than a config of tens of thousands of documents then saves
 # (bench/bench_validate.py compares the two; BENCHMARKS.md, "Validate", has the figures).
 Check = Callable[[Any], bool]
 _IGNORED = frozenset({"$schema", "$defs", "x-sensitive", "x-forbidden"})
