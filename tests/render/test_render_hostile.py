@@ -11,29 +11,12 @@ from collections.abc import Callable
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from reconcile.model import (
-    Action,
-    Address,
-    ApiCall,
-    Binding,
-    Change,
-    Drift,
-    FieldChange,
-    FieldChangeKind,
-    Plan,
-)
+from reconcile.model import Action, Address, ApiCall, Change, Drift, FieldChange, Plan
+from reconcile.model import FieldChangeKind as Field
 from reconcile.render import markdown, text
+from tests.render.conftest import BINDING
 
 Golden = Callable[[str, str], None]
-BINDING = Binding(
-    state_lineage="l",
-    state_serial=1,
-    desired_digest="d",
-    live_fingerprints={},
-    server_url="http://127.0.0.1:1",
-    created_at="2026-01-02T03:04:05Z",
-    config_dir="c",
-)
 # Lines a forged change would start with: a change mark, in the text view and in the diff
 # block of the Markdown view (where the mark moves to column 0).
 TEXT_HEAD = re.compile(r"^  (\+|~|-/\+|-|\.|=|!) \S")
@@ -63,9 +46,9 @@ def _plan(value: str, *, name: str = "t") -> Plan:
         before={"spec": {"category": "Train"}},
         after={"spec": {"category": value}},
         fields=(
-            FieldChange("spec.category", FieldChangeKind.CHANGE, "Train", value),
-            FieldChange(f"spec.manifest.metadata.labels.{value}", FieldChangeKind.ADD, None, 1),
-            FieldChange(f"spec.{value}", FieldChangeKind.CLEAR, value, None),
+            FieldChange("spec.category", Field.CHANGE, "Train", value),
+            FieldChange(f"spec.manifest.metadata.labels.{value}", Field.ADD, None, 1),
+            FieldChange(f"spec.{value}", Field.CLEAR, value, None),
         ),
         replace_paths=(value,),
         calls=(ApiCall("PATCH", f"/api/v2/workloads/{value}"),),
@@ -78,7 +61,7 @@ def _plan(value: str, *, name: str = "t") -> Plan:
     )
     drift = Drift(
         Address("workload-type", "", name),
-        fields=(FieldChange("spec.priority", FieldChangeKind.CHANGE, value, value),),
+        fields=(FieldChange("spec.priority", Field.CHANGE, value, value),),
         updated_by=value,
         updated_at=value,
     )
