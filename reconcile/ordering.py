@@ -69,14 +69,8 @@ def matches(address: Address, pattern: str) -> bool:
     part must equal the address's. `workspace-template/project=a` selects every template of
     project `a`, not those of project `ab`; a trailing "/" is ignored.
     """
-    parts = (
-        (address.kind, address.scope, address.name)
-        if address.scope
-        else (
-            address.kind,
-            address.name,
-        )
-    )
+    named = (address.kind, address.scope, address.name)
+    parts = named if address.scope else (address.kind, address.name)
     wanted = pattern.rstrip("/").split("/", len(parts) - 1)
     return tuple(wanted) == parts[: len(wanted)]
 

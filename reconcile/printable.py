@@ -28,11 +28,6 @@ def _escape(match: re.Match[str]) -> str:
     return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
 
 
-def has_unsafe(text: str) -> bool:
-    """True when `text` holds a character that one_line() would escape."""
-    return _UNSAFE.search(text) is not None
-
-
 def one_line(text: str) -> str:
     """`text` with every unsafe character escaped (`\\n`, `\\x1b`, `\\u2028`)."""
     return _UNSAFE.sub(_escape, text)
