@@ -57,9 +57,8 @@ TEMPLATE_SPECS = {
     "DistributedTemplate": "DistributedTemplateSpec",
     "InferenceTemplate": "InferenceTemplateSpec",
 }
-ONE_LINE = ONE_LINE_PATTERN
 NAME = {"type": "string", "minLength": 1, "pattern": NAME_PATTERN}
-LINE = {"type": "string", "minLength": 1, "pattern": ONE_LINE}
+LINE = {"type": "string", "minLength": 1, "pattern": ONE_LINE_PATTERN}
 # Run:ai 2.24 `ProjectName2` and `DepartmentName1` (the names org-unit creation accepts).
 ORG_UNIT_NAME = {"type": "string", "minLength": 1, "pattern": "^[a-z0-9]([a-z0-9-]*[a-z0-9])?$"}
 # A Workloads V2 name names Kubernetes objects: a DNS-1123 label (the API says `maxLength: 63`).
@@ -68,8 +67,8 @@ DNS_LABEL = "^[a-z0-9]([-a-z0-9]*[a-z0-9])?$"
 COMPONENT_PATTERNS = {
     "TemplateName": NAME_PATTERN,
     "AssetName": NAME_PATTERN,
-    "TemplateDescription": ONE_LINE,
-    "AssetDescription": ONE_LINE,
+    "TemplateDescription": ONE_LINE_PATTERN,
+    "AssetDescription": ONE_LINE_PATTERN,
 }
 ONE_LINE_FIELDS = {
     ("Label", "name"),
@@ -179,7 +178,7 @@ class Converter:
                 if (owner, prop) in SENSITIVE:
                     out["properties"][prop]["x-sensitive"] = True
                 if (owner, prop) in ONE_LINE_FIELDS:
-                    out["properties"][prop]["pattern"] = ONE_LINE
+                    out["properties"][prop]["pattern"] = ONE_LINE_PATTERN
         extra = node.get("additionalProperties")
         if isinstance(extra, dict):
             out["additionalProperties"] = self.convert(extra)
