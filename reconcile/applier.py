@@ -38,7 +38,7 @@ from reconcile.kinds.lookups import Lookups
 from reconcile.kinds.registry import BY_SLUG
 from reconcile.live_view import LiveView, fingerprint_of
 from reconcile.model import Action, Address, Change, EntryStatus, Plan, Resource, State
-from reconcile.state import StateStore
+from reconcile.state import StateBackend
 
 DEFAULT_RETRY = RetryPolicy()
 
@@ -94,7 +94,7 @@ def apply_plan(
     plan: Plan,
     *,
     client: ApiCalls,
-    store: StateStore,
+    store: StateBackend,
     state: State,
     desired: Mapping[Address, Resource],
     lookups: Lookups,
@@ -260,7 +260,9 @@ class _Run:
 # --- before planning -------------------------------------------------------------------------
 
 
-def settle_pending(client: ApiCalls, store: StateStore, state: State, lookups: Lookups) -> State:
+def settle_pending(
+    client: ApiCalls, store: StateBackend, state: State, lookups: Lookups
+) -> State:
     """Resolve the `pending-create` intents an interrupted run left, by looking names up.
 
     Found: the create landed; take the object's id and mark the entry applied. Absent: drop

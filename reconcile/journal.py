@@ -1,20 +1,18 @@
-"""The apply run's single state writer: every step's change reaches the disk before it returns.
+"""The apply run's single state writer: every step's change is stored before it returns.
 
 Parallel steps hand their changes to one `StateJournal`; changes that arrive while a write is
 in progress are committed together by the next write (group commit), so a step is never
 reported done before its entry is durable, yet 16 parallel creates do not cost 32 full
-rewrites of the state file in a row. Knows nothing of kinds or HTTP, and never prints.
+rewrites of the state file (or 32 database transactions) in a row. Knows nothing of kinds
+or HTTP, and never prints.
 """
 
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
 
 from reconcile.model import State
-from reconcile.state import StateStore
-
-StateChange = Callable[[State], State]
+from reconcile.state import StateBackend, StateChange
 
 
 class _Batch:
@@ -27,13 +25,13 @@ class _Batch:
 
 
 class StateJournal:
-    """Commits state changes through `StateStore.update`, one write at a time.
+    """Commits state changes through `StateBackend.update`, one write at a time.
 
     `commit(change)` blocks until a write that includes `change` has finished and re-raises
     that write's error. Changes are applied in arrival order to the latest state on disk.
     """
 
-    def __init__(self, store: StateStore, state: State) -> None:
+    def __init__(self, store: StateBackend, state: State) -> None:
         self._store = store
         self._cond = threading.Condition()
         self._open = _Batch()  # collecting changes for the next write

@@ -16,7 +16,7 @@ from reconcile.errors import StateError
 JSON = Any  # a JSON-compatible value: dict, list, str, int, float, bool or None
 Spec = dict[str, Any]  # a normalized spec: what is diffed and what is sent
 
-STATE_VERSION = 1
+STATE_VERSION = 2
 # 1.1 added `records_state` to each change and `record` to the summary (a 1.0 plan file
 # still loads: its changes record nothing). 1.2 added the binding's `selection`, and to plan
 # files the binding's `changes_digest`, an optional `signature`, and a config directory
@@ -400,6 +400,7 @@ class State:
     tool_version: str = ""
     entries: Mapping[Address, StateEntry] = field(default_factory=dict)
     version: int = STATE_VERSION
+    server: str = ""  # the server it was first written against ("" until its first write)
 
     def to_dict(self) -> dict[str, JSON]:
         return {
@@ -407,6 +408,7 @@ class State:
             "lineage": self.lineage,
             "serial": self.serial,
             "tool_version": self.tool_version,
+            "server": self.server,
             "resources": {str(addr): self.entries[addr].to_dict() for addr in sorted(self.entries)},
         }
 
@@ -441,4 +443,5 @@ class State:
             tool_version=str(data.get("tool_version", "")),
             entries=entries,
             version=version,
+            server=str(data.get("server", "")),
         )

@@ -254,6 +254,11 @@ def _keyword(key: str, value: Any, schema: Mapping[str, Any]) -> Check | None:
         size, kind = value, dict if key.endswith("Properties") else list
         low = key.startswith("min")
         return lambda v: not isinstance(v, kind) or (len(v) >= size if low else len(v) <= size)
+    if key == "propertyNames":
+        name = _compile(value)
+        if name is None:
+            return None
+        return lambda v: not isinstance(v, dict) or all(name(k) for k in v)
     if key == "items":
         item = _compile(value)
         if item is None:
@@ -267,10 +272,18 @@ def _object(key: str, value: Any, schema: Mapping[str, Any]) -> Check | None:
         names = list(value)
         return lambda v: not isinstance(v, dict) or all(n in v for n in names)
     if key == "additionalProperties":
-        if value is not False or "patternProperties" in schema:
+        if "patternProperties" in schema:
             return None
         known = frozenset(schema.get("properties", {}))
-        return lambda v: not isinstance(v, dict) or v.keys() <= known
+        if value is False:
+            return lambda v: not isinstance(v, dict) or v.keys() <= known
+        extra = _compile(value)
+        if extra is None:
+            return None
+        return lambda v: (
+            not isinstance(v, dict)
+            or all(extra(item) for name, item in v.items() if name not in known)
+        )
     compiled = {name: _compile(sub) for name, sub in value.items()}
     if any(c is None for c in compiled.values()):
         return None

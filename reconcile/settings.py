@@ -6,14 +6,22 @@ Owns the defaults (the schema generator copies them into `schemas/settings.json`
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+from reconcile.errors import ConfigError, Problem
 
 SETTINGS_FILES = ("runai-reconcile.yaml", "runai-reconcile.yml")
 EMBEDDED = "embedded"
 SERVER_ENV = "RUNAI_URL"  # overrides `server`, so CI can point one config at another tenant
+ENVIRONMENT_ENV = "RUNAI_RECONCILE_ENVIRONMENT"  # selects the environment (--environment too)
+STATE_ENV = "RUNAI_RECONCILE_STATE"  # overrides `state` (a path or a URL), so CI can share one
+STATE_URL_SCHEMES = ("postgresql", "postgres")
+ENVIRONMENT_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
 
 
 @dataclass(frozen=True)
@@ -31,6 +39,7 @@ class Settings:
 
     config_dir: Path
     state_path: Path  # absolute; `state:` relative to the config dir, else state/<env>.json
+    state_url: str = ""  # postgresql://USER@HOST:PORT/DBNAME when the state lives there
     server: str = EMBEDDED
     environment: str = "default"
     parallelism: int = 8
@@ -54,6 +63,19 @@ class Settings:
         """The embedded emulator's database, beside the state file (git-ignored)."""
         return self.state_path.with_name(f"{self.environment}.emulator.sqlite3")
 
+    @property
+    def server_label(self) -> str:
+        """How states and plans name the server: its URL, or `embedded:<db path>` (the
+        emulator's port changes every run, its database does not)."""
+        if self.embedded:
+            return f"embedded:{self.emulator_db}"
+        return self.server.rstrip("/")
+
+    @property
+    def state_location(self) -> str:
+        """Where the state is, for messages: the file, or the URL (which holds no secret)."""
+        return self.state_url or str(self.state_path)
+
     @classmethod
     def from_mapping(
         cls,
@@ -65,14 +87,27 @@ class Settings:
     ) -> Settings:
         """Settings from a settings document already validated against its schema."""
         config_dir = config_dir.resolve()
-        environment = str(data.get("environment", DEFAULTS["environment"]))
-        state = data.get("state") or f"state/{environment}.json"
+        environment = env.get(ENVIRONMENT_ENV, "").strip() or str(
+            data.get("environment", DEFAULTS["environment"])
+        )
+        if not ENVIRONMENT_NAME.fullmatch(environment):
+            raise ConfigError(
+                [Problem(f"environment {environment!r} is not a name (letters, digits, ._-)")]
+            )
+        own = dict((data.get("environments") or {}).get(environment) or {})
+        default_file = f"state/{environment}.json"
+        state = env.get(STATE_ENV, "").strip() or own.get("state") or data.get("state")
+        state_url = str(state) if is_state_url(str(state or "")) else ""
+        if state_url:
+            check_state_url(state_url)
+        state_file = default_file if state_url or not state else str(state)
         safety = {**DEFAULTS["safety"], **dict(data.get("safety") or {})}
-        server = str(data.get("server", DEFAULTS["server"]))
+        server = str(own.get("server", data.get("server", DEFAULTS["server"])))
         override = env.get(SERVER_ENV, "").strip()
         return cls(
             config_dir=config_dir,
-            state_path=(config_dir / str(state)).resolve(),
+            state_path=(config_dir / state_file).resolve(),
+            state_url=state_url,
             server=override or server,
             environment=environment,
             parallelism=int(data.get("parallelism", DEFAULTS["parallelism"])),
@@ -96,3 +131,26 @@ DEFAULTS: dict[str, Any] = {
     **{f.name: f.default for f in fields(Settings) if f.name in _FILE_KEYS},
     "safety": asdict(SafetySettings()),
 }
+
+
+def is_state_url(location: str) -> bool:
+    """True when `location` names a PostgreSQL database rather than a file."""
+    return location.split("://", 1)[0].lower() in STATE_URL_SCHEMES and "://" in location
+
+
+def check_state_url(url: str) -> None:
+    """Refuse a state URL that holds a password (it would sit in a file in git or in a CI
+    log); the message never repeats the URL, so the password is not printed either."""
+    parts = urlsplit(url)
+    query = {key.lower() for key in parse_qs(parts.query)}
+    if parts.password is not None or "password" in query:
+        raise ConfigError(
+            [
+                Problem(
+                    "the state URL holds a password; remove it and give it to libpq through "
+                    "PGPASSWORD, PGPASSFILE or a service file"
+                )
+            ]
+        )
+    if not parts.hostname and "host" not in query:
+        raise ConfigError([Problem("the state URL names no host: postgresql://USER@HOST/DB")])

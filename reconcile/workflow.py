@@ -23,7 +23,7 @@ from reconcile.planner import (
     detect_drift,
     make_plan,
 )
-from reconcile.state import StateStore
+from reconcile.state import StateBackend
 
 
 @dataclass(frozen=True)
@@ -94,7 +94,7 @@ def drift_run(
 
 def plan_for_apply(
     client: Client,
-    store: StateStore,
+    store: StateBackend,
     desired: Mapping[Address, Resource],
     *,
     source: BindingSource,
@@ -114,7 +114,7 @@ def plan_for_apply(
 
 def saved_plan_check(
     client: Client,
-    store: StateStore,
+    store: StateBackend,
     plan: Plan,
     desired: Mapping[Address, Resource],
     *,

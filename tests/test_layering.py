@@ -34,6 +34,7 @@ GATEWAYS = {
     "deepdiff": {"diff"},
     "ruamel": {"config"},
     "click": {"cli"},
+    "psycopg": {"state.postgres"},
 }
 
 

@@ -20,7 +20,7 @@ import pytest
 
 from reconcile.errors import ExitCode, StateError, StateLockedError
 from reconcile.model import STATE_VERSION, Address, EntryStatus, State, StateEntry
-from reconcile.state import StateStore, migrate
+from reconcile.state import MIGRATIONS, StateStore, migrate
 
 ADDR = Address("workspace-template", "project=team-a", "jupyter")
 
@@ -216,16 +216,24 @@ def test_newer_version_is_refused(store: StateStore) -> None:
         ('{"version": 1, "lineage": ', "not valid JSON"),
         ("[1, 2]", "does not hold a JSON object"),
         ('{"lineage": "x"}', "no integer 'version'"),
-        ('{"version": 1}', "malformed"),
-        ('{"version": 1, "lineage": "x", "resources": {"no-slash": {}}}', "malformed"),
-        ('{"version": 1, "lineage": "x", "resources": {"a/b": {"status": "odd"}}}', "malformed"),
+        ('{"version": 1}', r"\$\.lineage: missing required field 'lineage'"),
+        (
+            '{"version": 1, "lineage": "x", "resources": {"no-slash": {}}}',
+            r"\$\.resources: .*no-slash",
+        ),
+        (
+            '{"version": 2, "lineage": "x", "resources": {"a/b": {"remote_id": "1", '
+            '"status": "odd"}}}',
+            r"\$\.resources\[\\?\"a/b\\?\"\]\.status: .*applied",
+        ),
+        (b'{"version": 2, "lineage": "\xff"}', "not UTF-8"),
     ],
 )
 def test_corrupt_file_is_a_state_error_naming_it(
-    store: StateStore, content: str, expected: str
+    store: StateStore, content: str | bytes, expected: str
 ) -> None:
     store.path.parent.mkdir(parents=True)
-    store.path.write_text(content)
+    store.path.write_bytes(content if isinstance(content, bytes) else content.encode())
     with pytest.raises(StateError, match=expected) as info:
         store.read()
     assert str(store.path) in info.value.message
@@ -233,7 +241,8 @@ def test_corrupt_file_is_a_state_error_naming_it(
 
 def test_migrations_upgrade_older_files(tmp_path: Path) -> None:
     def v0_to_v1(data: dict[str, Any]) -> dict[str, Any]:
-        return {**data, "version": 1, "resources": data.pop("objects")}
+        kept = {k: v for k, v in data.items() if k != "objects"}
+        return {**kept, "version": 1, "resources": data["objects"]}
 
     old = {"version": 0, "lineage": "L", "serial": 7, "objects": {str(ADDR): {"remote_id": "9"}}}
     assert migrate(old, migrations={0: v0_to_v1}, target=1)["resources"] == old["objects"]
@@ -241,7 +250,7 @@ def test_migrations_upgrade_older_files(tmp_path: Path) -> None:
         migrate(old, migrations={}, target=1)
     path = tmp_path / "old.json"
     path.write_text(json.dumps(old))
-    state = StateStore(path, migrations={0: v0_to_v1}).read()
+    state = StateStore(path, migrations={0: v0_to_v1, **MIGRATIONS}).read()
     assert state.serial == 7 and state.entries[ADDR].remote_id == "9"
     with pytest.raises(StateError, match="no migration"):
         StateStore(path).read()

@@ -41,6 +41,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from reconcile.kinds.registry import DOCUMENT_KINDS  # noqa: E402
+from reconcile.model import STATE_VERSION, EntryStatus  # noqa: E402
 from reconcile.printable import NAME_PATTERN, ONE_LINE_PATTERN  # noqa: E402
 from reconcile.settings import DEFAULTS  # noqa: E402
 
@@ -373,29 +374,43 @@ def envelope() -> Schema:
     }
 
 
+ENVIRONMENT_NAME = r"^[A-Za-z0-9][A-Za-z0-9._-]*$"
+SERVER = {
+    "type": "string",
+    "pattern": r"^(embedded|https?://\S+)$",
+    "description": "`embedded` (the in-process emulator) or the Run:ai URL, "
+    "e.g. https://<tenant>.run.ai; RUNAI_URL overrides it.",
+}
+STATE = {
+    **LINE,
+    "description": "The state: a file relative to the config directory (default "
+    "state/<environment>.json) or postgresql://USER@HOST:PORT/DBNAME (no password: libpq "
+    "reads it from PGPASSWORD or PGPASSFILE); RUNAI_RECONCILE_STATE overrides it.",
+}
+
+
 def settings() -> Schema:
     safety = DEFAULTS["safety"]
     fraction = {"type": "number", "minimum": 0, "maximum": 1}
     return closed(
         {
-            "server": {
-                "type": "string",
-                "pattern": r"^(embedded|https?://\S+)$",
-                "default": DEFAULTS["server"],
-                "description": "`embedded` (the in-process emulator) or the Run:ai URL, "
-                "e.g. https://<tenant>.run.ai; RUNAI_URL overrides it.",
-            },
+            "server": {**SERVER, "default": DEFAULTS["server"]},
             "environment": {
                 "type": "string",
-                "pattern": r"^[A-Za-z0-9][A-Za-z0-9._-]*$",
+                "pattern": ENVIRONMENT_NAME,
                 "default": DEFAULTS["environment"],
-                "description": "Names the state file: state/<environment>.json.",
+                "description": "The environment used when neither --environment nor "
+                "RUNAI_RECONCILE_ENVIRONMENT names one; it names the state "
+                "(state/<environment>.json, or its rows in PostgreSQL).",
             },
-            "state": {
-                **LINE,
-                "description": "The state file, relative to the config "
-                "directory (default state/<environment>.json).",
+            "environments": {
+                "type": "object",
+                "description": "Per-environment values, by environment name; they override "
+                "the top-level ones for that environment.",
+                "propertyNames": {"pattern": ENVIRONMENT_NAME},
+                "additionalProperties": closed({"server": SERVER, "state": STATE}),
             },
+            "state": STATE,
             "parallelism": {
                 "type": "integer",
                 "minimum": 1,
@@ -446,6 +461,39 @@ def settings() -> Schema:
     )
 
 
+def state() -> Schema:
+    """The state file (and `state pull` output), as the current STATE_VERSION writes it."""
+    entry = closed(
+        {
+            "remote_id": {"type": "string"},
+            "last_applied": {"type": "object"},
+            "status": {"enum": [s.value for s in EntryStatus]},
+        },
+        required=("remote_id",),
+    )
+    return closed(
+        {
+            "version": {"const": STATE_VERSION},
+            "lineage": NAME,
+            "serial": {"type": "integer", "minimum": 0},
+            "tool_version": {"type": "string"},
+            "server": {
+                "type": "string",
+                "description": "The server the state was first written against (empty: none "
+                "yet); runs against another server are refused.",
+            },
+            "resources": {
+                "type": "object",
+                "description": "Owned objects by address: kind/scope/name or kind/name.",
+                "propertyNames": {"pattern": r"^[^/]+/[^/]+(/[\s\S]+)?$"},
+                "additionalProperties": entry,
+            },
+        },
+        required=("version", "lineage", "resources"),
+        title=f"runai-reconcile state, version {STATE_VERSION}",
+    )
+
+
 SCOPES = ("tenant", "cluster", "department", "project")
 KIND_BUILDERS: dict[str, Callable[[Converter], Schema]] = {
     **{k: functools.partial(template, kind=k) for k in TEMPLATE_SPECS},
@@ -478,6 +526,7 @@ def generate(spec: Schema, source: str) -> dict[str, Schema]:
         out[f"{slug}.json"] = {"$schema": DIALECT, "$comment": comment, **root, "$defs": conv.defs}
     out["envelope.json"] = {"$schema": DIALECT, "$comment": comment, **envelope()}
     out["settings.json"] = {"$schema": DIALECT, "$comment": comment, **settings()}
+    out["state.json"] = {"$schema": DIALECT, "$comment": comment, **state()}
     components = spec["components"]["schemas"]
     out["manifest.json"] = {"$schema": DIALECT, "$comment": comment, **manifest(components)}
     dispatch = [

@@ -15,6 +15,7 @@ import click
 
 from reconcile import __version__
 from reconcile.errors import ExitCode, ReconcileError
+from reconcile.settings import ENVIRONMENT_ENV
 
 
 def _report(error: ReconcileError) -> None:
@@ -65,5 +66,25 @@ class _Group(click.Group):
 
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="runai-reconcile")
-def main() -> None:
+@click.option(
+    "--environment",
+    metavar="NAME",
+    help=f"The environment (its state, and its values in the settings file); "
+    f"default: {ENVIRONMENT_ENV}, else the settings file's `environment`.",
+)
+def main(environment: str | None) -> None:
     """Declarative configuration for the NVIDIA Run:ai control plane."""
+    if environment is None:
+        return
+    # Settings read the environment from ENVIRONMENT_ENV wherever a command loads them; set
+    # it for this command only (in-process callers run several).
+    previous = os.environ.get(ENVIRONMENT_ENV)
+    os.environ[ENVIRONMENT_ENV] = environment
+
+    def restore() -> None:
+        if previous is None:
+            os.environ.pop(ENVIRONMENT_ENV, None)
+        else:
+            os.environ[ENVIRONMENT_ENV] = previous
+
+    click.get_current_context().call_on_close(restore)

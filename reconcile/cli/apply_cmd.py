@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Iterator
+from contextlib import closing, contextmanager
 from pathlib import Path
 
 import click
@@ -33,7 +35,7 @@ from reconcile.errors import (
 )
 from reconcile.model import Action, Plan
 from reconcile.planner import BindingSource
-from reconcile.state import StateStore
+from reconcile.state import StateBackend, open_store
 from reconcile.workflow import PlanResult, plan_for_apply, saved_plan_check
 
 
@@ -92,7 +94,7 @@ def _execute(
     result: PlanResult,
     *,
     server: Server,
-    store: StateStore,
+    store: StateBackend,
     parallelism: int,
     keep_going: bool,
     async_timeout: float,
@@ -128,6 +130,14 @@ def _execute(
         f"{failed} step(s) failed; the state file records exactly what was applied",
         hint="fix the cause and run apply again: it continues from where this run stopped",
     )
+
+
+@contextmanager
+def _checked_first(store: StateBackend) -> Iterator[None]:
+    """Read the state once before connecting: a corrupt state, or one bound to another
+    server, is refused before anything is sent to the server."""
+    store.read()
+    yield
 
 
 @main.command("apply")
@@ -193,9 +203,10 @@ def apply_command(
     if planned_dir is not None or config_dir is not None:
         raise UsageError("a config directory after DIR, or -C DIR, goes with a PLANFILE only")
     config = load_config(source)
-    store = StateStore(config.settings.state_path)
     with (
+        closing(open_store(config.settings, bind=True)) as store,
         store.lock("apply", timeout=lock_timeout),
+        _checked_first(store),
         connect(config.settings, ca_bundle=ca_bundle, insecure=insecure) as server,
     ):
         result = plan_for_apply(
@@ -248,9 +259,10 @@ def _apply_saved(
     options = plan_options(
         config, adopt=selection.adopt, target=selection.targets, exclude=selection.excludes
     )
-    store = StateStore(config.settings.state_path)
     with (
+        closing(open_store(config.settings, bind=True)) as store,
         store.lock("apply", timeout=lock_timeout),
+        _checked_first(store),
         connect(config.settings, ca_bundle=ca_bundle, insecure=insecure) as server,
     ):
         result, reasons = saved_plan_check(

@@ -112,7 +112,7 @@ def connect(
                 announce(settings, insecure=insecure)
             creds = Credentials(client_id="runai-reconcile", client_secret=secret)
             with Client(emu.url, credentials=creds, **_client_limits(settings)) as client:
-                yield Server(client=client, label=f"embedded:{db}")
+                yield Server(client=client, label=settings.server_label)
         return
     creds = Credentials.from_env()
     if not quiet:
@@ -124,7 +124,7 @@ def connect(
         insecure=insecure,
         **_client_limits(settings),
     ) as client:
-        yield Server(client=client, label=settings.server.rstrip("/"))
+        yield Server(client=client, label=settings.server_label)
 
 
 def announce(settings: Settings, *, insecure: bool) -> None:

@@ -12,7 +12,7 @@ dead server never delays the report of a bad config by its retries.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from contextlib import ExitStack, contextmanager
+from contextlib import ExitStack, closing, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -22,7 +22,8 @@ from reconcile.errors import ReconcileError
 from reconcile.gcpause import gc_paused
 from reconcile.live_view import LiveView
 from reconcile.model import State
-from reconcile.state import StateStore
+from reconcile.settings import Settings
+from reconcile.state import open_store
 from reconcile.workflow import read_owned
 
 
@@ -53,7 +54,7 @@ def read_session(
             state, server, known = _early(reading, stack, ca_bundle=ca_bundle, insecure=insecure)
         config = reading.checked()  # read already unless big: nothing to overlap then
         if state is None:
-            state = StateStore(config.settings.state_path).read()
+            state = _read_state(config.settings)
         if server is None:
             server = stack.enter_context(
                 connect(config.settings, ca_bundle=ca_bundle, insecure=insecure, quiet=True)
@@ -69,7 +70,7 @@ def _early(
     state: State | None = None
     server: Server | None = None
     try:
-        state = StateStore(reading.settings.state_path).read()
+        state = _read_state(reading.settings)
         server = stack.enter_context(
             connect(reading.settings, ca_bundle=ca_bundle, insecure=insecure, quiet=True)
         )
@@ -77,3 +78,10 @@ def _early(
             return state, server, read_owned(server.client, state)
     except ReconcileError:  # met again, in order and retried, once the config is checked
         return state, server, None
+
+
+def _read_state(settings: Settings) -> State:
+    """The state, read without the lock (these commands never write it); a state bound to
+    another server is refused before anything is sent to it."""
+    with closing(open_store(settings, bind=True)) as store:
+        return store.read()

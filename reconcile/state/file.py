@@ -1,6 +1,6 @@
-"""The state file: reading (with migrations), atomic writes with a backup, and the run lock.
+"""The file backend: `state/<env>.json` with atomic writes, a backup and a flock run lock.
 
-`StateStore` is the only code that touches `state/<env>.json`, its `.backup` and its `.lock`.
+`StateStore` is the only code that touches the state file, its `.backup` and its `.lock`.
 It knows nothing of resource kinds or of the API, and never prints.
 """
 
@@ -8,111 +8,38 @@ from __future__ import annotations
 
 import errno
 import fcntl
-import getpass
 import json
 import os
 import shutil
-import socket
 import tempfile
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager, suppress
-from dataclasses import dataclass, replace
-from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
 
 from reconcile import __version__
 from reconcile.errors import StateError, StateLockedError
 from reconcile.gcpause import gc_paused
-from reconcile.model import STATE_VERSION, State
+from reconcile.model import State
+from reconcile.state.base import (
+    MIGRATIONS,
+    LockInfo,
+    Migration,
+    StateChange,
+    bound,
+    check_push,
+    check_server,
+    lock_lost_error,
+    locked_error,
+    next_state,
+    state_from_data,
+    unlock_mismatch,
+)
 from reconcile.state_text import StateText
 
-Migration = Callable[[dict[str, Any]], dict[str, Any]]
-
-# Version N -> N+1 upgrades of the raw state dict. Version 1 is the first format, so there is
-# nothing to migrate yet; a future format adds `MIGRATIONS[1] = _v1_to_v2` here.
-MIGRATIONS: Mapping[int, Migration] = {}
-
 _LOCK_POLL_SECONDS = 0.1
-
-
-def migrate(
-    data: Mapping[str, Any],
-    *,
-    migrations: Mapping[int, Migration] = MIGRATIONS,
-    target: int = STATE_VERSION,
-) -> dict[str, Any]:
-    """Upgrade a raw state dict to `target`, one version at a time; refuse newer versions."""
-    version = data.get("version")
-    if not isinstance(version, int) or isinstance(version, bool):
-        raise StateError("state file has no integer 'version'")
-    if version > target:
-        raise StateError(
-            f"state file version {version} is newer than this tool understands ({target})",
-            hint="upgrade runai-reconcile",
-        )
-    upgraded = dict(data)
-    while version < target:
-        step = migrations.get(version)
-        if step is None:
-            raise StateError(f"no migration from state file version {version} to {target}")
-        upgraded = step(upgraded)
-        if upgraded.get("version") != version + 1:
-            raise StateError(f"the migration from state version {version} did not bump it")
-        version += 1
-    return upgraded
-
-
-@dataclass(frozen=True)
-class LockInfo:
-    """Who holds the state lock; written as JSON into the lock file while it is held."""
-
-    id: str
-    operation: str
-    who: str
-    pid: int
-    when: str
-
-    @classmethod
-    def new(cls, operation: str) -> LockInfo:
-        when = datetime.now(timezone.utc).isoformat(timespec="seconds").replace("+00:00", "Z")
-        return cls(str(uuid.uuid4()), operation, _who(), os.getpid(), when)
-
-    def to_dict(self) -> dict[str, str]:
-        return {
-            "id": self.id,
-            "operation": self.operation,
-            "who": self.who,
-            "pid": str(self.pid),
-            "when": self.when,
-        }
-
-    @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> LockInfo:
-        return cls(
-            id=str(data["id"]),
-            operation=str(data.get("operation", "")),
-            who=str(data.get("who", "")),
-            pid=int(data.get("pid", 0)),
-            when=str(data.get("when", "")),
-        )
-
-    def describe(self) -> str:
-        return (
-            f"{self.who} (pid {self.pid}) since {self.when} for {self.operation!r}, "
-            f"lock id {self.id}"
-        )
-
-
-def _who() -> str:
-    try:
-        user = getpass.getuser()
-    except (KeyError, OSError):  # no login name in the environment nor the passwd database
-        user = "unknown"
-    return f"{user}@{socket.gethostname()}"
 
 
 def _fsync_dir(directory: Path) -> None:
@@ -131,10 +58,14 @@ class StateStore:
         self,
         path: str | os.PathLike[str],
         *,
+        server: str = "",
         tool_version: str = __version__,
         migrations: Mapping[int, Migration] = MIGRATIONS,
     ) -> None:
         self.path = Path(path)
+        self.location = str(self.path)
+        self.server = server
+        self._held: tuple[int, LockInfo] | None = None  # our lock file's fd, while locked
         self.backup_path = self.path.with_name(self.path.name + ".backup")
         self.lock_path = self.path.with_name(self.path.name + ".lock")
         self._tool_version = tool_version
@@ -157,33 +88,38 @@ class StateStore:
                 state = State(lineage=lineage, tool_version=self._tool_version)
                 self._remember(state)
                 return state
+            except UnicodeDecodeError as error:
+                raise StateError(
+                    f"state file {self.path} is not UTF-8 text (byte {error.start})",
+                    hint=self._restore_hint(),
+                ) from None
             except OSError as error:
                 raise StateError(f"cannot read state file {self.path}: {error.strerror}") from None
             with gc_paused():  # 10,000 entries: the collector more than doubled the parse time
                 state = self._parse(text)
+            check_server(state, self.server, location=self.location)
             self._remember(state)
             return state
 
+    def _restore_hint(self) -> str:
+        return f"restore the previous copy from {self.backup_path}"
+
     def _parse(self, text: str) -> State:
-        hint = f"restore the previous copy from {self.backup_path}"
+        hint = self._restore_hint()
         try:
             data = json.loads(text)
-        except json.JSONDecodeError as error:
+        except (json.JSONDecodeError, RecursionError) as error:
+            where = (
+                f"line {error.lineno}, column {error.colno}: {error.msg}"
+                if isinstance(error, json.JSONDecodeError)
+                else "nested too deeply"
+            )
             raise StateError(
-                f"state file {self.path} is not valid JSON "
-                f"(line {error.lineno}, column {error.colno}: {error.msg})",
-                hint=hint,
+                f"state file {self.path} is not valid JSON ({where})", hint=hint
             ) from None
-        if not isinstance(data, dict):
-            raise StateError(f"state file {self.path} does not hold a JSON object", hint=hint)
-        try:
-            return State.from_dict(migrate(data, migrations=self._migrations))
-        except StateError as error:
-            raise StateError(f"state file {self.path}: {error.message}", hint=error.hint) from None
-        except (KeyError, ValueError, TypeError, AttributeError) as error:
-            raise StateError(
-                f"state file {self.path} is malformed: {type(error).__name__}: {error}", hint=hint
-            ) from None
+        return state_from_data(
+            data, f"state file {self.path}", migrations=self._migrations, hint=hint
+        )
 
     def _remember(self, state: State) -> None:
         self._current = state
@@ -213,21 +149,43 @@ class StateStore:
         A state of another lineage than the file's is refused (it would overwrite a stranger).
         """
         with self._write_lock:
+            self._check_held()
             base = self._latest()
-            if base is not None and base.lineage != state.lineage and self.path.exists():
-                raise StateError(
-                    f"refusing to overwrite state file {self.path}: its lineage {base.lineage} "
-                    f"is not the lineage being written ({state.lineage})"
-                )
-            serial = max(state.serial, base.serial if base is not None else 0) + 1
-            new = replace(
-                state, serial=serial, tool_version=self._tool_version, version=STATE_VERSION
-            )
-            self._write_file(self._text.render(new))
-            self._remember(new)
-            return new
+            return self._store(base if self.path.exists() else None, state)
 
-    def update(self, change: Callable[[State], State]) -> State:
+    def _store(self, base: State | None, state: State) -> State:
+        new = next_state(
+            base,
+            bound(state, self.server),
+            location=self.location,
+            tool_version=self._tool_version,
+        )
+        try:
+            self._write_file(self._text.render(new))
+        except FileNotFoundError:  # our temp file swept by a run that took the lock away
+            self._check_held()
+            raise
+        self._remember(new)
+        return new
+
+    def replace_state(self, state: State, *, force: bool) -> State:
+        """`state push`: `state` replaces the file (same lineage, serial not lower, or force)."""
+        with self._write_lock:
+            self._check_held()
+            current = self._latest() if self.path.exists() else None
+            check_push(current, state, location=self.location, force=force)
+            same = current is not None and current.lineage == state.lineage
+            return self._store(current if same else None, state)
+
+    def _check_held(self) -> None:
+        """While this store holds the lock, a write first proves it still does."""
+        if self._held is not None and not self._is_current_lock_file(self._held[0]):
+            raise lock_lost_error(self.location, self._held[1])
+
+    def close(self) -> None:
+        """Nothing is held open between calls."""
+
+    def update(self, change: StateChange) -> State:
         """Apply `change` to the latest state and write the result, as one writer.
 
         Parallel apply steps use this so that no step's entry overwrites another's.
@@ -275,10 +233,12 @@ class StateStore:
         """
         info = LockInfo.new(operation)
         fd = self._acquire(info, timeout)
+        self._held = (fd, info)
         try:
             self._sweep_leftovers()
             yield info
         finally:
+            self._held = None
             self._release(fd)
 
     def _sweep_leftovers(self) -> None:
@@ -340,11 +300,7 @@ class StateStore:
             if holder is not None:
                 break
             time.sleep(0.02)
-        if holder is None:
-            return StateLockedError(f"state {self.path} is locked by another run")
-        return StateLockedError(
-            f"state {self.path} is locked by {holder.describe()}", holder=holder.to_dict()
-        )
+        return locked_error(self.location, holder)
 
     def read_holder(self) -> LockInfo | None:
         """The holder info recorded in the lock file, or None when there is none.
@@ -364,17 +320,12 @@ class StateStore:
     def force_unlock(self, lock_id: str) -> LockInfo:
         """Remove the lock recorded with `lock_id`; any other id is refused and nothing changes.
 
-        A live holder keeps its lock on the old file, which is unlinked: later runs lock a new
-        file. Use only when the holder is known to be gone or stuck.
+        A live holder keeps its flock on the old file, which is unlinked: later runs lock a new
+        file, and the holder's next write finds its file gone and stops (`_check_held`).
         """
         holder = self.read_holder()
-        if holder is None:
-            raise StateError(f"state {self.path} is not locked; nothing to unlock")
-        if holder.id != lock_id:
-            raise StateError(
-                f"lock id {lock_id!r} does not match the lock on {self.path} "
-                f"(held by {holder.describe()}); nothing was unlocked"
-            )
+        if holder is None or holder.id != lock_id:
+            raise unlock_mismatch(self.location, lock_id, holder)
         fd = os.open(self.lock_path, os.O_RDWR)
         try:
             if self._try_flock(fd):  # the holder is gone: just clear its stale info
