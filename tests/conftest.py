@@ -13,6 +13,9 @@
   `.set_faults(...)`, `.set_settings(...)`, `.request_log()`, `.clear_log()`, `.reset()`
   drive the loopback admin API.
 With `pytest -n 2` every xdist worker gets its own emulator.
+- `postgres_cluster` (session): a throwaway PostgreSQL cluster (tests/postgres.py), one per
+  xdist worker, started on first use and stopped at the end; `pg_url` (function): a URL of
+  that cluster naming a fresh schema, so tests never see each other's tables.
 - `_unfreeze_gc` (autouse): commands run in-process freeze what they built (`gc_paused(freeze=
   True)`, for a fast exit); the test process lives on, so it is unfrozen after every test.
 """
@@ -26,12 +29,27 @@ import pytest
 
 from reconcile.emulator.server import EmbeddedEmulator
 from tests.emulator.helpers import TEST_CLIENT_ID, TEST_CLIENT_SECRET, Api, get_token
+from tests.postgres import Cluster, remove_cluster, start_cluster
 
 
 @pytest.fixture(autouse=True)
 def _unfreeze_gc() -> Iterator[None]:
     yield
     gc.unfreeze()
+
+
+@pytest.fixture(scope="session")
+def postgres_cluster() -> Iterator[Cluster]:
+    cluster = start_cluster()
+    try:
+        yield cluster
+    finally:
+        remove_cluster(cluster)
+
+
+@pytest.fixture
+def pg_url(postgres_cluster: Cluster) -> str:
+    return postgres_cluster.url()
 
 
 @pytest.fixture(scope="session")

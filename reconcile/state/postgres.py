@@ -25,6 +25,7 @@ import uuid
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import psycopg
 from psycopg import sql
@@ -94,8 +95,12 @@ class PostgresStore:
         server: str = "",
         tool_version: str = __version__,
     ) -> None:
-        params = conninfo_to_dict(url)
-        self._schema = str(params.pop("schema", DEFAULT_SCHEMA))
+        parts = urlsplit(url)
+        query = parse_qsl(parts.query)
+        # `schema` is ours, not libpq's (which refuses parameters it does not know).
+        self._schema = dict(query).get("schema", DEFAULT_SCHEMA)
+        kept = urlencode([(k, v) for k, v in query if k != "schema"])
+        params = conninfo_to_dict(urlunsplit(parts._replace(query=kept)))
         self._conninfo = make_conninfo("", **params)
         host = params.get("host") or os.environ.get("PGHOST") or "localhost"
         port = params.get("port") or os.environ.get("PGPORT") or "5432"
