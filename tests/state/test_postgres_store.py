@@ -101,9 +101,8 @@ def test_a_password_in_the_url_is_refused_without_echoing_it(url: str) -> None:
 def test_lock_names_its_holder_and_waits(pg_url: str) -> None:
     holder, other = PostgresStore(pg_url, "prod"), PostgresStore(pg_url, "prod")
     with holder.lock("apply") as info:
-        with pytest.raises(StateLockedError, match=info.id) as locked:
-            with other.lock("plan"):
-                pass
+        with pytest.raises(StateLockedError, match=info.id) as locked, other.lock("plan"):
+            pass
         assert locked.value.holder["operation"] == "apply"
         with PostgresStore(pg_url, "staging").lock("apply"):  # environments lock apart
             pass
@@ -129,9 +128,11 @@ def test_a_holder_killed_with_sigkill_frees_the_lock(pg_url: str) -> None:
     try:
         assert process.stdout is not None
         lock_id = process.stdout.readline().strip()
-        with pytest.raises(StateLockedError, match=lock_id):
-            with PostgresStore(pg_url, "prod").lock("apply"):
-                pass
+        with (
+            pytest.raises(StateLockedError, match=lock_id),
+            PostgresStore(pg_url, "prod").lock("apply"),
+        ):
+            pass
     finally:
         os.kill(process.pid, signal.SIGKILL)
         process.wait(30)
