@@ -207,7 +207,8 @@ class StepRunner:
     def _update(self, change: Change) -> None:
         kind, spec = BY_SLUG[change.address.kind], self._spec(change)
         remote_id = self._remote_id(change, change.address)
-        if self._fresh(kind, change.address, remote_id) is None:
+        # A rename in place finds the object under its old name (`replaces`).
+        if self._fresh(kind, change.replaces or change.address, remote_id) is None:
             raise StepFailed(f"{change.address} changed since plan: deleted on the server")
         request = request_for(kind, replace(change, after=spec, remote_id=remote_id), self._lookups)
         self._call(request)

@@ -146,8 +146,19 @@ def _classify(
     changes: list[Change] = []
     drifts: list[Drift] = []
     keys, wanted, owned, held = _keyed(desired, state.entries, live.resources)
+    named = _Named(live.resources, wanted, owned)
     for key in keys:
         resource, entry, current = wanted.get(key), owned.get(key), held.get(key)
+        if current is None and entry is not None:
+            current = named.elsewhere(entry)
+            if current is not None:  # the entry's object under another name: act on it
+                try:
+                    changes.append(
+                        _renamed(resource, current, entry, live.lookups, options, problems, state)
+                    )
+                except PlanError as error:
+                    problems.append(Problem(f"{Address(*key)}: {error.message}"))
+                continue
         # The common case at scale: desired, live and last applied are the very same JSON,
         # so there is nothing to diff and no drift; only state may lag.
         if (
@@ -181,6 +192,76 @@ def _classify(
         hint = ADOPT_HINT if any("--adopt" in p.message for p in problems) else ""
         raise PlanError(_problem_text(problems), hint=hint)
     return changes, drifts
+
+
+class _Named:
+    """Live objects by remote id, for state entries whose object is not at their address
+    (renamed in config and moved in state with `state mv`, or renamed on the server)."""
+
+    def __init__(
+        self,
+        resources: Mapping[Address, LiveResource],
+        wanted: Mapping[_Key, Resource],
+        owned: Mapping[_Key, StateEntry],
+    ) -> None:
+        self._resources, self._wanted, self._owned = resources, wanted, owned
+        self._by_id: dict[tuple[str, str], LiveResource] | None = None
+
+    def elsewhere(self, entry: StateEntry) -> LiveResource | None:
+        """The live object `entry` points to, at an address no desired or owned entry holds."""
+        if entry.status is not EntryStatus.APPLIED or not entry.remote_id:
+            return None
+        if self._by_id is None:  # built once, and only when an owned object is missing
+            self._by_id = {(a.kind, r.remote_id): r for a, r in self._resources.items()}
+        found = self._by_id.get((entry.address.kind, entry.remote_id))
+        if found is None:
+            return None
+        key = _address_key(found.address)
+        return None if key in self._wanted or key in self._owned else found
+
+
+def _renamed(
+    resource: Resource | None,
+    current: LiveResource,
+    entry: StateEntry,
+    lookups: Lookups,
+    options: PlanOptions,
+    problems: list[Problem],
+    state: State,
+) -> Change:
+    """The change for an owned object that the server holds under another name: rename it
+    where the kind's update can, else replace it (delete + create); never create beside it.
+    An entry no longer desired deletes the object by its id."""
+    if resource is None:
+        return _undesired(entry, current)
+    kind = KINDS_BY_SLUG[resource.address.kind]
+    reason = f"the server holds it as {current.address} (id {current.remote_id})"
+    change = _desired(resource, current, entry, lookups, options, problems, state)
+    change = replace(change, replaces=current.address, records_state=False)
+    if kind.renames_in_place and change.action is not Action.REPLACE:
+        fields = change.fields
+        update = kind.update_request(
+            resource.address, current.remote_id, resource.spec, fields=fields, lookups=lookups
+        )
+        return replace(
+            change,
+            action=Action.UPDATE,
+            calls=(update.api_call(),),
+            reason=f"{reason}: rename it in place",
+        )
+    if not kind.can_delete:
+        raise PlanError(f"{reason}; a {kind.document_kind} can be neither renamed nor replaced")
+    calls = (
+        kind.delete_request(current.remote_id).api_call(),
+        kind.create_request(resource.address, resource.spec, lookups).api_call(),
+    )
+    return replace(
+        change,
+        action=Action.REPLACE,
+        calls=calls,
+        replace_paths=change.replace_paths or ("metadata.name",),
+        reason=f"{reason}: the name cannot change, replace it",
+    )
 
 
 def _keyed(

@@ -89,6 +89,7 @@ class Kind(Protocol):
     name_checks: tuple[NameCheck, ...]  # names checked offline against the tenant-wide lists
     destroy_stops_work: bool  # a delete or replace stops running work: always confirmed
     can_delete: bool  # False (WorkloadType): dropping it from config means forget
+    renames_in_place: bool  # its update can change the object's name (else a rename replaces)
     is_async: bool  # True (Workloads V2): poll `get_request` + `async_status` after writes
     lookups_needed: frozenset[str]  # keys of lookups.LOOKUP_REQUESTS this kind resolves
 
@@ -163,6 +164,7 @@ class SyncKind:
     """Defaults shared by the kinds whose list items are complete and whose writes are final."""
 
     can_delete = True
+    renames_in_place = False
     is_async = False
     destroy_stops_work = False
 

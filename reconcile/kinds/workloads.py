@@ -50,6 +50,7 @@ class WorkloadKind:
     name_checks: tuple[NameCheck, ...] = (NameCheck(("spec",), SPEC_NAMES),)
     destroy_stops_work = True  # a workload is running work
     can_delete = True
+    renames_in_place = False  # metadata.name is a Kubernetes name: fixed at create
     is_async = True
     lookups_needed = frozenset({"projects"})
 
