@@ -1,0 +1,171 @@
+"""Benchmark the state backends: a 1,000-create apply with file state and with PostgreSQL
+state, and reading a 10,000-entry state from each.
+
+- Apply: `runai-reconcile apply --auto-approve --parallelism 16 DIR` end to end as its own
+  process against an emulator process with 50 ms latency (bench_apply.py's setup), once
+  with the file state and once with `RUNAI_RECONCILE_STATE` naming PostgreSQL; each run
+  starts from an empty server and an empty state, and is checked afterwards.
+- Read: a 10,000-entry state (workspace-template entries as apply writes them) read by
+  `StateStore.read` and by `PostgresStore.read`, as a no-change plan reads it.
+
+PostgreSQL: `--state postgresql://USER@HOST:PORT/DBNAME` (password from PGPASSWORD), or by
+default a throwaway cluster started the way the tests start one (tests/postgres.py). Prints
+medians and the load average; BENCHMARKS.md records the figures under "## State".
+
+    .venv/bin/python bench/bench_state.py [--count 1000] [--read-count 10000] [--runs 3]
+        [--latency-ms 50] [--parallelism 16] [--state postgresql://...]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+
+from bench_apply import EXE, admin, emulator  # noqa: E402
+
+from reconcile.model import Address, State, StateEntry  # noqa: E402
+from reconcile.state import StateStore  # noqa: E402
+from reconcile.state.postgres import PostgresStore  # noqa: E402
+from tests.cli.bulk import PROJECT, name_of, write_bulk_config  # noqa: E402
+from tests.emulator.helpers import TEST_CLIENT_ID, TEST_CLIENT_SECRET  # noqa: E402
+from tests.postgres import remove_cluster, start_cluster  # noqa: E402
+
+
+@contextmanager
+def database(url: str | None) -> Iterator[str]:
+    """The database URL to use: the one given, or a throwaway cluster's."""
+    if url:
+        yield url
+        return
+    cluster = start_cluster()
+    try:
+        yield cluster.url(schema="bench")
+    finally:
+        remove_cluster(cluster)
+
+
+def fresh_schema(url: str) -> str:
+    """`url` with a schema of its own: every run starts from empty tables."""
+    base = url.split("?", 1)[0]
+    return f"{base}?schema=bench_{uuid.uuid4().hex[:10]}"
+
+
+def timed_apply(config_dir: Path, url: str, parallelism: int, state: str | None) -> float:
+    env = {**os.environ, "RUNAI_URL": url, "RUNAI_CLIENT_ID": TEST_CLIENT_ID}
+    env["RUNAI_CLIENT_SECRET"] = TEST_CLIENT_SECRET
+    env.pop("RUNAI_TOKEN", None)
+    env.pop("RUNAI_RECONCILE_STATE", None)
+    if state:
+        env["RUNAI_RECONCILE_STATE"] = state
+    command = [str(EXE), "apply", "--auto-approve", "--parallelism", str(parallelism)]
+    started = time.perf_counter()
+    done = subprocess.run(
+        [*command, str(config_dir)], env=env, capture_output=True, text=True, check=False
+    )
+    elapsed = time.perf_counter() - started
+    assert done.returncode == 0, (done.stdout[-2000:], done.stderr[-2000:])
+    assert "Apply complete: " in done.stdout, done.stdout[-500:]
+    return elapsed
+
+
+def apply_runs(args: argparse.Namespace, db_url: str, work: Path) -> dict[str, list[float]]:
+    config_dir = work / "bulk"
+    write_bulk_config(config_dir, args.count)
+    times: dict[str, list[float]] = {"file": [], "postgresql": []}
+    with emulator(embedded=False, db=work / "emu.sqlite3", latency_ms=args.latency_ms) as (
+        url,
+        _,
+    ):
+        for _ in range(args.runs):
+            for backend in times:  # alternate, so load changes hit both alike
+                admin(url, "POST", "reset")
+                admin(url, "PUT", "faults", {"latency_ms": args.latency_ms})
+                for leftover in (work / "state").glob("*"):
+                    leftover.unlink()
+                state = fresh_schema(db_url) if backend == "postgresql" else None
+                times[backend].append(timed_apply(config_dir, url, args.parallelism, state))
+    return times
+
+
+def big_state(count: int) -> State:
+    entries = {}
+    for index in range(count):
+        address = Address("workspace-template", f"project={PROJECT}", name_of(index))
+        spec = {
+            "metadata": {"description": "bulk template", "name": name_of(index)},
+            "spec": {"compute": {"cpuCoreRequest": 0.5, "gpuDevicesRequest": 1}, "image": "x"},
+        }
+        entries[address] = StateEntry(address, str(uuid.uuid4()), spec)
+    return State(lineage=str(uuid.uuid4()), entries=entries)
+
+
+def read_runs(args: argparse.Namespace, db_url: str, work: Path) -> dict[str, list[float]]:
+    state = big_state(args.read_count)
+    file_store = StateStore(work / "big.json")
+    file_store.write(state)
+    pg_url = fresh_schema(db_url)
+    writer = PostgresStore(pg_url, "default")
+    writer.replace_state(state, force=True)
+    writer.close()
+    times: dict[str, list[float]] = {"file": [], "postgresql": []}
+    for _ in range(args.runs * 3):
+        started = time.perf_counter()
+        assert len(StateStore(work / "big.json").read().entries) == args.read_count
+        times["file"].append(time.perf_counter() - started)
+        store = PostgresStore(pg_url, "default")
+        store.read()  # connect and prepare the tables first: a run does so before planning
+        started = time.perf_counter()
+        assert len(store.read().entries) == args.read_count
+        times["postgresql"].append(time.perf_counter() - started)
+        store.close()
+    return times
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--count", type=int, default=1000)
+    parser.add_argument("--read-count", type=int, default=10000)
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--latency-ms", type=int, default=50)
+    parser.add_argument("--parallelism", type=int, default=16)
+    parser.add_argument("--state", help="postgresql://USER@HOST:PORT/DBNAME (default: a temp one)")
+    parser.add_argument("--skip-apply", action="store_true")
+    args = parser.parse_args()
+    print(f"load average at start: {os.getloadavg()[0]:.1f}")
+    with tempfile.TemporaryDirectory() as tmp, database(args.state) as db_url:
+        work = Path(tmp)
+        reads = read_runs(args, db_url, work)
+        for backend, samples in reads.items():
+            print(
+                f"read {args.read_count:,}-entry state, {backend}: median "
+                f"{statistics.median(samples):.3f} s (min {min(samples):.3f} s)"
+            )
+        if not args.skip_apply:
+            applies = apply_runs(args, db_url, work)
+            medians = {b: statistics.median(t) for b, t in applies.items()}
+            for backend, samples in applies.items():
+                print(
+                    f"apply {args.count:,} creates at {args.latency_ms} ms, parallelism "
+                    f"{args.parallelism}, {backend} state: median {medians[backend]:.2f} s "
+                    f"(runs {', '.join(f'{t:.2f}' for t in samples)})"
+                )
+            print(f"ratio postgresql / file: {medians['postgresql'] / medians['file']:.3f}")
+    print(f"load average at end: {os.getloadavg()[0]:.1f}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
