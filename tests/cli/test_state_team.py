@@ -38,7 +38,10 @@ def test_apply_plan_and_pull_with_postgresql_state(
 ) -> None:
     config_dir = _bulk(tmp_path)
     env = {STATE_ENV: pg_url}
-    applied = cli("apply", "--auto-approve", config_dir, env=env)
+    plan_file = tmp_path / "plan.json"  # planned in one job, applied in the next
+    planned = cli("plan", "-out", plan_file, config_dir, env=env)
+    assert planned.exit_code == 0, planned.output
+    applied = cli("apply", plan_file, env=env)
     assert applied.exit_code == 0, applied.output
     assert not state_path(config_dir).exists()  # the state went to the database
     again = cli("plan", "--detailed-exitcode", config_dir, env=env)
