@@ -22,7 +22,7 @@ PATH = "/api/v1/asset/workload-template"
 
 
 class AssetTemplateKind(SyncKind):
-    renames_in_place = True  # its PUT carries meta.name (docs/runai-api.md, asset templates)
+    renames_in_place = True  # its PUT carries meta.name (docs/runai-api.md section 3)
     """A legacy template: assets by reference plus `specificEnv` overrides."""
 
     document_kind = "AssetTemplate"

@@ -84,7 +84,7 @@ class WorkloadTemplateKind(SyncKind):
 
     def __init__(self, flavor: TemplateFlavor) -> None:
         self.flavor = flavor
-        # PATCH carries meta.name (docs/runai-api.md, workload templates: patch meta fields)
+        # PATCH carries meta.name (docs/runai-api.md section 1.2: TemplatePatchMetaFields)
         self.renames_in_place = flavor.updatable
         self.document_kind = flavor.document_kind
         self.slug = flavor.slug
