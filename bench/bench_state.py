@@ -21,7 +21,6 @@ from __future__ import annotations
 import argparse
 import os
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -34,13 +33,12 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from bench_apply import EXE, admin, emulator  # noqa: E402
+from bench_apply import admin, emulator, timed_cli  # noqa: E402
 
 from reconcile.model import Address, State, StateEntry  # noqa: E402
 from reconcile.state import StateStore  # noqa: E402
 from reconcile.state.postgres import PostgresStore  # noqa: E402
 from tests.cli.bulk import PROJECT, name_of, write_bulk_config  # noqa: E402
-from tests.emulator.helpers import TEST_CLIENT_ID, TEST_CLIENT_SECRET  # noqa: E402
 from tests.postgres import remove_cluster, start_cluster  # noqa: E402
 
 
@@ -64,21 +62,14 @@ def fresh_schema(url: str) -> str:
 
 
 def timed_apply(config_dir: Path, url: str, parallelism: int, state: str | None) -> float:
-    env = {**os.environ, "RUNAI_URL": url, "RUNAI_CLIENT_ID": TEST_CLIENT_ID}
-    env["RUNAI_CLIENT_SECRET"] = TEST_CLIENT_SECRET
-    env.pop("RUNAI_TOKEN", None)
-    env.pop("RUNAI_RECONCILE_STATE", None)
+    """bench_apply's CLI run, with the state where `state` says (None: the file)."""
+    os.environ.pop("RUNAI_RECONCILE_STATE", None)
     if state:
-        env["RUNAI_RECONCILE_STATE"] = state
-    command = [str(EXE), "apply", "--auto-approve", "--parallelism", str(parallelism)]
-    started = time.perf_counter()
-    done = subprocess.run(
-        [*command, str(config_dir)], env=env, capture_output=True, text=True, check=False
-    )
-    elapsed = time.perf_counter() - started
-    assert done.returncode == 0, (done.stdout[-2000:], done.stderr[-2000:])
-    assert "Apply complete: " in done.stdout, done.stdout[-500:]
-    return elapsed
+        os.environ["RUNAI_RECONCILE_STATE"] = state
+    try:
+        return timed_cli(config_dir, url, parallelism)
+    finally:
+        os.environ.pop("RUNAI_RECONCILE_STATE", None)
 
 
 def apply_runs(args: argparse.Namespace, db_url: str, work: Path) -> dict[str, list[float]]:

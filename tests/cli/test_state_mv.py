@@ -31,6 +31,15 @@ spec:
 """
 
 
+def _applied(cli: Cli, tmp_path: Path, doc: str) -> Path:
+    """A config directory holding `doc`, applied."""
+    config_dir = tmp_path / "config"
+    write_docs(config_dir / "t.yaml", [doc])
+    (config_dir / "runai-reconcile.yaml").write_text("server: embedded\n")
+    assert cli("apply", "--auto-approve", config_dir).exit_code == 0
+    return config_dir
+
+
 @pytest.mark.parametrize(
     ("doc", "slug", "action", "same_id"),
     [
@@ -41,11 +50,7 @@ spec:
 def test_state_mv_renames_or_replaces_the_live_object(
     cli: Cli, tmp_path: Path, api: Api, doc: str, slug: str, action: str, same_id: bool
 ) -> None:
-    config_dir = tmp_path / "config"
-    config_dir.mkdir()
-    (config_dir / "runai-reconcile.yaml").write_text("server: embedded\n")
-    write_docs(config_dir / "t.yaml", [doc.format(name="old-name")])
-    assert cli("apply", "--auto-approve", config_dir).exit_code == 0
+    config_dir = _applied(cli, tmp_path, doc.format(name="old-name"))
     old_id = next(m["id"] for m in server_templates(api) if m["name"] == "old-name")
 
     write_docs(config_dir / "t.yaml", [doc.format(name="new-name")])
@@ -70,11 +75,7 @@ def test_state_mv_renames_or_replaces_the_live_object(
 def test_an_owned_object_renamed_on_the_server_is_renamed_back(
     cli: Cli, tmp_path: Path, api: Api
 ) -> None:
-    config_dir = tmp_path / "config"
-    config_dir.mkdir()
-    (config_dir / "runai-reconcile.yaml").write_text("server: embedded\n")
-    write_docs(config_dir / "t.yaml", [WORKSPACE.format(name="kept")])
-    assert cli("apply", "--auto-approve", config_dir).exit_code == 0
+    config_dir = _applied(cli, tmp_path, WORKSPACE.format(name="kept"))
     remote_id = next(m["id"] for m in server_templates(api) if m["name"] == "kept")
     renamed = api.patch(
         f"/api/v1/workload-templates/workspaces/{remote_id}", {"meta": {"name": "moved"}}
