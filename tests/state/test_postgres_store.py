@@ -176,3 +176,17 @@ def test_push_refuses_another_lineage_or_an_older_serial(pg_url: str) -> None:
     pushed = store.replace_state(stranger, force=True)
     again = PostgresStore(pg_url, "prod").read()
     assert again == pushed and list(again.entries) == [_entry("z").address]
+
+
+def test_a_corrupt_row_is_refused_naming_its_address(
+    pg_url: str, postgres_cluster: Cluster
+) -> None:
+    store = PostgresStore(pg_url, "prod")
+    store.write(store.read().with_entry(_entry("a")).with_entry(_entry("b")))
+    table = f"{_schema(pg_url)}.resources"
+    postgres_cluster.psql(f"UPDATE {table} SET entry = '{{oops' WHERE address = 'workload-type/b'")
+    with pytest.raises(
+        StateError, match=r"resources\[\"workload-type/b\"\]: expected mapping"
+    ) as info:
+        PostgresStore(pg_url, "prod").read()
+    assert "environment prod" in info.value.message
