@@ -71,11 +71,6 @@ class Settings:
             return f"embedded:{self.emulator_db}"
         return self.server.rstrip("/")
 
-    @property
-    def state_location(self) -> str:
-        """Where the state is, for messages: the file, or the URL (which holds no secret)."""
-        return self.state_url or str(self.state_path)
-
     @classmethod
     def from_mapping(
         cls,
