@@ -120,8 +120,13 @@ class PostgresStore:
 
     def _conn(self) -> psycopg.Connection[Any]:
         if self._connection is None or self._connection.closed:
-            self._connection = self._connect()
-            self._prepare(self._connection)
+            conn = self._connect()
+            try:
+                self._prepare(conn)
+            except BaseException:
+                conn.close()  # a refused (newer) schema is refused on every later call too
+                raise
+            self._connection = conn
         return self._connection
 
     def _connect(self) -> psycopg.Connection[Any]:
