@@ -14,7 +14,12 @@ from reconcile.model import Address
 from reconcile.settings import STATE_ENV
 from reconcile.state import StateStore
 from reconcile.state.postgres import PostgresStore
-from tests.cli.apply_helpers import CliProcess, assert_unique_names, server_templates
+from tests.cli.apply_helpers import (
+    CliProcess,
+    assert_unique_names,
+    server_templates,
+    subprocess_env,
+)
 from tests.cli.bulk import PROJECT, name_of, write_bulk_config
 from tests.cli.helpers import Cli, read_state, state_path
 from tests.emulator.helpers import Api
@@ -153,8 +158,6 @@ def test_force_unlock_of_a_live_apply_stops_it_cleanly(
     if backend == "postgresql":
         env[STATE_ENV] = request.getfixturevalue("pg_url")
     api.set_faults(latency_ms=100)
-    from tests.cli.apply_helpers import subprocess_env
-
     first = CliProcess(
         cli.url,
         "apply",
@@ -190,8 +193,6 @@ def test_database_stopped_in_the_middle_of_an_apply(cli: Cli, tmp_path: Path, ap
         url = cluster.url()
         config_dir = _bulk(tmp_path)
         api.set_faults(latency_ms=100)
-        from tests.cli.apply_helpers import subprocess_env
-
         run = CliProcess(
             cli.url,
             "apply",
