@@ -260,9 +260,7 @@ class _Run:
 # --- before planning -------------------------------------------------------------------------
 
 
-def settle_pending(
-    client: ApiCalls, store: StateBackend, state: State, lookups: Lookups
-) -> State:
+def settle_pending(client: ApiCalls, store: StateBackend, state: State, lookups: Lookups) -> State:
     """Resolve the `pending-create` intents an interrupted run left, by looking names up.
 
     Found: the create landed; take the object's id and mark the entry applied. Absent: drop

@@ -234,7 +234,7 @@ def _renamed(
     An entry no longer desired deletes the object by its id."""
     if resource is None:
         return _undesired(entry, current)
-    kind = KINDS_BY_SLUG[resource.address.kind]
+    kind = BY_SLUG[resource.address.kind]
     reason = f"the server holds it as {current.address} (id {current.remote_id})"
     change = _desired(resource, current, entry, lookups, options, problems, state)
     change = replace(change, replaces=current.address, records_state=False)
