@@ -25,7 +25,7 @@ from reconcile.desired import Collecting, ParsedFile, start_collect
 from reconcile.documents import Source, interpolate
 from reconcile.errors import ConfigError, Problem
 from reconcile.model import Address, Resource
-from reconcile.settings import Settings
+from reconcile.settings import ENVIRONMENT_ENV, ENVIRONMENT_NAME, Settings
 from reconcile.yamltree import (
     MAX_DEPTH,
     Builder,
@@ -188,6 +188,12 @@ def load_settings(directory: Path, *, env: Mapping[str, str] | None = None) -> S
 def _settings(
     directory: Path, found: Found | None, env: Mapping[str, str]
 ) -> tuple[Settings, list[Problem]]:
+    chosen = env.get(ENVIRONMENT_ENV, "").strip()
+    if chosen and not ENVIRONMENT_NAME.fullmatch(chosen):
+        message = f"{ENVIRONMENT_ENV} must be letters, digits, '.', '_' and '-' (it names a file)"
+        env = {k: v for k, v in env.items() if k != ENVIRONMENT_ENV}
+        settings = Settings.from_mapping({}, config_dir=directory, env=env)
+        return settings, [Problem(message, file=ENVIRONMENT_ENV)]
     if found is None:
         return Settings.from_mapping({}, config_dir=directory, env=env), []
     parsed = parse_file(found)

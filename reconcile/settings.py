@@ -6,6 +6,7 @@ Owns the defaults (the schema generator copies them into `schemas/settings.json`
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
@@ -14,6 +15,10 @@ from typing import Any
 SETTINGS_FILES = ("runai-reconcile.yaml", "runai-reconcile.yml")
 EMBEDDED = "embedded"
 SERVER_ENV = "RUNAI_URL"  # overrides `server`, so CI can point one config at another tenant
+# Overrides `environment` (and so the default state file), so one config directory can be
+# planned and applied for several environments, each with its own state.
+ENVIRONMENT_ENV = "RUNAI_ENVIRONMENT"
+ENVIRONMENT_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")  # as schemas/settings.json says
 
 
 @dataclass(frozen=True)
@@ -65,7 +70,8 @@ class Settings:
     ) -> Settings:
         """Settings from a settings document already validated against its schema."""
         config_dir = config_dir.resolve()
-        environment = str(data.get("environment", DEFAULTS["environment"]))
+        chosen = env.get(ENVIRONMENT_ENV, "").strip()
+        environment = chosen or str(data.get("environment", DEFAULTS["environment"]))
         state = data.get("state") or f"state/{environment}.json"
         safety = {**DEFAULTS["safety"], **dict(data.get("safety") or {})}
         server = str(data.get("server", DEFAULTS["server"]))
