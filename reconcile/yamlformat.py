@@ -11,11 +11,13 @@ Pure text in, text out; never touches files.
 from __future__ import annotations
 
 import io
+from collections.abc import Callable
 from typing import Any
 
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
+from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from reconcile.errors import Problem
 
@@ -47,7 +49,11 @@ def format_yaml(text: str, *, file: str = "") -> str:
     explicit = text.lstrip().startswith("---")
     yaml.explicit_start = explicit or None
     yaml.dump_all(documents, out)
-    return out.getvalue()
+    formatted = out.getvalue()
+    if not _same_meaning(text, formatted):
+        message = "fmt cannot keep this file's meaning (a recursive alias?); left as it is"
+        raise UnformattableError(Problem(message, file=file, line=1, col=1))
+    return formatted
 
 
 def _order(document: CommentedMap) -> None:
@@ -59,6 +65,58 @@ def _order(document: CommentedMap) -> None:
         return  # already in order: moving keys could only disturb comments
     for key in [*first, *rest]:
         document.move_to_end(key)
+
+
+def _same_meaning(before: str, after: str) -> bool:
+    """True when both texts compose to the same documents, mapping keys in any order.
+
+    Compares node graphs, each pair once: aliases make them graphs (shared, even recursive
+    nodes), which a comparison of the loaded values would walk again and again.
+    """
+    yaml = YAML(typ="safe", pure=True)
+    try:
+        nodes = list(yaml.compose_all(before)), list(yaml.compose_all(after))
+        return _same_nodes(*nodes, scalar=yaml.constructor.construct_object)
+    except (YAMLError, RecursionError):
+        return False
+
+
+def _same_nodes(a: list[Node], b: list[Node], *, scalar: Callable[[Node], Any]) -> bool:
+    """`scalar`: a scalar node's value (`null` and `Null` are one value)."""
+    if len(a) != len(b):
+        return False
+    seen: set[tuple[int, int]] = set()
+    pending = list(zip(a, b, strict=True))
+    while pending:
+        x, y = pending.pop()
+        if (id(x), id(y)) in seen:
+            continue
+        seen.add((id(x), id(y)))
+        if type(x) is not type(y) or str(x.tag) != str(y.tag):
+            return False
+        if isinstance(x, ScalarNode):
+            if x.value != y.value and scalar(x) != scalar(y):
+                return False
+        elif isinstance(x, SequenceNode):
+            if len(x.value) != len(y.value):
+                return False
+            pending += zip(x.value, y.value, strict=True)
+        elif isinstance(x, MappingNode) and isinstance(y, MappingNode):
+            pairs = _by_key(x), _by_key(y)
+            if pairs[0] is None or pairs[1] is None or pairs[0].keys() != pairs[1].keys():
+                return False
+            pending += [(pairs[0][k], pairs[1][k]) for k in pairs[0]]
+    return True
+
+
+def _by_key(node: MappingNode) -> dict[tuple[str, str], Node] | None:
+    """A mapping's values by their scalar keys; None when a key is not a scalar."""
+    found = {}
+    for key, value in node.value:
+        if not isinstance(key, ScalarNode):
+            return None
+        found[(str(key.tag), str(key.value))] = value
+    return found
 
 
 def _yaml() -> Any:
