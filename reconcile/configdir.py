@@ -2,7 +2,8 @@
 
 Recursive; hidden files and folders are skipped, and so is a folder holding a
 `.runai-reconcile-ignore` file (other YAML kept beside the config: CI files, manifests);
-a symlink that leads outside the directory is refused, and so is a file over the size limit. Reads no file content (config.py does).
+a symlink that leads outside the directory is refused, and so is a file over the size
+limit. Reads no file content (config.py does).
 """
 
 from __future__ import annotations
