@@ -135,7 +135,7 @@ def test_given_files_only_their_problems_are_reported(
     assert out.splitlines() == ["config/bad.yaml:3:8: error: unknown field 'x' [$.spec.x]"]
     code, out, _ = _run("config/templates/workspaces.yaml", "config/workload-types.yaml")
     assert code == 0, out
-    assert out == "Valid: 2 given files (read within their config directories) (checked offline).\n"
+    assert out == "Valid: 2 given files, each read within its config directory (checked offline).\n"
 
 
 def test_a_given_file_is_checked_with_its_whole_directory(tmp_path: Path) -> None:

@@ -120,9 +120,7 @@ def _execute(
         if outcome.ok
         else f"Apply {verdict}: {applied} applied, {failed} failed, {not_run} not run."
     )
-    report = render_markdown.render(
-        result.plan, title="runai-reconcile apply", environment=environment
-    )
+    report = render_markdown.render(result.plan, command="apply", environment=environment)
     append_summary(fmt, f"{report}\n**{line}**")
     click.echo(line)
     if outcome.ok:

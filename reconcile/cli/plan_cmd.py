@@ -21,7 +21,8 @@ from reconcile.cli.common import (
 )
 from reconcile.cli.github import annotated, append_summary
 from reconcile.cli.session import read_session
-from reconcile.errors import ExitCode
+from reconcile.config import load_settings
+from reconcile.errors import ExitCode, ReconcileError
 from reconcile.model import Plan
 from reconcile.planner import BindingSource
 from reconcile.render import json as render_json
@@ -107,8 +108,19 @@ def plan_command(
 def show_command(*, plan_file: Path, fmt: str) -> int:
     """Show a plan saved by `plan -out FILE` (sensitive values stay hidden)."""
     saved = planfile.read(plan_file)
-    click.echo(render_plan(saved.plan, fmt), nl=False)
+    environment = _environment_of(saved)
+    click.echo(render_plan(saved.plan, fmt, environment=environment), nl=False)
     return ExitCode.OK
+
+
+def _environment_of(saved: planfile.SavedPlan) -> str | None:
+    """The environment a saved plan was made for, as its config directory's settings say
+    (None when they cannot be read from here: the plan file does not record it)."""
+    try:
+        directory = planfile.config_directory(saved, override=None, cwd=Path.cwd())
+        return load_settings(directory).environment
+    except ReconcileError:
+        return None
 
 
 @main.command("drift")

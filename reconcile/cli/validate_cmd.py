@@ -69,7 +69,7 @@ def _files_report(paths: tuple[Path, ...]) -> _Report:
     for directory in sorted({_config_dir(path) for path in paths if path.is_file()}):
         config = read_config(directory)
         problems += [p for p in config.problems if p.file and Path(p.file).resolve() in wanted]
-    counts = f"{len(paths)} given files (read within their config directories)"
+    counts = f"{len(paths)} given files, each read within its config directory"
     return _Report(tuple(problems), counts, len(paths))
 
 

@@ -44,12 +44,13 @@ def render(
     plan: Plan,
     *,
     max_chars: int = MAX_CHARS,
-    title: str = "runai-reconcile plan",
+    command: str = "plan",
     environment: str | None = None,
 ) -> str:
-    """The PR comment for a plan: where, summary, violations, order, then the details."""
+    """The PR comment for a plan (or for the plan an `apply` ran, with `command`): where,
+    summary, violations, order, then the details."""
     counts = summary_counts(plan)
-    head = [marker("plan", environment), f"### {_md(title)}", ""]
+    head = [marker(command, environment), f"### runai-reconcile {_md(command)}", ""]
     head += _where(plan.binding.server_url, environment)
     head += [f"**{summary_line(plan)}**", ""]
     if counts["drift"]:

@@ -72,7 +72,8 @@ def test_plan_apply_and_drift_append_markdown_to_the_job_summary(
     applied = cli("apply", "--format", "github", "--auto-approve", examples_dir, env=env)
     assert applied.exit_code == 0, applied.output
     text = summary.read_text()
-    assert "### runai-reconcile apply" in text and "**Apply complete: 15 applied.**" in text
+    assert markdown.marker("apply", "default") + "\n### runai-reconcile apply" in text
+    assert "**Apply complete: 15 applied.**" in text
 
     drift = cli("drift", "--format", "github", examples_dir, env=env)
     assert drift.exit_code == 0, drift.output
