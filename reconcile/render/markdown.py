@@ -143,9 +143,13 @@ def _fit(head: list[str], sections: list[Section], max_chars: int) -> str:
     """The whole comment if it fits; else every address first, then details while they fit."""
     top = "\n".join(head) + "\n"
     fence = _fence(line for _, blocks in sections for block in blocks for line in block)
-    full, _ = _details(sections, fence, room=None)
-    if len(top) + len(full) <= max_chars:
-        return (top + full).rstrip("\n") + "\n"
+    # The raw lines' length is a lower bound of the details' (escaping only adds): a plan
+    # far over the budget is not rendered whole only to be thrown away.
+    raw = sum(len(line) + 1 for _, blocks in sections for block in blocks for line in block)
+    if len(top) + raw <= max_chars:
+        full, _ = _details(sections, fence, room=None)
+        if len(top) + len(full) <= max_chars:
+            return (top + full).rstrip("\n") + "\n"
     index = _index(sections, fence, room=max_chars - len(top) - _NOTE_ROOM)
     details, shown = _details(sections, fence, room=max_chars - len(top) - len(index) - _NOTE_ROOM)
     total = sum(len(block) for _, blocks in sections for block in blocks)
@@ -161,39 +165,45 @@ def _index(sections: list[Section], fence: str, *, room: int) -> str:
     heads = [block[0] for _, blocks in sections for block in blocks]
     opening = f"<details open><summary>Every address ({len(heads)})</summary>\n\n{fence}diff\n"
     closing = f"{fence}\n\n</details>\n\n"
-    out, listed = opening, 0
+    parts, size, listed = [opening], len(opening) + len(closing) + _NOTE_ROOM, 0
     for line in heads:
         text = _diff_line(line) + "\n"
-        if len(out) + len(text) + len(closing) + _NOTE_ROOM > room:
+        if size + len(text) > room:
             break
-        out += text
+        parts.append(text)
+        size += len(text)
         listed += 1
-    out += closing
+    parts.append(closing)
     rest = Counter(_kind_and_mark(line) for line in heads[listed:])
     if rest:
         counted = ", ".join(f"{n} {what}" for what, n in sorted(rest.items()))
-        out += f"And {len(heads) - listed} more not listed: {_md(counted)}.\n\n"
-    return out
+        parts.append(f"And {len(heads) - listed} more not listed: {_md(counted)}.\n\n")
+    return "".join(parts)
 
 
 def _details(sections: list[Section], fence: str, *, room: int | None) -> tuple[str, int]:
     """Each section line by line while it fits in `room` (None: all); lines shown."""
-    out, shown = "", 0
+    parts: list[str] = []
+    size, shown = 0, 0
     for title, blocks in sections:
         lines = [line for block in blocks for line in [*block, ""]][:-1]
         opening = f"<details><summary>{title}</summary>\n\n{fence}diff\n"
         closing = f"{fence}\n\n</details>\n\n"
-        if room is not None and len(out) + len(opening) + len(closing) > room:
+        if room is not None and size + len(opening) + len(closing) > room:
             break
-        out += opening
+        parts.append(opening)
+        size += len(opening)
         for line in lines:
             text = _diff_line(line) + "\n"
-            if room is not None and len(out) + len(text) + len(closing) > room:
-                return out + closing, shown
-            out += text
+            if room is not None and size + len(text) + len(closing) > room:
+                parts.append(closing)
+                return "".join(parts), shown
+            parts.append(text)
+            size += len(text)
             shown += bool(line)
-        out += closing
-    return out, shown
+        parts.append(closing)
+        size += len(closing)
+    return "".join(parts), shown
 
 
 def _head_mark(line: str) -> str:
