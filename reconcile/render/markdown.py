@@ -25,6 +25,7 @@ MAX_CHARS = 65_000  # GitHub refuses comments over 65,536 characters
 MAX_VIOLATIONS = 20  # shown in the summary; the rest are counted
 MAX_GRAPH_STEPS = 40  # a larger order graph is unreadable in a comment
 _NOTE_ROOM = 400  # room kept for closing a cut block and the truncation note
+_COUNT_ROOM = 2_000  # room for counting unlisted addresses: a few kinds times a few marks
 _MARK = re.compile(r"^( *)(\+|-/\+|-|~|!) ")
 _HEAD = re.compile(r"^ *(\S+) ")  # a block's first line: its mark, then the address
 _MD_SPECIAL = re.compile(r"([\\`*_\[\]<>|#~])")
@@ -165,7 +166,7 @@ def _index(sections: list[Section], fence: str, *, room: int) -> str:
     heads = [block[0] for _, blocks in sections for block in blocks]
     opening = f"<details open><summary>Every address ({len(heads)})</summary>\n\n{fence}diff\n"
     closing = f"{fence}\n\n</details>\n\n"
-    parts, size, listed = [opening], len(opening) + len(closing) + _NOTE_ROOM, 0
+    parts, size, listed = [opening], len(opening) + len(closing) + _COUNT_ROOM, 0
     for line in heads:
         text = _diff_line(line) + "\n"
         if size + len(text) > room:
