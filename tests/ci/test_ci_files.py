@@ -82,7 +82,7 @@ def test_the_gitlab_pipeline_has_its_stages_and_a_manual_apply_of_the_saved_plan
     assert pipeline["stages"] == ["validate", "plan", "apply", "drift"]
     apply = pipeline["apply"]
     assert apply["rules"][0]["when"] == "manual" and "CI_DEFAULT_BRANCH" in apply["rules"][0]["if"]
-    assert apply["script"] == ["runai-reconcile apply runai.plan.json"]
+    assert apply["script"] == ['runai-reconcile apply runai.plan.json "$CONFIG_DIR"']
     assert "runai.plan.json" in pipeline["plan"]["artifacts"]["paths"]
     assert pipeline["drift"]["rules"] == [{"if": '$CI_PIPELINE_SOURCE == "schedule"'}]
 
