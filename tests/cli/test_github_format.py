@@ -52,7 +52,7 @@ def test_an_annotation_message_keeps_percent_and_newlines(tmp_path: Path, cli: C
     )
     run = cli("validate", "--format", "github", tmp_path / "c")
     (command,) = parse(run.stdout)
-    assert command.message.startswith("unknown field 'odd\nkey%,: x'")
+    assert command.message.startswith("unknown field 'odd\\nkey%,: x'")  # shown escaped
     assert command.properties["file"] == str(tmp_path / "c" / "a.yaml")
 
 
