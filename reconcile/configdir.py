@@ -1,7 +1,9 @@
 """Lists the YAML files of a config directory, refusing the ones that must not be read.
 
-Recursive; hidden files and folders are skipped; a symlink that leads outside the directory
-is refused, and so is a file over the size limit. Reads no file content (config.py does).
+Recursive; hidden files and folders are skipped, and so is a folder holding a
+`.runai-reconcile-ignore` file (other YAML kept beside the config: CI files, manifests);
+a symlink that leads outside the directory is refused, and so is a file over the size
+limit. Reads no file content (config.py does).
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from reconcile.settings import SETTINGS_FILES
 
 MAX_FILE_BYTES = 10 * 1024 * 1024
 YAML_SUFFIXES = (".yaml", ".yml")
+IGNORE_MARKER = ".runai-reconcile-ignore"
 
 
 @dataclass(frozen=True)
@@ -93,9 +96,9 @@ def _subdirs(
 ) -> list[str]:
     keep = []
     for name in sorted(names):
-        if name.startswith("."):
-            continue
         full = os.path.join(dirpath, name)
+        if name.startswith(".") or os.path.exists(os.path.join(full, IGNORE_MARKER)):
+            continue
         if not inside(full, directory):
             problems.append(
                 Problem(

@@ -32,7 +32,7 @@ GATEWAYS = {
     "urllib3": {"client"},
     "jsonschema": {"schema"},
     "deepdiff": {"diff"},
-    "ruamel": {"config"},
+    "ruamel": {"config", "yamlformat"},  # reading; round-trip formatting for `fmt`
     "click": {"cli"},
     "psycopg": {"state.postgres"},
 }

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 import pytest
@@ -119,3 +120,36 @@ def test_validate_needs_no_server(tmp_path: Path) -> None:
     (tmp_path / "a.yaml").write_text("kind: WorkloadType\nmetadata: {name: Job}\nspec: {}\n")
     code, out, _ = _run(str(tmp_path))
     assert code == 0, out
+
+
+def test_given_files_only_their_problems_are_reported(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    shutil.copytree(EXAMPLES, tmp_path / "config")
+    config = tmp_path / "config"
+    (config / "bad.yaml").write_text("kind: WorkloadType\nmetadata: {name: Bad}\nspec: {x: 1}\n")
+    (config / "also-bad.yaml").write_text("kind: WorkloadType\nmetadata: {name: B2}\nspec: []\n")
+    monkeypatch.chdir(tmp_path)
+    code, out, _ = _run("config/bad.yaml", "config/templates/workspaces.yaml")
+    assert code == 1
+    assert out.splitlines() == ["config/bad.yaml:3:8: error: unknown field 'x' [$.spec.x]"]
+    code, out, _ = _run("config/templates/workspaces.yaml", "config/workload-types.yaml")
+    assert code == 0, out
+    assert out == "Valid: 2 given files, each read within its config directory (checked offline).\n"
+
+
+def test_a_given_file_is_checked_with_its_whole_directory(tmp_path: Path) -> None:
+    # Duplicate addresses are found across files, even when only one of them is given.
+    doc = "kind: WorkloadType\nmetadata: {name: Same}\nspec: {}\n"
+    (tmp_path / "a.yaml").write_text(doc)
+    (tmp_path / "b.yaml").write_text(doc)
+    code, out, _ = _run(str(tmp_path / "b.yaml"))
+    assert code == 1 and "b.yaml" in out and "workload-type/Same" in out
+
+
+def test_the_environment_variable_overrides_the_settings(tmp_path: Path) -> None:
+    (tmp_path / "a.yaml").write_text("kind: WorkloadType\nmetadata: {name: Job}\nspec: {}\n")
+    assert _run(str(tmp_path), env={"RUNAI_RECONCILE_ENVIRONMENT": "staging"})[0] == 0
+    code, out, err = _run(str(tmp_path), env={"RUNAI_RECONCILE_ENVIRONMENT": "../escape"})
+    assert code == 1
+    assert "environment '../escape' is not a name" in out + err

@@ -20,6 +20,7 @@ from reconcile.cli.common import (
     selection_options,
     server_options,
 )
+from reconcile.cli.github import annotated, append_summary
 from reconcile.config import load_config
 from reconcile.errors import (
     ApplyError,
@@ -35,6 +36,7 @@ from reconcile.errors import (
 )
 from reconcile.model import Action, Plan
 from reconcile.planner import BindingSource
+from reconcile.render import markdown as render_markdown
 from reconcile.state import StateBackend, open_store
 from reconcile.workflow import PlanResult, plan_for_apply, saved_plan_check
 
@@ -98,6 +100,8 @@ def _execute(
     parallelism: int,
     keep_going: bool,
     async_timeout: float,
+    fmt: str,
+    environment: str,
 ) -> int:
     outcome = apply_plan(
         result.plan,
@@ -112,11 +116,17 @@ def _execute(
         async_timeout_s=async_timeout,
     )
     applied, failed, not_run = len(outcome.applied), len(outcome.failed), len(outcome.not_run)
-    if outcome.ok:
-        click.echo(f"Apply complete: {applied} applied.")
-        return ExitCode.OK
     verdict = "interrupted" if outcome.interrupted else "failed"
-    click.echo(f"Apply {verdict}: {applied} applied, {failed} failed, {not_run} not run.")
+    line = (
+        f"Apply complete: {applied} applied."
+        if outcome.ok
+        else f"Apply {verdict}: {applied} applied, {failed} failed, {not_run} not run."
+    )
+    report = render_markdown.render(result.plan, command="apply", environment=environment)
+    append_summary(fmt, f"{report}\n**{line}**")
+    click.echo(line)
+    if outcome.ok:
+        return ExitCode.OK
     for address, error in outcome.failed.items():
         click.echo(f"  failed:  {address}: {error}")
     for address in outcome.not_run:
@@ -159,8 +169,10 @@ def _checked_first(store: StateBackend) -> Iterator[None]:
 @click.option("--keep-going", is_flag=True, help="After a failure, still run independent steps.")
 @click.option("--lock-timeout", default=0.0, type=click.FloatRange(min=0), metavar="SECONDS")
 @click.option("--async-timeout", default=600.0, type=click.FloatRange(min=1), metavar="SECONDS")
+@click.option("--format", "fmt", type=click.Choice(["text", "github"]), default="text")
 @selection_options
 @server_options
+@annotated
 def apply_command(
     *,
     source: Path,
@@ -172,6 +184,7 @@ def apply_command(
     keep_going: bool,
     lock_timeout: float,
     async_timeout: float,
+    fmt: str,
     target: tuple[str, ...],
     exclude: tuple[str, ...],
     adopt: bool,
@@ -197,6 +210,7 @@ def apply_command(
             lock_timeout=lock_timeout,
             async_timeout=async_timeout,
             parallelism=parallelism,
+            fmt=fmt,
             ca_bundle=ca_bundle,
             insecure=insecure,
         )
@@ -230,6 +244,8 @@ def apply_command(
             parallelism=parallelism or config.settings.parallelism,
             keep_going=keep_going,
             async_timeout=async_timeout,
+            fmt=fmt,
+            environment=config.settings.environment,
         )
 
 
@@ -242,6 +258,7 @@ def _apply_saved(
     lock_timeout: float,
     async_timeout: float,
     parallelism: int | None,
+    fmt: str,
     ca_bundle: str | None,
     insecure: bool,
 ) -> int:
@@ -296,4 +313,6 @@ def _apply_saved(
             parallelism=parallelism or config.settings.parallelism,
             keep_going=keep_going,
             async_timeout=async_timeout,
+            fmt=fmt,
+            environment=config.settings.environment,
         )

@@ -33,7 +33,8 @@ class Server:
     label: str  # the URL, or `embedded:<db path>` (the emulator's port changes every run)
 
 
-FORMATS = click.Choice(["text", "json", "markdown"])
+# github: the text view, with annotations for config problems and the job summary in Markdown.
+FORMATS = click.Choice(["text", "json", "markdown", "github"])
 _RUN_TIMEOUT = "runai_reconcile.run_timeout"
 
 
@@ -149,12 +150,12 @@ def use_color(stream: Any) -> bool:
     return bool(getattr(stream, "isatty", lambda: False)())
 
 
-def render_plan(plan: Plan, fmt: str) -> str:
+def render_plan(plan: Plan, fmt: str, *, environment: str | None = None) -> str:
     if fmt == "json":
         return render_json.render(plan)
     if fmt == "markdown":
-        return render_markdown.render(plan)
-    return render_text.render(plan, color=use_color(sys.stdout))
+        return render_markdown.render(plan, environment=environment)
+    return render_text.render(plan, color=fmt == "text" and use_color(sys.stdout))
 
 
 def plan_options(

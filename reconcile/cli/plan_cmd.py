@@ -19,8 +19,10 @@ from reconcile.cli.common import (
     server_options,
     use_color,
 )
+from reconcile.cli.github import annotated, append_summary
 from reconcile.cli.session import read_session
-from reconcile.errors import ExitCode
+from reconcile.config import load_settings
+from reconcile.errors import ExitCode, ReconcileError
 from reconcile.model import Plan
 from reconcile.planner import BindingSource
 from reconcile.render import json as render_json
@@ -60,6 +62,7 @@ def _plan_exit(plan: Plan, *, detailed: bool) -> int:
 @click.option("--format", "fmt", type=FORMATS, default="text", show_default=True)
 @selection_options
 @server_options
+@annotated
 def plan_command(
     *,
     config_dir: Path,
@@ -85,7 +88,9 @@ def plan_command(
             options=plan_options(config, adopt=adopt, target=target, exclude=exclude),
             known=session.known,
         )
-    click.echo(render_plan(result.plan, fmt), nl=False)
+    environment = config.settings.environment
+    click.echo(render_plan(result.plan, fmt, environment=environment), nl=False)
+    append_summary(fmt, render_markdown.render(result.plan, environment=environment))
     if out is not None:
         key = planfile.plan_key()
         _write_plan_file(out, result.plan, key)
@@ -103,14 +108,26 @@ def plan_command(
 def show_command(*, plan_file: Path, fmt: str) -> int:
     """Show a plan saved by `plan -out FILE` (sensitive values stay hidden)."""
     saved = planfile.read(plan_file)
-    click.echo(render_plan(saved.plan, fmt), nl=False)
+    environment = _environment_of(saved)
+    click.echo(render_plan(saved.plan, fmt, environment=environment), nl=False)
     return ExitCode.OK
+
+
+def _environment_of(saved: planfile.SavedPlan) -> str | None:
+    """The environment a saved plan was made for, as its config directory's settings say
+    (None when they cannot be read from here: the plan file does not record it)."""
+    try:
+        directory = planfile.config_directory(saved, override=None, cwd=Path.cwd())
+        return load_settings(directory).environment
+    except ReconcileError:
+        return None
 
 
 @main.command("drift")
 @click.argument("config_dir", type=click.Path(file_okay=False, path_type=Path))
 @click.option("--format", "fmt", type=FORMATS, default="text", show_default=True)
 @server_options
+@annotated
 def drift_command(*, config_dir: Path, fmt: str, ca_bundle: str | None, insecure: bool) -> int:
     """Report owned objects changed or deleted outside the tool (read-only; exit 2 on drift)."""
     # Read-only: the state is read without the lock.
@@ -118,10 +135,15 @@ def drift_command(*, config_dir: Path, fmt: str, ca_bundle: str | None, insecure
         found = drift_run(
             session.server.client, session.config.resources, session.state, known=session.known
         )
+    markdown = render_markdown.render_drift(
+        found, server=session.server.label, environment=session.config.settings.environment
+    )
     if fmt == "json":
         click.echo(render_json.render_drift(found), nl=False)
     elif fmt == "markdown":
-        click.echo(render_markdown.render_drift(found), nl=False)
+        click.echo(markdown, nl=False)
     else:
-        click.echo(render_text.render_drift(found, color=use_color(sys.stdout)), nl=False)
+        color = fmt == "text" and use_color(sys.stdout)
+        click.echo(render_text.render_drift(found, color=color), nl=False)
+    append_summary(fmt, markdown)
     return ExitCode.CHANGES if found else ExitCode.OK

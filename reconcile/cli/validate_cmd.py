@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -11,10 +13,12 @@ import click
 from reconcile.cli.app import main
 from reconcile.config import Config, read_config
 from reconcile.errors import ExitCode, Problem
+from reconcile.render import github as render_github
+from reconcile.settings import SETTINGS_FILES
 
 
 @main.command()
-@click.argument("directory", type=click.Path(file_okay=False, path_type=Path))
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.option(
     "--format",
     "output_format",
@@ -23,21 +27,64 @@ from reconcile.errors import ExitCode, Problem
     show_default=True,
     help="text: path:line:col lines; json: one document; github: workflow annotations.",
 )
-def validate(directory: Path, output_format: str) -> int:
-    """Check DIRECTORY offline (YAML, schemas, names, manifests); exit 1 on any problem."""
-    config = read_config(directory)
-    if output_format == "json":
-        click.echo(json.dumps(_validation_document(config), indent=2, sort_keys=True))
+def validate(paths: tuple[Path, ...], output_format: str) -> int:
+    """Check DIRECTORY offline (YAML, schemas, names, manifests); exit 1 on any problem.
+
+    Given FILEs instead (as a pre-commit hook is), reads each one's config directory (the
+    nearest one above it holding runai-reconcile.yaml, else its own) and reports only the
+    problems in those files.
+    """
+    if len(paths) == 1 and not paths[0].is_file():
+        config = read_config(paths[0])
+        counts = f"{config.documents} documents in {config.files} files under {paths[0]}"
+        report = _Report(config.problems, counts, config.files, config)
     else:
-        line = _github_line if output_format == "github" else _text_line
-        for problem in config.problems:
+        report = _files_report(paths)
+    if output_format == "json":
+        click.echo(json.dumps(_validation_document(report), indent=2, sort_keys=True))
+    else:
+        line = render_github.annotation if output_format == "github" else _text_line
+        for problem in report.problems:
             click.echo(line(problem))
-        counts = f"{config.documents} documents in {config.files} files under {directory}"
-        if config.problems:
-            click.echo(f"{len(config.problems)} problem(s) in {counts}.", err=True)
+        if report.problems:
+            click.echo(f"{len(report.problems)} problem(s) in {report.counts}.", err=True)
         else:
-            click.echo(f"Valid: {counts} (checked offline).")
-    return ExitCode.OK if config.ok else ExitCode.ERROR
+            click.echo(f"Valid: {report.counts} (checked offline).")
+    return ExitCode.ERROR if report.problems else ExitCode.OK
+
+
+@dataclass(frozen=True)
+class _Report:
+    problems: tuple[Problem, ...]
+    counts: str  # what was read, for the closing line
+    files: int
+    config: Config | None = None  # the directory read, when one was given
+
+
+def _files_report(paths: tuple[Path, ...]) -> _Report:
+    """The problems of the given files, each read within its config directory (so checks
+    across files, such as duplicate addresses, still hold)."""
+    wanted = {path.resolve() for path in paths}
+    problems = [Problem("not a file", file=str(p)) for p in paths if not p.is_file()]
+    for directory in sorted({_config_dir(path) for path in paths if path.is_file()}):
+        config = read_config(directory)
+        problems += [p for p in config.problems if p.file and Path(p.file).resolve() in wanted]
+    counts = f"{len(paths)} given files, each read within its config directory"
+    return _Report(tuple(problems), counts, len(paths))
+
+
+def _config_dir(file: Path) -> Path:
+    """The nearest directory above `file`, up to the working directory, with a settings
+    file; else the file's own directory. Relative when it can be, as problems name files."""
+    cwd = Path.cwd().resolve()
+    found = file.resolve().parent
+    for directory in file.resolve().parents:
+        if any((directory / name).is_file() for name in SETTINGS_FILES):
+            found = directory
+            break
+        if directory == cwd:
+            break
+    return Path(os.path.relpath(found)) if found.is_relative_to(cwd) else found
 
 
 def _text_line(problem: Problem) -> str:
@@ -46,30 +93,15 @@ def _text_line(problem: Problem) -> str:
     return f"{where}: error: {problem.message}{path}"
 
 
-def _github_line(problem: Problem) -> str:
-    """A workflow command: data escapes %, CR, LF; property values also ':' and ','."""
-
-    def data(text: str) -> str:
-        return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
-
-    def prop(text: str) -> str:
-        return data(text).replace(":", "%3A").replace(",", "%2C")
-
-    fields = [f"file={prop(problem.file)}"] if problem.file else []
-    if problem.line:
-        fields += [f"line={problem.line}", f"col={problem.col or 1}"]
-    path = f" [{problem.json_path}]" if problem.json_path else ""
-    return f"::error {','.join(fields)}::{data(problem.message + path)}"
-
-
-def _validation_document(config: Config) -> dict[str, Any]:
+def _validation_document(report: _Report) -> dict[str, Any]:
+    config = report.config
     return {
         "format_version": "1.0",
-        "valid": config.ok,
-        "directory": str(config.directory),
-        "files": config.files,
-        "documents": config.documents,
-        "addresses": [str(address) for address in config.resources],
+        "valid": not report.problems,
+        "directory": str(config.directory) if config else None,
+        "files": config.files if config else report.files,
+        "documents": config.documents if config else 0,
+        "addresses": [str(address) for address in config.resources] if config else [],
         "problems": [
             {
                 "file": p.file,
@@ -79,6 +111,6 @@ def _validation_document(config: Config) -> dict[str, Any]:
                 "message": p.message,
                 "severity": "error",
             }
-            for p in config.problems
+            for p in report.problems
         ],
     }
