@@ -4,7 +4,24 @@
 imported here. Commands say which server they talk to first, on stderr.
 """
 
-from reconcile.cli import apply_cmd, emulator_cmd, plan_cmd, state_cmd, validate_cmd
+from reconcile.cli import (
+    apply_cmd,
+    emulator_cmd,
+    get_cmd,
+    import_cmd,
+    plan_cmd,
+    state_cmd,
+    validate_cmd,
+)
 from reconcile.cli.app import main
 
-__all__ = ["apply_cmd", "emulator_cmd", "main", "plan_cmd", "state_cmd", "validate_cmd"]
+__all__ = [
+    "apply_cmd",
+    "emulator_cmd",
+    "get_cmd",
+    "import_cmd",
+    "main",
+    "plan_cmd",
+    "state_cmd",
+    "validate_cmd",
+]
