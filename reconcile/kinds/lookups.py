@@ -15,7 +15,6 @@ from typing import Any
 from reconcile.errors import PlanError
 from reconcile.kinds.calls import LIST_LIMIT, ListRequest, Pagination, params
 from reconcile.kinds.scopes import SCOPE_ID_FIELDS, parse_scope
-from reconcile.printable import quoted
 
 TENANT_ID = "1"  # the emulator's tenant (docs/emulator.md); scopeId of tenant-scoped templates
 UNKNOWN_PREFIX = "id:"  # placeholder name for an id the lookups do not know
