@@ -7,7 +7,6 @@ manifests) and the normalized spec shape (docs/design.md, section 3). Pure: the 
 
 from __future__ import annotations
 
-import difflib
 import json
 import re
 from collections.abc import Callable, Mapping
@@ -15,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from reconcile.errors import Problem
+from reconcile.kinds.lookups import closest
 from reconcile.kinds.registry import DOCUMENT_KINDS, KINDS
 from reconcile.kinds.scopes import scope_text
 from reconcile.model import Address, Origin, Resource
@@ -32,6 +32,7 @@ from reconcile.schema import (
 
 MAX_MANIFEST_BYTES = 2 * 1024 * 1024  # the API's limit for a Workloads V2 manifest
 _VAR = re.compile(r"\$(\$)?\{([A-Za-z_][A-Za-z0-9_]*)\}")
+_LITERAL = re.compile(r"\$(?=\{[A-Za-z_][A-Za-z0-9_]*\})")  # a `$` that starts a `${VAR}`
 # What a document's name checks (kinds/base.py NameCheck) may name, and the allowed names:
 # the same on every tenant, so checked offline.
 ALLOWED_NAMES: dict[str, tuple[str, ...]] = {"priority": PRIORITIES, "category": CATEGORIES}
@@ -105,6 +106,12 @@ def interpolate(
     return walk(value, path), secret, missing
 
 
+def escape_literal(text: str) -> str:
+    """`text` with every `${VAR}` written `$${VAR}`: what `interpolate` reads back as `text`
+    (for a value that is data, not a reference to the environment)."""
+    return _LITERAL.sub("$$", text) if "${" in text else text
+
+
 def check_document(
     doc: Any,
     source: Source,
@@ -172,8 +179,7 @@ def _references(
                 continue
             path = (*check.at, field)
             shown = "" if path in secret else f" {quoted(value)}"
-            close = difflib.get_close_matches(str(value), allowed, n=1)
-            hint = f" (did you mean '{close[0]}'?)" if close and path not in secret else ""
+            hint = "" if path in secret else closest(str(value), allowed, limit=1)
             message = f"unknown {what}{shown}: must be one of {', '.join(allowed)}{hint}"
             problems.append(source.problem(path, message))
     return problems

@@ -133,3 +133,12 @@ def test_no_module_imports_form_a_cycle() -> None:
         tuple(TopologicalSorter(graph).static_order())
     except CycleError as error:
         pytest.fail(f"import cycle: {' -> '.join(error.args[1])}")
+
+
+def test_yaml_writer_uses_the_standard_library_only() -> None:
+    # ruamel stays the one YAML reader (config.py); the writer needs no library at all.
+    names = _imports(PACKAGE / "yamlwrite.py")
+    assert all(
+        n.split(".")[0] in {"__future__", "math", "re", "functools", "collections", "typing"}
+        for n in names
+    ), names

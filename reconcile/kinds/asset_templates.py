@@ -15,7 +15,7 @@ from reconcile.kinds.calls import HttpRequest, ListRequest, Pagination, params
 from reconcile.kinds.defaults import SCHEMA_DEFAULTS
 from reconcile.kinds.lookups import UNKNOWN_PREFIX, Lookups
 from reconcile.kinds.scopes import SCOPE_ID_FIELDS, SCOPE_TYPES, parse_scope
-from reconcile.kinds.specs import fill_defaults, prune_sorted, sort_keys
+from reconcile.kinds.specs import drop_defaults, fill_defaults, prune_sorted, sort_keys
 from reconcile.model import Address, FieldChange, Spec
 
 PATH = "/api/v1/asset/workload-template"
@@ -67,6 +67,13 @@ class AssetTemplateKind(SyncKind):
         specific = normalized.get("spec", {}).get("specificEnv")
         fill_defaults(specific, SCHEMA_DEFAULTS["SpecificRunParams"], keep_sorted=True)
         return normalized
+
+    def minimal(self, spec: Spec) -> Spec:
+        inner = spec.get("spec")
+        if not isinstance(inner, dict) or "specificEnv" not in inner:
+            return dict(spec)
+        specific = drop_defaults(inner["specificEnv"], SCHEMA_DEFAULTS["SpecificRunParams"])
+        return {**spec, "spec": {**inner, "specificEnv": specific}}
 
     def create_request(self, address: Address, spec: Spec, lookups: Lookups) -> HttpRequest:
         scope_type, name = parse_scope(address.scope)

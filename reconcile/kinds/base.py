@@ -114,6 +114,11 @@ class Kind(Protocol):
         schema defaults filled, keys sorted. Idempotent; returns a new dict."""
         ...
 
+    def minimal(self, spec: Spec) -> Spec:
+        """The inverse of `normalize` for `import`: a normalized spec without the values
+        `normalize` fills back (schema defaults), as a person would write it. A new dict."""
+        ...
+
     def create_request(self, address: Address, spec: Spec, lookups: Lookups) -> HttpRequest:
         """The POST that creates `address` with `spec` (a normalized desired spec)."""
         ...

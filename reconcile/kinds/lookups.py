@@ -7,6 +7,7 @@ the live reader makes the calls. No I/O here.
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -71,7 +72,9 @@ class _Index:
     def record(self, name: str) -> Named:
         found = self.by_name.get(name, [])
         if not found:
-            raise PlanError(f"{self.what} {name!r} does not exist on the server")
+            raise PlanError(
+                f"{self.what} {name!r} does not exist on the server{closest(name, self.by_name)}"
+            )
         if len(found) > 1:
             ids = ", ".join(sorted(r.id for r in found))
             raise PlanError(f"{self.what} name {name!r} is ambiguous on the server (ids {ids})")
@@ -167,7 +170,10 @@ class Lookups:
         """The asset `name` of `kind` visible from `scope`, the nearest scope first."""
         candidates = [a for a in self.assets if a.name == name and a.kind == kind]
         if not candidates:
-            raise PlanError(f"no {kind} asset named {name!r} exists on the server")
+            known = {a.name for a in self.assets if a.kind == kind}
+            raise PlanError(
+                f"no {kind} asset named {name!r} exists on the server{closest(name, known)}"
+            )
         for scope_type, scope_id in self._ancestry(scope):
             for asset in candidates:
                 if asset.scope_type == scope_type and asset.scope_id == scope_id:
@@ -188,6 +194,14 @@ class Lookups:
         elif scope_type == "cluster":
             chain.append(("cluster", self.id_of("cluster", name)))
         return [*chain, ("tenant", ""), ("system", "")]
+
+
+def closest(name: str, known: Iterable[str], *, limit: int = 3) -> str:
+    """` (did you mean 'a' or 'b'?)` with the known names closest to `name`, or ''."""
+    found = difflib.get_close_matches(name, sorted(known), n=limit, cutoff=0.6)
+    if not found:
+        return ""
+    return " (did you mean " + " or ".join(repr(n) for n in found) + "?)"
 
 
 def _asset_record(item: Mapping[str, Any], default_kind: str) -> AssetRecord:

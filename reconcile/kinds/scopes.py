@@ -32,3 +32,14 @@ def parse_scope(scope: str) -> tuple[str, str]:
     if scope_type not in SCOPE_TYPES or (bool(name) == (scope_type == "tenant")):
         raise PlanError(f"not a scope: {scope!r}")
     return scope_type, name
+
+
+def scope_mapping(scope: str) -> dict[str, str | bool]:
+    """The document form of an address scope, the inverse of `scope_text`: `project=a` ->
+    `{project: a}`; `tenant` -> `{tenant: true}`."""
+    if scope == "tenant":
+        return {"tenant": True}
+    scope_type, _, name = scope.partition("=")
+    if scope_type not in SCOPE_TYPES or not name:
+        raise ValueError(f"not a scope: {scope!r}")
+    return {scope_type: name}

@@ -189,3 +189,34 @@ def _fill(node: JSON, tokens: tuple[str, ...], default: JSON) -> None:
         node.setdefault(head, copy.deepcopy(default))
     elif head in node:
         _fill(node[head], rest, default)
+
+
+def drop_defaults(target: JSON, defaults: Mapping[str, JSON]) -> JSON:
+    """A copy of `target` without the values `fill_defaults(…, defaults)` would put back.
+
+    The inverse the importer needs: a default is left out only where its object stays
+    non-empty (an emptied object is pruned, and a default never creates its parent); list
+    items may empty, as they are kept and refilled. Defaults that do not form a tree (see
+    `_tree`) are all kept.
+    """
+    result = sort_keys(target)  # a copy (normalized specs are sorted already)
+    tree = _tree(defaults)
+    if tree is not None:
+        _drop_tree(result, tree, may_empty=False)
+    return result
+
+
+def _drop_tree(node: JSON, tree: _Tree, *, may_empty: bool) -> None:
+    for head, (default, below) in tree.items():
+        if head == "[]":
+            if isinstance(node, list) and below is not None:
+                for item in node:
+                    _drop_tree(item, below, may_empty=True)
+        elif isinstance(node, dict) and head in node:
+            child = node[head]
+            if default is not _NOTHING:
+                same = type(child) is type(default) and child == default
+                if same and (may_empty or len(node) > 1):
+                    del node[head]
+            elif below is not None:
+                _drop_tree(child, below, may_empty=False)

@@ -17,7 +17,7 @@ from reconcile.kinds.calls import LIST_LIMIT, HttpRequest, ListRequest, Paginati
 from reconcile.kinds.defaults import SCHEMA_DEFAULTS
 from reconcile.kinds.lookups import Lookups
 from reconcile.kinds.scopes import SCOPE_ID_FIELDS, SCOPE_TYPES
-from reconcile.kinds.specs import fill_defaults, prune_sorted, sort_keys
+from reconcile.kinds.specs import drop_defaults, fill_defaults, prune_sorted, sort_keys
 from reconcile.model import Address, FieldChange, FieldChangeKind, Spec
 from reconcile.paths import is_item, lookup, parse_path, set_value
 
@@ -131,6 +131,16 @@ class WorkloadTemplateKind(SyncKind):
             master = normalized.get("master", {}).get("spec")
             fill_defaults(master, SCHEMA_DEFAULTS["MasterTemplateSpec"], keep_sorted=True)
         return normalized
+
+    def minimal(self, spec: Spec) -> Spec:
+        out = dict(spec)
+        if "spec" in out:
+            out["spec"] = drop_defaults(out["spec"], SCHEMA_DEFAULTS[self.flavor.spec_schema])
+        master = out.get("master")
+        if self.flavor.has_master and isinstance(master, dict) and "spec" in master:
+            master_spec = drop_defaults(master["spec"], SCHEMA_DEFAULTS["MasterTemplateSpec"])
+            out["master"] = {**master, "spec": master_spec}
+        return out
 
     def create_request(self, address: Address, spec: Spec, lookups: Lookups) -> HttpRequest:
         scope_type, scope_id = lookups.scope_id(address.scope)

@@ -91,6 +91,10 @@ class WorkloadKind:
         normalized: Spec = sort_keys(out)
         return normalized
 
+    def minimal(self, spec: Spec) -> Spec:
+        # The manifest is kept verbatim and no defaults are filled: already minimal.
+        return dict(spec)
+
     def create_request(self, address: Address, spec: Spec, lookups: Lookups) -> HttpRequest:
         project = lookups.project(parse_scope(address.scope)[1])
         doc = spec.get("spec", {})

@@ -1,0 +1,351 @@
+"""Live objects -> the config documents a person would have written (`import`).
+
+The inverse of reading a config: server-owned fields and schema defaults are left out (each
+kind's `minimal`), ids are names, credentials become `${VAR}` placeholders, and every
+document is read back through the config checks before it is kept, so what is written plans
+"No changes.". Decides files and their text; the CLI reads the server and writes them.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import json
+import os
+import re
+import tempfile
+from collections.abc import Collection, Iterable, Mapping
+from contextlib import suppress
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from reconcile.documents import Source, check_document, escape_literal
+from reconcile.errors import Problem
+from reconcile.kinds.base import Kind
+from reconcile.kinds.lookups import UNKNOWN_PREFIX
+from reconcile.kinds.registry import BY_SLUG, DOCUMENT_KINDS, KINDS
+from reconcile.kinds.scopes import scope_mapping
+from reconcile.live_view import LiveView
+from reconcile.model import Address, LiveResource, Spec
+from reconcile.paths import format_path, item_segment, parse_path
+from reconcile.schema import sensitive_patterns
+from reconcile.yamlwrite import dump_documents
+
+_SAFE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}")
+_VAR_CHARS = re.compile(r"[^A-Z0-9]+")
+HEADER = "# Imported from the server by `runai-reconcile import`.\n"
+
+
+@dataclass(frozen=True)
+class Selection:
+    """Which live objects to import: every filter that is given must match."""
+
+    slugs: frozenset[str] = frozenset()  # address kinds (`workspace-template`); empty: all
+    scopes: tuple[str, ...] = ()  # address scopes (`project=team-a`, `tenant`); empty: all
+    names: tuple[str, ...] = ()  # shell globs on the name; empty: all
+    builtin: bool = False  # also the objects Run:ai ships (built-in workload types as shipped)
+
+    def wants(self, address: Address) -> bool:
+        return (
+            (not self.slugs or address.kind in self.slugs)
+            and (not self.scopes or address.scope in self.scopes)
+            and (not self.names or any(fnmatch.fnmatchcase(address.name, g) for g in self.names))
+        )
+
+
+@dataclass(frozen=True)
+class Variable:
+    """An environment variable a placeholder names; its value stays on the server."""
+
+    name: str
+    address: Address
+    path: str
+
+
+@dataclass(frozen=True)
+class Imported:
+    """One live object as a document, with what its state entry needs."""
+
+    address: Address
+    remote_id: str
+    file: str  # relative to the config directory
+    document: dict[str, Any]
+    spec: Spec  # the normalized spec the document reads back as (the live one)
+    sensitive: tuple[str, ...]  # its sensitive path patterns (for the state's hashes)
+    variables: tuple[Variable, ...] = ()
+
+
+@dataclass(frozen=True)
+class Skipped:
+    """A live object left out, and why."""
+
+    address: Address
+    reason: str
+
+
+@dataclass(frozen=True)
+class ImportResult:
+    objects: tuple[Imported, ...]
+    skipped: tuple[Skipped, ...]  # could not be represented: reported, exit non-zero
+    builtin: int = 0  # Run:ai's own objects left out (`--all` imports them)
+    described: int = 0  # already described by a document of the target directory
+
+
+def collect(
+    live: LiveView, selection: Selection, *, described: Collection[Address] = ()
+) -> ImportResult:
+    """The documents for the selected live objects that no document describes yet."""
+    resources = [r for a, r in sorted(live.resources.items()) if selection.wants(a)]
+    birth = _tenant_birth(live.resources.values())
+    objects: list[Imported] = []
+    skipped: list[Skipped] = []
+    taken: set[str] = set()  # variable names given out
+    builtin = already = 0
+    for resource in resources:
+        if resource.address in described:
+            already += 1
+            continue
+        if not selection.builtin and _shipped(resource, birth):
+            builtin += 1
+            continue
+        kind = BY_SLUG[resource.address.kind]
+        outcome = _import_one(kind, resource, taken)
+        if isinstance(outcome, Skipped):
+            skipped.append(outcome)
+        else:
+            objects.append(outcome)
+    return ImportResult(tuple(objects), tuple(skipped), builtin, already)
+
+
+def _tenant_birth(resources: Iterable[LiveResource]) -> str | None:
+    """When the tenant's built-in workload types were made: the oldest type's `createdAt`."""
+    stamps = [
+        str(r.raw["createdAt"])
+        for r in resources
+        if r.address.kind == "workload-type"
+        and isinstance(r.raw, Mapping)
+        and r.raw.get("createdAt")
+    ]
+    return min(stamps) if stamps else None
+
+
+def _shipped(resource: LiveResource, birth: str | None) -> bool:
+    """Run:ai's own: system-scoped objects, and workload types made with the tenant and
+    never changed since (a built-in left as shipped is nothing a user set)."""
+    if resource.address.scope == "system":
+        return True
+    if resource.address.kind != "workload-type" or not isinstance(resource.raw, Mapping):
+        return False
+    created, updated = resource.raw.get("createdAt"), resource.raw.get("updatedAt")
+    return created is not None and created == birth and updated in (None, created)
+
+
+def _import_one(kind: Kind, live: LiveResource, taken: set[str]) -> Imported | Skipped:
+    address = live.address
+    if address.scope == "system" or UNKNOWN_PREFIX in address.scope:
+        return Skipped(address, f"its scope {address.scope!r} is not one a document can name")
+    # The JSON text answers "no `id:` anywhere" in C; the walk runs only when it may be there.
+    unresolved = _unresolved(live.spec) if UNKNOWN_PREFIX in json.dumps(live.spec) else None
+    if unresolved:
+        return Skipped(address, f"it refers to {unresolved!r}, which the server does not list")
+    file = file_for(address)
+    if file is None:
+        return Skipped(address, f"its scope {address.scope!r} is not a safe file name")
+    last = ""
+    for spec in (kind.minimal(live.spec), live.spec):
+        document, variables, env, has_vars = _placeholders(
+            kind, address, document_of(kind, address, spec), taken
+        )
+        source = Source(file, _nowhere, has_vars=has_vars)
+        read = check_document(document, source, env=env, load_manifest=_inline)
+        if read.problems:
+            last = f"it does not validate as a document: {_first(read.problems)}"
+        elif read.resource is None or read.resource.spec != live.spec:
+            last = "its document does not read back as the object the server holds"
+        else:
+            sensitive = tuple(sorted(read.resource.sensitive))
+            taken.update(v.name for v in variables)
+            return Imported(
+                address, live.remote_id, file, document, live.spec, sensitive, variables
+            )
+    return Skipped(address, last)
+
+
+def document_of(kind: Kind, address: Address, spec: Spec) -> dict[str, Any]:
+    """The document whose desired spec is `spec` (documents.py builds the other way)."""
+    metadata: dict[str, Any] = {"name": address.name}
+    if address.scope:
+        metadata["scope"] = scope_mapping(address.scope)
+    metadata.update(spec.get("metadata") or {})
+    document: dict[str, Any] = {"kind": kind.document_kind, "metadata": metadata}
+    document["spec"] = spec.get("spec") or {}
+    document.update({k: v for k, v in spec.items() if k not in ("metadata", "spec")})
+    return document
+
+
+def file_for(address: Address) -> str | None:
+    """`workspace-templates/project-team-a.yaml`; `workload-types.yaml`; None when the scope
+    name cannot be part of a file name."""
+    if not address.scope:
+        return f"{address.kind}s.yaml"
+    scope_type, _, name = address.scope.partition("=")
+    if name and not _SAFE_NAME.fullmatch(name):
+        return None
+    return f"{address.kind}s/{scope_type}{'-' + name if name else ''}.yaml"
+
+
+def _unresolved(spec: Any) -> str | None:
+    """A name the lookups could not give (`id:...`), outside a Workload's own manifest."""
+    if isinstance(spec, str):
+        return spec if spec.startswith(UNKNOWN_PREFIX) else None
+    if isinstance(spec, dict):
+        items = [v for k, v in spec.items() if k != "manifest"]
+    elif isinstance(spec, list):
+        items = spec
+    else:
+        return None
+    for item in items:
+        found = _unresolved(item)
+        if found:
+            return found
+    return None
+
+
+def _placeholders(
+    kind: Kind, address: Address, document: dict[str, Any], taken: Collection[str]
+) -> tuple[dict[str, Any], tuple[Variable, ...], dict[str, str], bool]:
+    """`document` as text to write: every value at a sensitive path replaced by `${VAR}` (the
+    returned env maps VAR to the value), every other `${...}` escaped to read literally; and
+    whether any string now holds `${` (only then is it read with interpolation)."""
+    patterns = _sensitive_segments(kind.document_kind)
+    variables: list[Variable] = []
+    env: dict[str, str] = {}
+    escaped = False
+
+    def walk(node: Any, at: tuple[str, ...], label: tuple[str, ...]) -> Any:
+        if at in patterns and node is not None:
+            name = _variable_name(address, label, taken, env)
+            env[name] = str(node)
+            variables.append(Variable(name, address, format_path(label)))
+            return "${" + name + "}"
+        if isinstance(node, str):
+            if "${" not in node:
+                return node
+            nonlocal escaped
+            escaped = True
+            return escape_literal(node)
+        if isinstance(node, dict):
+            return {k: walk(v, (*at, k), (*label, k)) for k, v in node.items()}
+        if isinstance(node, list):
+            return [walk(v, (*at, "[*]"), (*label, _item_label(v, i))) for i, v in enumerate(node)]
+        return node
+
+    # Sensitive paths are paths of the desired spec: `spec.x` of the document, and `metadata`
+    # (name, scope, description) is the document's own.
+    walked = {k: walk(v, (k,), (k,)) for k, v in document.items()}
+    return walked, tuple(variables), env, escaped or bool(variables)
+
+
+@cache
+def _sensitive_segments(document_kind: str) -> tuple[tuple[str, ...], ...]:
+    return tuple(parse_path(p) for p in sensitive_patterns(document_kind))
+
+
+def _item_label(item: Any, index: int) -> str:
+    """The path segment of a list item: `[name=API_KEY]`, else its position `[0]`."""
+    if isinstance(item, dict) and item.get("name"):
+        return item_segment("name", item["name"])
+    return f"[{index}]"
+
+
+def _variable_name(
+    address: Address, label: tuple[str, ...], taken: Collection[str], new: Collection[str]
+) -> str:
+    """`WORKSPACE_TEMPLATE_PROJECT_TEAM_A_JUPYTER_API_KEY`: kind, scope, name and the item's
+    name (`MASTER_` first for a distributed template's master); numbered when it clashes."""
+    items = [
+        p.removeprefix("[name=").strip("[]")
+        for p in label[:-1]
+        if p not in ("spec", "specificEnv", "environmentVariables")
+    ]
+    parts = [address.kind, address.scope, address.name, *items]
+    base = _VAR_CHARS.sub("_", "_".join(parts).upper()).strip("_") or "VALUE"
+    if base[0].isdigit():
+        base = "V_" + base
+    name, number = base, 1
+    while name in taken or name in new:
+        number += 1
+        name = f"{base}_{number}"
+    return name
+
+
+def _nowhere(path: Any, at_key: bool) -> tuple[int, int]:
+    return (0, 0)
+
+
+def _inline(value: str, source: Source, at: Any) -> tuple[Any, Source | None, list[Problem]]:
+    """Imported Workloads carry their manifest inline: no `manifestFile` to load."""
+    return None, None, [source.problem(at, "manifestFile is not used by imported documents")]
+
+
+def _first(problems: list[Problem]) -> str:
+    problem = problems[0]
+    return f"{problem.message} [{problem.json_path}]" if problem.json_path else problem.message
+
+
+# --- files ---------------------------------------------------------------------------------
+
+
+def render_files(
+    objects: Iterable[Imported], *, existing: Collection[str] = ()
+) -> tuple[dict[str, str], list[str]]:
+    """File name -> YAML text, documents by address; and the clashes: a file name taken by a
+    user's file becomes `NAME.imported.yaml` (then `.imported-2.yaml`, ...), and says so."""
+    by_file: dict[str, list[Imported]] = {}
+    for imported in sorted(objects, key=lambda o: o.address):
+        by_file.setdefault(imported.file, []).append(imported)
+    files: dict[str, str] = {}
+    clashes: list[str] = []
+    for name in sorted(by_file):
+        target = name
+        number = 1
+        while target in existing:
+            suffix = "imported" if number == 1 else f"imported-{number}"
+            target = f"{name.removesuffix('.yaml')}.{suffix}.yaml"
+            number += 1
+        if target != name:
+            clashes.append(f"{name} exists: the new documents go to {target}")
+        files[target] = dump_documents([o.document for o in by_file[name]], header=HEADER)
+    return files, clashes
+
+
+def write_files(directory: Path, files: Mapping[str, str]) -> None:
+    """Write each file whole (temp file, fsync, rename), never over an existing file."""
+    for name in sorted(files):
+        path = directory / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as handle:
+                handle.write(files[name])
+                handle.flush()
+                os.fsync(handle.fileno())
+            os.link(tmp, path)  # unlike a rename, fails when a file of that name exists
+        finally:
+            with suppress(FileNotFoundError):
+                os.unlink(tmp)
+
+
+def document_kinds(names: Iterable[str]) -> frozenset[str]:
+    """Address kinds from `--kind` values (`WorkspaceTemplate` or `workspace-template`)."""
+    slugs = set()
+    for name in names:
+        if name in DOCUMENT_KINDS:
+            slugs.add(DOCUMENT_KINDS[name])
+        elif name in BY_SLUG:
+            slugs.add(name)
+        else:
+            known = ", ".join(sorted(KINDS))
+            raise ValueError(f"unknown kind {name!r} (one of {known})")
+    return frozenset(slugs)

@@ -1,0 +1,108 @@
+"""An existing tenant made the way a UI or a script makes one: plain API calls over HTTP, not
+this tool. Every managed kind at every scope type it has, with values worth importing: schema
+defaults written out, a credential in an environment variable, Run:ai's own `${...}` text.
+"""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+from tests.emulator.helpers import CLUSTER_A, RESEARCH, TEAM_A, Api
+
+TYPES = "/api/v1/workload-types"
+TEMPLATES = "/api/v1/workload-templates"
+ASSET_TEMPLATES = "/api/v1/asset/workload-template"
+V2 = "/api/v2/workloads"
+TRAIN, LOW, HIGH = (
+    "758b4978-ba4a-4f9c-add6-058c3c17dc68",
+    "8634ed19-776c-4ffa-9b6d-72ba28cea37f",
+    "26e8193c-435f-45af-8daa-f61696f0a560",
+)
+PYTORCHJOB = "2942874d-376c-45af-9927-a7cab01e08cb"
+JUPYTER, ONE_GPU = "98107013-7931-4fbe-b66a-e31d7f380853", "2b53ff03-61f2-4d52-9960-3fdb594dba79"
+HOME = "4c8e9340-0f59-4527-b47c-babbb7118953"  # pvc, project team-a
+SECRET = "s3cr3t-value"  # an environment variable's value: must never be written in clear
+
+# (template collection, address kind) and the scope types with their ids.
+FLAVORS = {
+    "workspaces": "workspace-template",
+    "trainings": "training-template",
+    "distributed": "distributed-template",
+    "inferences": "inference-template",
+}
+SCOPES = {
+    "tenant": ("tenant", "1"),
+    "cluster=cluster-a": ("cluster", CLUSTER_A),
+    "department=research": ("department", RESEARCH),
+    "project=team-a": ("project", TEAM_A),
+}
+SPEC: dict[str, Any] = {
+    "image": "python:3.11",
+    "args": "--base=/${RUNAI_PROJECT}/x",
+    "compute": {"gpuDevicesRequest": 1, "cpuMemoryRequest": "4G"},
+    "environmentVariables": [{"name": "API_KEY", "value": SECRET}, {"name": "MODE", "value": "on"}],
+    "storage": {
+        "pvc": [{"claimName": "home", "path": "/home", "exclude": False, "readOnly": False}]
+    },
+}
+
+
+def template_address(flavor: str, scope: str, name: str) -> str:
+    return f"{FLAVORS[flavor]}/{scope}/{name}"
+
+
+def create_tenant(api: Api) -> list[str]:
+    """Create one object of every kind at every scope type; returns their addresses."""
+    made: list[str] = []
+    for flavor in FLAVORS:
+        for scope, (scope_type, scope_id) in SCOPES.items():
+            name = f"{flavor}-{scope_type}"
+            body: dict[str, Any] = {
+                "meta": {"name": name, "scopeType": scope_type, "scopeId": scope_id},
+                "spec": copy.deepcopy(SPEC),
+            }
+            if scope_type == "project":
+                body["meta"]["description"] = "made in the UI"
+            if flavor == "distributed":
+                body["spec"].update(distributedFramework="PyTorch", numWorkers=2)
+                body["masterSpecSameAsWorker"] = False
+                body["master"] = {"spec": {"image": "python:3.11-slim"}}
+            _ok(api.post(f"{TEMPLATES}/{flavor}", body))
+            made.append(template_address(flavor, scope, name))
+    for scope, meta in {
+        "tenant": {"scope": "tenant"},
+        "cluster=cluster-a": {"scope": "cluster", "clusterId": CLUSTER_A},
+        "department=research": {"scope": "department", "departmentId": RESEARCH},
+        "project=team-a": {"scope": "project", "projectId": int(TEAM_A)},
+    }.items():
+        name = f"legacy-{meta['scope']}"
+        assets: dict[str, Any] = {"environment": JUPYTER, "compute": ONE_GPU}
+        if meta["scope"] == "project":
+            assets["datasources"] = [{"id": HOME, "kind": "pvc"}]
+        specific = {"args": "--debug", "environmentVariables": [{"name": "TOKEN", "value": SECRET}]}
+        body = {"meta": {"name": name, **meta}, "spec": {"assets": assets, "specificEnv": specific}}
+        _ok(api.post(ASSET_TEMPLATES, body))
+        made.append(f"asset-template/{scope}/{name}")
+    custom = {"name": "FooJob", "group": "example.com", "categoryId": TRAIN, "priorityId": LOW}
+    _ok(api.post(TYPES, custom))
+    _ok(api.put(f"{TYPES}/{PYTORCHJOB}", {"priorityId": HIGH}))  # a built-in, changed
+    made += ["workload-type/FooJob", "workload-type/PyTorchJob"]
+    _ok(api.post(V2, workload_body("web")))
+    made.append("workload/project=team-a/web")
+    return made
+
+
+def workload_body(name: str) -> dict[str, Any]:
+    container = {"name": "app", "image": "nginx:1.27", "env": [{"name": "X", "value": "${Y}"}]}
+    manifest = {
+        "apiVersion": "apps/v1",
+        "kind": "Deployment",
+        "metadata": {"name": name},
+        "spec": {"replicas": 1, "template": {"spec": {"containers": [container]}}},
+    }
+    return {"metadata": {"name": name, "projectId": TEAM_A}, "manifest": manifest}
+
+
+def _ok(response: Any) -> None:
+    assert response.status_code < 300, response.text
