@@ -155,6 +155,9 @@ def test_scope_places_template_in_org_tree(
     ("body", "field"),
     [
         ({"spec": {"image": "x"}}, "meta"),
+        ({"meta": None}, "meta"),
+        ({"meta": 0.0, "spec": None}, "meta"),
+        ({"meta": {"name": "x", "scopeType": "tenant"}, "spec": []}, "spec"),
         ({"meta": {"scopeType": "project", "scopeId": TEAM_A}}, "meta.name"),
         ({"meta": {"name": "x", "scopeType": "galaxy"}}, "meta.scopeType"),
         ({"meta": {"name": "", "scopeType": "tenant"}}, "meta.name"),
