@@ -1,9 +1,10 @@
 """Which Run:ai control-plane version first served each emulated operation.
 
 From the public OpenAPI specs of Run:ai 2.18 to 2.24 (docs/runai-api.md section 0, the
-version map; docs/emulator.md, "Older Run:ai versions"). An emulator started as an older version serves only what that
-version had: the other operations are unknown paths (404), or, where the path exists with
-other methods, 405. Nothing else in the emulator knows about versions.
+version map; docs/emulator.md, "Older Run:ai versions"). An emulator started as an older
+version serves only what that version had: the other operations are unknown paths (404),
+or, where the path exists with other methods, 405. Nothing else in the emulator knows
+about versions.
 """
 
 from __future__ import annotations
