@@ -39,6 +39,8 @@ def _convert(node: Any) -> Any:
         # object`, which would let `"meta": 0` or `"meta": null` through; Run:ai refuses
         # a non-object where the schema lists properties.
         out["type"] = "object"
+    elif "type" not in out and "items" in out:
+        out["type"] = "array"  # the same for arrays: `fieldsToClear` has items but no type
     if node.get("nullable") is True:
         if "enum" in out and None not in out["enum"]:
             out["enum"] = [*out["enum"], None]
