@@ -17,6 +17,7 @@ import click
 from reconcile.client import Client
 from reconcile.config import Config
 from reconcile.credentials import Credentials
+from reconcile.errors import UsageError
 from reconcile.model import Plan
 from reconcile.planner import PlanOptions
 from reconcile.render import json as render_json
