@@ -22,6 +22,8 @@ ENVIRONMENT_ENV = "RUNAI_RECONCILE_ENVIRONMENT"  # selects the environment (--en
 STATE_ENV = "RUNAI_RECONCILE_STATE"  # overrides `state` (a path or a URL), so CI can share one
 STATE_URL_SCHEMES = ("postgresql", "postgres")
 ENVIRONMENT_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
+# Overrides `emulator.api_version`: which Run:ai version the embedded emulator is.
+EMULATOR_VERSION_ENV = "RUNAI_EMULATOR_API_VERSION"
 
 
 @dataclass(frozen=True)
@@ -51,6 +53,7 @@ class Settings:
     run_timeout_seconds: int = 0
     max_response_mib: int = 64
     server_from_env: bool = False  # True when RUNAI_URL chose the server
+    emulator_api_version: str = "2.24"  # the Run:ai version the embedded emulator is
     settings_file: Path | None = None
 
     @property
@@ -99,6 +102,10 @@ class Settings:
         safety = {**DEFAULTS["safety"], **dict(data.get("safety") or {})}
         server = str(own.get("server", data.get("server", DEFAULTS["server"])))
         override = env.get(SERVER_ENV, "").strip()
+        emulator = dict(data.get("emulator") or {})
+        emulator_version = env.get(EMULATOR_VERSION_ENV, "").strip() or str(
+            emulator.get("api_version", DEFAULTS["emulator"]["api_version"])
+        )
         return cls(
             config_dir=config_dir,
             state_path=(config_dir / state_file).resolve(),
@@ -114,6 +121,7 @@ class Settings:
             plan_ttl_seconds=int(data.get("plan_ttl_seconds", DEFAULTS["plan_ttl_seconds"])),
             **{key: int(data.get(key, DEFAULTS[key])) for key in _CLIENT_KEYS},
             server_from_env=bool(override),
+            emulator_api_version=emulator_version,
             settings_file=settings_file,
         )
 
@@ -125,6 +133,7 @@ _FILE_KEYS = ("server", "environment", "parallelism", "plan_ttl_seconds", *_CLIE
 DEFAULTS: dict[str, Any] = {
     **{f.name: f.default for f in fields(Settings) if f.name in _FILE_KEYS},
     "safety": asdict(SafetySettings()),
+    "emulator": {"api_version": Settings.emulator_api_version},
 }
 
 

@@ -40,10 +40,11 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from reconcile.emulator.versions import VERSIONS as EMULATOR_VERSIONS  # noqa: E402
 from reconcile.kinds.registry import DOCUMENT_KINDS  # noqa: E402
 from reconcile.model import STATE_VERSION, EntryStatus  # noqa: E402
 from reconcile.printable import NAME_PATTERN, ONE_LINE_PATTERN  # noqa: E402
-from reconcile.settings import DEFAULTS  # noqa: E402
+from reconcile.settings import DEFAULTS, EMULATOR_VERSION_ENV  # noqa: E402
 
 SLICE = ROOT / "reconcile" / "emulator" / "data" / "runai-2.24-openapi-slice.json"
 OUT = ROOT / "schemas"
@@ -444,6 +445,18 @@ def settings() -> Schema:
                 "default": DEFAULTS["max_response_mib"],
                 "description": "The largest answer the client reads, in MiB.",
             },
+            "emulator": closed(
+                {
+                    "api_version": {
+                        "type": "string",
+                        "enum": list(EMULATOR_VERSIONS),
+                        "default": DEFAULTS["emulator"]["api_version"],
+                        "description": "The Run:ai version the embedded emulator is: it "
+                        f"serves only that version's APIs; {EMULATOR_VERSION_ENV} overrides it.",
+                    },
+                },
+                description="The embedded emulator (`server: embedded`).",
+            ),
             "safety": closed(
                 {
                     "max_delete_fraction": {**fraction, "default": safety["max_delete_fraction"]},

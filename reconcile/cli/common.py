@@ -17,12 +17,13 @@ import click
 from reconcile.client import Client
 from reconcile.config import Config
 from reconcile.credentials import Credentials
+from reconcile.errors import UsageError
 from reconcile.model import Plan
 from reconcile.planner import PlanOptions
 from reconcile.render import json as render_json
 from reconcile.render import markdown as render_markdown
 from reconcile.render import text as render_text
-from reconcile.settings import Settings
+from reconcile.settings import EMULATOR_VERSION_ENV, Settings
 
 
 @dataclass(frozen=True)
@@ -108,7 +109,13 @@ def connect(
         db = settings.emulator_db
         db.parent.mkdir(parents=True, exist_ok=True)
         secret = secrets.token_urlsafe(24)  # per process: nothing else can call this server
-        with EmbeddedEmulator(db=db, client_id="runai-reconcile", client_secret=secret) as emu:
+        embedded = EmbeddedEmulator(
+            db=db,
+            client_id="runai-reconcile",
+            client_secret=secret,
+            api_version=_emulator_version(settings),
+        )
+        with embedded as emu:
             if not quiet:
                 announce(settings, insecure=insecure)
             creds = Credentials(client_id="runai-reconcile", client_secret=secret)
@@ -128,10 +135,21 @@ def connect(
         yield Server(client=client, label=settings.server_label)
 
 
+def _emulator_version(settings: Settings) -> str:
+    """The embedded emulator's Run:ai version, checked (the file's is checked by its schema;
+    RUNAI_EMULATOR_API_VERSION only here)."""
+    from reconcile.emulator.versions import check
+
+    try:
+        return check(settings.emulator_api_version)
+    except ValueError as error:
+        raise UsageError(f"{EMULATOR_VERSION_ENV}: {error}") from None
+
+
 def announce(settings: Settings, *, insecure: bool) -> None:
     """The run's first lines: which server, and a warning when TLS is not verified."""
     if settings.embedded:
-        where = f"db {settings.emulator_db}"
+        where = f"Run:ai {settings.emulator_api_version}, db {settings.emulator_db}"
         click.echo(
             f"Server: embedded Run:ai emulator (not a real control plane), {where}", err=True
         )

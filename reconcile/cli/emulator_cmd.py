@@ -7,6 +7,7 @@ from typing import Any
 import click
 
 from reconcile.cli.app import main
+from reconcile.emulator.versions import LATEST, VERSIONS
 
 _RATE = click.FloatRange(0.0, 1.0)
 _MS = click.IntRange(min=0)
@@ -35,6 +36,13 @@ def emulator() -> None:
 @click.option("--seed-random", type=int, help="Seed the fault RNG for repeatable runs.")
 @click.option("--sync-delay-ms", default=0, type=_MS, help="Workloads V2 time to Synced.")
 @click.option("--allow-remote", is_flag=True, help="Permit a non-loopback --host.")
+@click.option(
+    "--api-version",
+    type=click.Choice(VERSIONS),
+    default=LATEST,
+    show_default=True,
+    help="Be this Run:ai version: serve only the API families it has.",
+)
 def emulator_serve(
     *,
     host: str,
@@ -45,6 +53,7 @@ def emulator_serve(
     client_secret: str | None,
     token_ttl: int,
     allow_remote: bool,
+    api_version: str,
     **faults: Any,
 ) -> None:
     """Serve the Run:ai API emulator until interrupted (Ctrl-C)."""
@@ -59,7 +68,9 @@ def emulator_serve(
     credentials = Credentials.resolve(client_id, client_secret)
 
     def ready(url: str) -> None:
-        click.echo(f"Run:ai API emulator (not a real control plane) listening on {url}")
+        click.echo(
+            f"Run:ai {api_version} API emulator (not a real control plane) listening on {url}"
+        )
         click.echo(f"  db: {db}   client id: {credentials.client_id}   token ttl: {token_ttl}s")
         click.echo("  admin API: /_emulator/ (loopback only); Ctrl-C stops")
 
@@ -73,6 +84,7 @@ def emulator_serve(
             credentials=credentials,
             token_ttl=token_ttl,
             settings=settings_from_flags(**faults),
+            api_version=api_version,
         )
     except OSError as error:
         raise click.ClickException(f"cannot serve on {host}:{port}: {error}") from error

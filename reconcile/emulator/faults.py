@@ -11,7 +11,7 @@ import random
 import threading
 import time
 from collections import Counter, deque
-from dataclasses import dataclass
+from dataclasses import MISSING, dataclass, fields
 from typing import Any
 
 from reconcile.emulator.framework import FAULT_FIELDS, EmulatorSettings
@@ -81,11 +81,12 @@ class Faults:
 
     def update(self, changes: dict[str, Any], *, allowed: tuple[str, ...]) -> None:
         """Apply admin changes after checking names, types and ranges (ValueError if bad)."""
+        checked: dict[str, Any] = {}
         for name, value in changes.items():
             if name not in allowed:
                 raise ValueError(f"unknown setting {name!r}; allowed: {', '.join(allowed)}")
-            _check(name, value, getattr(self.settings, name))
-        for name, value in changes.items():
+            checked[name] = _checked(name, value)
+        for name, value in checked.items():
             setattr(self.settings, name, value)
         if "seed_random" in changes:
             self.reseed()
@@ -97,23 +98,35 @@ class Faults:
         self.reseed()
 
 
-def _check(name: str, value: Any, current: Any) -> None:
+def _checked(name: str, value: Any) -> Any:
+    """`value` as the setting stores it; ValueError when it does not fit. The declared type
+    decides (a rate set to 0 is still a rate: 0.2 after it is fine), so a JSON integer is
+    taken for a float setting, but not the other way round."""
     if name == "extra":
         if not isinstance(value, dict):
             raise ValueError("extra must be an object")
-        return
+        return value
     if name == "seed_random":
         if value is not None and (not isinstance(value, int) or isinstance(value, bool)):
             raise ValueError("seed_random must be an integer or null")
-        return
+        return value
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise ValueError(f"{name} must be a number")
     if name.endswith("_rate") and not 0 <= value <= 1:
         raise ValueError(f"{name} must be between 0 and 1")
     if value < 0:
         raise ValueError(f"{name} must not be negative")
-    if isinstance(current, int) and not isinstance(value, int):
+    if isinstance(_DECLARED[name], float):
+        return float(value)
+    if not isinstance(value, int):
         raise ValueError(f"{name} must be an integer")
+    return value
+
+
+# Each setting's default, whose type is the setting's type.
+_DECLARED: dict[str, Any] = {
+    f.name: f.default for f in fields(EmulatorSettings) if f.default is not MISSING
+}
 
 
 class RequestLog:

@@ -34,13 +34,21 @@ def _convert(node: Any) -> Any:
     }
     if "$ref" in out:
         out["$ref"] = _URI + out["$ref"]
+    if "type" not in out and ("properties" in out or "required" in out):
+        # Many of the spec's object schemas (allOf pieces, `meta` members) omit `type:
+        # object`, which would let `"meta": 0` or `"meta": null` through; Run:ai refuses
+        # a non-object where the schema lists properties.
+        out["type"] = "object"
+    elif "type" not in out and "items" in out:
+        out["type"] = "array"  # the same for arrays: `fieldsToClear` has items but no type
     if node.get("nullable") is True:
         if "enum" in out and None not in out["enum"]:
             out["enum"] = [*out["enum"], None]
-        if isinstance(out.get("type"), str):
-            out["type"] = [out["type"], "null"]
-        elif "type" not in out:
+        # null must pass even where the schema's parts (allOf, a $ref) are object-typed.
+        if "type" not in out or any(k in out for k in ("allOf", "anyOf", "oneOf", "$ref")):
             return {"anyOf": [{"type": "null"}, out]}
+        if isinstance(out["type"], str):
+            out["type"] = [out["type"], "null"]
     return out
 
 

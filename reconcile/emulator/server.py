@@ -22,6 +22,7 @@ from reconcile.emulator.framework import EmulatorContext, EmulatorSettings
 from reconcile.emulator.openapi import OpenApi
 from reconcile.emulator.seed import load_seed
 from reconcile.emulator.store import Store
+from reconcile.emulator.versions import LATEST, served
 
 
 @cache
@@ -37,8 +38,11 @@ def build_app(
     credentials: Credentials | None = None,
     token_ttl: int = DEFAULT_TTL_S,
     settings: EmulatorSettings | None = None,
+    api_version: str = LATEST,
 ) -> EmulatorApp:
-    """A ready WSGI app over `db`, seeded when the store is empty."""
+    """A ready WSGI app over `db`, seeded when the store is empty, serving what Run:ai
+    `api_version` serves (ValueError for a version the emulator cannot be)."""
+    routes = served(collect_routes(), api_version)
     store = Store(str(db))
     settings = settings or EmulatorSettings()
     tokens = TokenAuthority(store, credentials or Credentials.resolve(), ttl_s=token_ttl)
@@ -55,7 +59,7 @@ def build_app(
         load_seed(store, None if seed is None else str(seed))
 
     load_seed(store, None if seed is None else str(seed))
-    return EmulatorApp(ctx, routes=collect_routes(), reset=reset)
+    return EmulatorApp(ctx, routes=routes, reset=reset)
 
 
 class _QuietHandler(WSGIRequestHandler):
@@ -83,6 +87,7 @@ class EmbeddedEmulator:
         settings: EmulatorSettings | None = None,
         host: str = "127.0.0.1",
         port: int = 0,
+        api_version: str = LATEST,
     ) -> None:
         self.db = db
         self.seed = seed
@@ -91,6 +96,7 @@ class EmbeddedEmulator:
         self.settings = settings or EmulatorSettings()
         self.host = host
         self.port = port
+        self.api_version = api_version
         self._server: BaseWSGIServer | None = None
         self._thread: threading.Thread | None = None
         self.app: EmulatorApp | None = None
@@ -110,6 +116,7 @@ class EmbeddedEmulator:
             credentials=self.credentials,
             token_ttl=self.token_ttl,
             settings=self.settings,
+            api_version=self.api_version,
         )
         self._server = make_server(
             self.host, self.port, self.app, threaded=True, request_handler=_QuietHandler

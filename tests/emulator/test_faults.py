@@ -139,6 +139,15 @@ def test_admin_faults_validation(api: Api) -> None:
     assert api.set_settings(sync_delay_ms=250)["sync_delay_ms"] == 250
 
 
+def test_admin_rates_take_any_number_whatever_was_set_before(api: Api) -> None:
+    assert api.set_faults(error_rate=0)["error_rate"] == 0
+    assert api.set_faults(error_rate=0.2)["error_rate"] == 0.2
+    assert api.set_faults(throttle_rate=1)["throttle_rate"] == 1.0
+    url = f"{api.url}/_emulator/faults"
+    refused = requests.put(url, json={"latency_ms": 0.5}, timeout=TIMEOUT)
+    assert refused.status_code == 400 and "must be an integer" in refused.json()["message"]
+
+
 def test_reset_restores_seed_and_turns_faults_off(api: Api) -> None:
     create_template(api, "workspaces", "temp")
     create_template(api, "workspaces", "seeded-scope", scope_type="department", scope_id="2")

@@ -88,6 +88,8 @@ def test_serve_command_runs_and_refuses_remote_hosts(tmp_path: Path) -> None:
             "cli",
             "--client-secret",
             secret,
+            "--api-version",
+            "2.23",
         ],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
@@ -97,9 +99,11 @@ def test_serve_command_runs_and_refuses_remote_hosts(tmp_path: Path) -> None:
         assert process.stdout is not None
         banner = process.stdout.readline()
         url = banner.rsplit(" ", 1)[-1].strip()
-        assert url.startswith("http://127.0.0.1:"), banner
+        assert url.startswith("http://127.0.0.1:") and "Run:ai 2.23 API" in banner, banner
         token = get_token(url, "cli", secret)
         assert Api(url, token).get(TEMPLATES).status_code == 200
+        form = {"grant_type": "client_credentials"}  # the OAuth2 endpoint came with 2.24
+        assert requests.post(f"{url}/api/v2/token", data=form, timeout=TIMEOUT).status_code == 404
         health = requests.get(f"{url}/_emulator/health", timeout=TIMEOUT)
         assert health.json() == {"status": "ok"}
     finally:

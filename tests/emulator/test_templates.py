@@ -155,6 +155,9 @@ def test_scope_places_template_in_org_tree(
     ("body", "field"),
     [
         ({"spec": {"image": "x"}}, "meta"),
+        ({"meta": None}, "meta"),
+        ({"meta": 0.0, "spec": None}, "meta"),
+        ({"meta": {"name": "x", "scopeType": "tenant"}, "spec": []}, "spec"),
         ({"meta": {"scopeType": "project", "scopeId": TEAM_A}}, "meta.name"),
         ({"meta": {"name": "x", "scopeType": "galaxy"}}, "meta.scopeType"),
         ({"meta": {"name": "", "scopeType": "tenant"}}, "meta.name"),
@@ -190,6 +193,9 @@ def test_bad_update_body_is_400(api: Api, method: str) -> None:
     response = api.call(method, f"{TEMPLATES}/trainings/{tid}", json=bad)
     assert response.status_code == 400
     assert "spec.completions" in response.json()["message"]
+    not_a_list = {"meta": {"name": "t"}, "fieldsToClear": 1.5}  # PUT has no fieldsToClear
+    cleared = api.call(method, f"{TEMPLATES}/trainings/{tid}", json=not_a_list)
+    assert cleared.status_code == (400 if method == "PATCH" else 200)
     missing_meta = api.call(method, f"{TEMPLATES}/trainings/{tid}", json={"spec": {}})
     assert missing_meta.status_code == (400 if method == "PUT" else 200)
 
