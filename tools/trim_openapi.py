@@ -1,16 +1,18 @@
 """Cut the slice of the Run:ai 2.24 OpenAPI spec that runai-reconcile uses, and store it as data.
 
 The emulator validates bodies against this slice and the schema generator builds the
-document schemas from it, so neither reads ../shared at run time (docs/design.md, section 2).
+document schemas from it, so neither needs the full specs at run time (docs/design.md,
+section 2).
 
-Sources (see ../shared/runai-openapi/SOURCES.md):
-- runapy-control-plane-2.24.json: runai-professional-services/runapy @ 06000dd8f189375c
-- runai-2.24-workloads-v2.json: NVIDIA's published 2.24 Workloads V2 spec, newer than the
+Sources (docs/runai-api.md, section 0):
+- the runapy spec (key R24): `.generator/swagger.json` of runai-professional-services/runapy
+  @ 06000dd8f189375cbbeae0c92196c191af7e3a3e
+- the Workloads V2 spec (key D24V2): NVIDIA's published 2.24 Workloads V2 spec, newer than the
   runapy build (it adds `dryRun` and `metadata.configuration`). Its operations replace the
   runapy ones for /api/v2/workloads; its components are kept under a `D24V2_` prefix so the
   two sets never collide.
 
-Usage: python tools/trim_openapi.py [--shared ../shared] [--out reconcile/emulator/data/...]
+Usage: python tools/trim_openapi.py --runapy-spec FILE --workloads-v2-spec FILE [--out FILE]
 """
 
 from __future__ import annotations
@@ -146,11 +148,12 @@ def trim(full: dict[str, Any], v2: dict[str, Any]) -> dict[str, Any]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--shared", type=Path, default=ROOT.parent / "shared")
+    parser.add_argument("--runapy-spec", type=Path, required=True, help="R24's swagger.json")
+    parser.add_argument("--workloads-v2-spec", type=Path, required=True, help="D24V2 as JSON")
     parser.add_argument("--out", type=Path, default=OUT)
     args = parser.parse_args()
-    full = json.loads((args.shared / "runai-openapi/runapy-control-plane-2.24.json").read_text())
-    v2 = json.loads((args.shared / "runai-api-docs/openapi/runai-2.24-workloads-v2.json").read_text())
+    full = json.loads(args.runapy_spec.read_text(encoding="utf-8"))
+    v2 = json.loads(args.workloads_v2_spec.read_text(encoding="utf-8"))
     sliced = trim(full, v2)
     args.out.write_text(json.dumps(sliced, indent=1, sort_keys=True) + "\n", encoding="utf-8")
     count = sum(len(v) for v in sliced["components"].values())
