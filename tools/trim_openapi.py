@@ -62,6 +62,7 @@ USED: dict[str, tuple[str, ...]] = {
     "/api/v1/org-unit/departments": ("get",),
     "/api/v1/org-unit/departments/{departmentId}": ("get",),
     "/api/v1/clusters": ("get",),
+    "/api/v1/node-pools": ("get",),
     "/api/v1/clusters/{clusterUuid}": ("get",),
 }
 FROM_D24V2 = ("/api/v2/workloads", "/api/v2/workloads/{WorkloadV2Id}")

@@ -100,6 +100,11 @@ def served_spec() -> dict[str, Any]:
     # `SupersetRestartPolicy` (any string) is what a superset of the types means.
     common = schemas["DistributedInferenceCommonSpec"]["allOf"][0]["properties"]
     del common["restartPolicy"]
+    # A cluster's default node pool holds the nodes no other pool selects: it has no node
+    # label, so its labelKey and labelValue are empty.
+    pool = schemas["NodepoolCreateResponseFields"]["properties"]
+    for name in ("labelKey", "labelValue"):
+        del pool[name]["minLength"]
     return spec
 
 
