@@ -87,6 +87,9 @@ class Kind(Protocol):
     # updated first, and deleted after (the registry derives the apply order from these).
     uses: tuple[str, ...]
     name_checks: tuple[NameCheck, ...]  # names checked offline against the tenant-wide lists
+    # Paths (document shape) under which a document names other records by name, beside
+    # `name_checks`: what the API resolves by name (assets, node pools) and may echo back.
+    name_refs: tuple[tuple[str, ...], ...]
     destroy_stops_work: bool  # a delete or replace stops running work: always confirmed
     can_delete: bool  # False (WorkloadType): dropping it from config means forget
     renames_in_place: bool  # its update can change the object's name (else a rename replaces)
@@ -163,6 +166,24 @@ class Kind(Protocol):
     def remote_id_from_response(self, body: Mapping[str, Any]) -> str:
         """The new object's id from the create response."""
         ...
+
+
+# Every document's identity: its kind, name and scope become its address.
+IDENTITY_PATHS: tuple[tuple[str, ...], ...] = (
+    ("kind",),
+    ("metadata", "name"),
+    ("metadata", "scope"),
+)
+
+
+def naming_paths(kind: Kind | None) -> tuple[tuple[str, ...], ...]:
+    """The document paths whose values are names: the identity, the offline-checked names
+    and the kind's name references. A hidden value (from `${VAR}`, or tagged `!sensitive`)
+    may not sit at or under one, as a name becomes part of an address or a message."""
+    if kind is None:
+        return IDENTITY_PATHS
+    checked = tuple((*c.at, field) for c in kind.name_checks for field, _ in c.fields)
+    return (*IDENTITY_PATHS, *checked, *kind.name_refs)
 
 
 class SyncKind:
