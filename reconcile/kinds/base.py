@@ -94,6 +94,9 @@ class Kind(Protocol):
     can_delete: bool  # False (WorkloadType): dropping it from config means forget
     renames_in_place: bool  # its update can change the object's name (else a rename replaces)
     is_async: bool  # True (Workloads V2): poll `get_request` + `async_status` after writes
+    # True when a create's or update's answer is the written object: no read-back then (a
+    # synchronous kind whose answer lacks it is read back once after each write).
+    answers_with_object: bool
     lookups_needed: frozenset[str]  # keys of lookups.LOOKUP_REQUESTS this kind resolves
 
     def list_request(self) -> ListRequest:
@@ -193,6 +196,9 @@ class SyncKind:
     renames_in_place = False
     is_async = False
     destroy_stops_work = False
+    # Templates (docs/runai-api.md 1.3), legacy asset templates (3) and workload types (2.1)
+    # answer a POST, PUT or PATCH with the object as written.
+    answers_with_object = True
 
     def detail_request(self, remote_id: str) -> HttpRequest | None:
         return None

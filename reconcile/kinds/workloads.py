@@ -53,6 +53,7 @@ class WorkloadKind:
     can_delete = True
     renames_in_place = False  # metadata.name is a Kubernetes name: fixed at create
     is_async = True
+    answers_with_object = True  # the WorkloadV2, still syncing: polled until it settles
     lookups_needed = frozenset({"projects"})
 
     def __repr__(self) -> str:
