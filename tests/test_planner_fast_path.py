@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from reconcile import planner
 from reconcile.kinds.lookups import Lookups
-from reconcile.model import Address, EntryStatus, LiveResource, Resource, StateEntry
+from reconcile.model import Address, EntryStatus, LiveResource, Resource, State, StateEntry
 from reconcile.planner import PlanOptions
 from reconcile.sensitive import redact
 
@@ -51,7 +51,7 @@ stored_as = st.sampled_from(["redacted", "plain", "other"])
 
 def _plain(resource: Resource, current: LiveResource, entry: StateEntry) -> tuple[Any, Any]:
     problems: list[Any] = []
-    state = planner.State(SALT, entries={ADDRESS: entry})
+    state = State(SALT, entries={ADDRESS: entry})
     change = planner._desired(resource, current, entry, Lookups(), PlanOptions(), problems, state)
     assert problems == []
     return change, planner._drift(entry, current, resource, salt=SALT)
@@ -77,7 +77,9 @@ def test_the_fast_path_is_the_plain_path(
     same_id: bool,
 ) -> None:
     resource = Resource(ADDRESS, desired, sensitive=paths)
-    current = LiveResource(ADDRESS, copy.deepcopy(desired if live_same else other), "id-1")
+    current = LiveResource(
+        ADDRESS, copy.deepcopy(desired if live_same else other), remote_id="id-1"
+    )
     last_applied = {
         "redacted": redact(copy.deepcopy(desired), tuple(sorted(paths)), SALT),
         "plain": copy.deepcopy(desired),
@@ -97,12 +99,12 @@ def test_an_unchanged_object_with_a_secret_takes_the_fast_path() -> None:
     stored = redact(spec, tuple(paths), SALT)
     assert stored != spec  # state holds the hash, not the value
     entry = StateEntry(ADDRESS, "id-1", stored)
-    current = LiveResource(ADDRESS, copy.deepcopy(spec), "id-1")
+    current = LiveResource(ADDRESS, copy.deepcopy(spec), remote_id="id-1")
     resource = Resource(ADDRESS, spec, sensitive=paths)
     assert planner._unchanged(resource, current, entry, SALT)
     change = planner._settled(resource, current, entry, SALT)
     assert (change.is_step, change.records_state) == (False, False)
     rotated = LiveResource(
-        ADDRESS, {"spec": {"environmentVariables": [{"name": "HF_TOKEN"}]}}, "id-1"
+        ADDRESS, {"spec": {"environmentVariables": [{"name": "HF_TOKEN"}]}}, remote_id="id-1"
     )
     assert not planner._unchanged(resource, rotated, entry, SALT)
