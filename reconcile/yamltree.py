@@ -172,9 +172,23 @@ def problem_at(file: str, root: Any, node: Any, message: str) -> Problem:
 
 
 def paths_of(root: Any, nodes: list[Any]) -> tuple[JsonPath, ...]:
-    """The JSON paths of `nodes` under `root` (nodes an alias repeats: where first met)."""
-    found = (_path_to(root, node, (), set()) for node in nodes)
-    return tuple(dict.fromkeys(path for path in found if path is not None))
+    """Every JSON path at which one of `nodes` sits under `root`, each place an alias
+    repeats it included (the builder has refused recursive documents already)."""
+    wanted = {id(node) for node in nodes}
+    found: list[JsonPath] = []
+
+    def visit(node: Any, path: JsonPath) -> None:
+        if id(node) in wanted:
+            found.append(path)
+        if node.id == SEQUENCE:
+            for index, item in enumerate(node.value):
+                visit(item, (*path, index))
+        elif node.id == MAPPING:
+            for key, value in node.value:
+                visit(value, (*path, str(key.value)))
+
+    visit(root, ())
+    return tuple(dict.fromkeys(found))
 
 
 def _path_to(node: Any, target: Any, path: JsonPath, seen: set[int]) -> JsonPath | None:

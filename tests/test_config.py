@@ -364,3 +364,14 @@ def test_garbled_yaml_never_raises(tmp_path: Path) -> None:
         _write(directory, {"doc.yaml": "".join(text)})
         config = read_config(directory, env=NO_ENV)
         assert all(p.file for p in config.problems)
+
+
+def test_a_tagged_value_repeated_by_an_alias_is_hidden_at_every_place(tmp_path: Path) -> None:
+    doc = MARKED.replace("value: !sensitive hunter2", "value: &pw !sensitive hunter2")
+    doc += "  args: *pw\n"
+    _write(tmp_path, {"app.yaml": doc})
+    config = read_config(tmp_path, env=NO_ENV)
+    assert config.ok, config.problems
+    resource = next(iter(config.resources.values()))
+    assert resource.spec["spec"]["args"] == "hunter2"
+    assert {"spec.args", "spec.environmentVariables[name=DB_PASSWORD].value"} <= resource.sensitive
