@@ -15,7 +15,7 @@ N / parallelism x latency for one call per create, twice that with the read-back
 BENCHMARKS.md records the figures under "## Apply".
 
     .venv/bin/python bench/bench_apply.py [--count 1000] [--latency-ms 50] [--parallelism 16]
-        [--runs 3] [--no-read-back] [--no-state-file] [--embedded] [--profile]
+        [--runs 3] [--no-state-file] [--embedded] [--profile]
 """
 
 from __future__ import annotations
@@ -176,7 +176,6 @@ def in_process(
             desired=planned.desired,
             lookups=planned.live.lookups,
             parallelism=args.parallelism,
-            read_back=not args.no_read_back,
         )
         apply_s, cpu = time.perf_counter() - started, time.process_time() - cpu
     assert result.ok, (dict(result.failed), result.not_run)
@@ -210,8 +209,8 @@ def in_process_runs(
     applies = [r[1] for r in runs]
     server = "" if pid is None else f"), {statistics.median(server_cpu):.2f} s (emulator, plan too"
     print(
-        f"in-process apply_plan ({'no ' if args.no_read_back else ''}read-back"
-        f"{', no state file' if args.no_state_file else ''}), {args.runs} runs: "
+        f"in-process apply_plan{' (no state file)' if args.no_state_file else ''}, "
+        f"{args.runs} runs: "
         f"wall min {min(applies):.2f} s, median {statistics.median(applies):.2f} s; "
         f"CPU median {statistics.median(r[2] for r in runs):.2f} s (this process{server}); "
         f"plan before it {statistics.median(r[0] for r in runs):.2f} s; "
@@ -249,7 +248,6 @@ def main() -> int:
     parser.add_argument("--latency-ms", type=int, default=50)
     parser.add_argument("--parallelism", type=int, default=16)
     parser.add_argument("--runs", type=int, default=3)
-    parser.add_argument("--no-read-back", action="store_true", help="skip the GET after writes")
     parser.add_argument("--no-state-file", action="store_true", help="diagnostics: no file I/O")
     parser.add_argument("--embedded", action="store_true", help="emulator in this process")
     parser.add_argument("--no-cli", action="store_true", help="skip the CLI end-to-end runs")

@@ -1,13 +1,16 @@
-"""Plan and validate a realistic tenant (bench/realistic.py) at 50 ms API latency.
+"""Validate, plan and apply a realistic tenant (bench/realistic.py) at 50 ms API latency.
 
-Sets up, through the tool itself: an emulator process seeded with the tenant's departments and
-projects, and `apply` of N templates of all four types (3-10 environment variables each, some
-from `${VAR}`; labels, compute, node pools). Then times, each as its own process: `validate`,
-a no-change `plan --detailed-exitcode` (must print "No changes." and exit 0), and a plan with
-1 % of the documents changed (must exit 2). Reports medians, the API requests of one plan, the
-peak RSS of the CLI process, and the load average beside them.
+For each count (`--counts 1000,10000,50000`) it sets up, through the tool itself, an emulator
+process seeded with the tenant's departments and projects and an `apply` of that many
+templates of all four types (3-10 environment variables each, some from `${VAR}`; labels,
+compute, node pools). Then times, each as its own process and `--runs` times: `validate`, a
+no-change `plan --detailed-exitcode` (must print "No changes." and exit 0), a plan with 1 %
+of the documents changed (must exit 2), and an `apply` of 1,000 more templates (parallelism
+16; each run's creates are deleted again before the next). Reports medians of wall and CPU
+time (the process and its workers: what a loaded machine does not inflate), the API requests
+of one run, the peak RSS of the CLI process, and the load average beside them.
 
-    .venv/bin/python bench/bench_realistic.py      # --count 10000 --latency-ms 50 --runs 5
+    .venv/bin/python bench/bench_realistic.py --counts 1000,10000,50000 --runs 5
 """
 
 from __future__ import annotations
@@ -83,55 +86,96 @@ def measured(args: list[str], url: str, runs: int, expect: int) -> dict[str, flo
     }
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--count", type=int, default=10_000)
-    parser.add_argument("--departments", type=int, default=10)
-    parser.add_argument("--projects", type=int, default=50)
-    parser.add_argument("--latency-ms", type=int, default=50)
-    parser.add_argument("--runs", type=int, default=5)
-    args = parser.parse_args()
+def requests_of(url: str, action: Any) -> tuple[Any, int]:
+    """`action()` and the API requests the emulator saw during it."""
+    admin(url, "DELETE", "requests")
+    result = action()
+    return result, int(admin(url, "GET", "requests")["total"])
 
+
+def sweep_one(count: int, args: argparse.Namespace) -> dict[str, Any]:
+    """Every measure at one count: rows of wall/CPU/RSS, requests, the highest load seen."""
     tmp = Path(tempfile.mkdtemp(prefix="bench-realistic-"))
     tenant = Tenant.of(args.departments, args.projects)
     config_dir = tmp / "config"
     write_seed(tmp / "seed.yaml", tenant)
-    write_config(config_dir, args.count, tenant)
+    write_config(config_dir, count, tenant)
     process, url = serve(tmp / "emulator.sqlite3", tmp / "seed.yaml")
+    loads = [os.getloadavg()[0]]
+    rows: dict[str, dict[str, float]] = {}
+    asked: dict[str, int] = {}
     try:
         started = time.perf_counter()
         *_, code, _, err = run(["apply", "--auto-approve", str(config_dir)], url)
         assert code == 0, err[-3000:]
-        print(f"setup: apply of {args.count} templates in {time.perf_counter() - started:.1f} s")
+        print(f"setup: apply of {count} templates in {time.perf_counter() - started:.1f} s")
         admin(url, "PUT", "faults", {"latency_ms": args.latency_ms})
-        load = os.getloadavg()[0]
-        rows = {"validate": measured(["validate", str(config_dir)], url, args.runs, 0)}
-        admin(url, "DELETE", "requests")
-        rows["plan, no change"] = measured(
-            ["plan", "--detailed-exitcode", str(config_dir)], url, args.runs, 0
+        rows["validate"] = measured(["validate", str(config_dir)], url, args.runs, 0)
+        plan = ["plan", "--detailed-exitcode", str(config_dir)]
+        rows["plan, no change"], total = requests_of(url, lambda: measured(plan, url, args.runs, 0))
+        asked["plan, no change"] = total // args.runs
+        loads.append(os.getloadavg()[0])
+        write_config(config_dir, count, tenant, changed_every=100)
+        rows["plan, 1 % changed"], total = requests_of(
+            url, lambda: measured(plan, url, args.runs, 2)
         )
-        requests_per_plan = int(admin(url, "GET", "requests")["total"]) // args.runs
-        write_config(config_dir, args.count, tenant, changed_every=100)
-        rows["plan, 1 % changed"] = measured(
-            ["plan", "--detailed-exitcode", str(config_dir)], url, args.runs, 2
-        )
-        load = max(load, os.getloadavg()[0])
+        asked["plan, 1 % changed"] = total // args.runs
+        write_config(config_dir, count, tenant)
+        apply = ["apply", "--auto-approve", "--parallelism", "16", str(config_dir)]
+        walls, cpus, rss, total = [], [], 0, 0
+        for _ in range(args.runs):
+            write_config(config_dir, count + args.apply_count, tenant)
+            (elapsed, cpu, peak, code, _, err), made = requests_of(url, lambda: run(apply, url))
+            assert code == 0, err[-3000:]
+            walls.append(elapsed)
+            cpus.append(cpu)
+            rss, total = max(rss, peak), total + made
+            write_config(config_dir, count, tenant)
+            *_, code, _, err = run([*apply, "--force"], url)  # delete them again
+            assert code == 0, err[-3000:]
+        loads.append(os.getloadavg()[0])
+        rows[f"apply, {args.apply_count} creates"] = {
+            "median": statistics.median(walls),
+            "min": min(walls),
+            "cpu": statistics.median(cpus),
+            "rss_mib": rss / 1024,
+        }
+        asked[f"apply, {args.apply_count} creates"] = total // args.runs
     finally:
         process.terminate()
         process.wait()
         shutil.rmtree(tmp, ignore_errors=True)
+    return {"rows": rows, "requests": asked, "load": max(loads)}
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--counts", default="10000", help="comma-separated template counts")
+    parser.add_argument("--departments", type=int, default=10)
+    parser.add_argument("--projects", type=int, default=50)
+    parser.add_argument("--latency-ms", type=int, default=50)
+    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--apply-count", type=int, default=1000)
+    args = parser.parse_args()
+    counts = [int(c) for c in args.counts.split(",")]
+    commit = subprocess.run(
+        ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, check=False
+    ).stdout.strip()
     print(
-        f"{args.count} templates, {len(tenant.scopes())} scopes, {args.latency_ms} ms latency, "
-        f"{args.runs} runs, load average up to {load:.1f}; "
-        f"no-change plan: {requests_per_plan} requests"
+        f"{time.strftime('%Y-%m-%d', time.gmtime())}, commit {commit}, {os.cpu_count()} cores; "
+        f"{args.latency_ms} ms latency, {args.runs} runs each, medians"
     )
-    print("| run | wall median | wall min | CPU median | peak RSS |")
-    print("| --- | --- | --- | --- | --- |")
-    for label, row in rows.items():
-        print(
-            f"| {label} | {row['median']:.2f} s | {row['min']:.2f} s | {row['cpu']:.2f} s "
-            f"| {row['rss_mib']:.0f} MiB |"
-        )
+    print("| objects | run | wall median | wall min | CPU median | peak RSS | requests | load |")
+    print("| --- | --- | --- | --- | --- | --- | --- | --- |")
+    for count in counts:
+        found = sweep_one(count, args)
+        for label, row in found["rows"].items():
+            print(
+                f"| {count:,} | {label} | {row['median']:.2f} s | {row['min']:.2f} s "
+                f"| {row['cpu']:.2f} s | {row['rss_mib']:.0f} MiB "
+                f"| {found['requests'].get(label, '')} | {found['load']:.1f} |",
+                flush=True,
+            )
     return 0
 
 

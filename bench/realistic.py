@@ -132,6 +132,8 @@ def write_config(
     `changed_every` (say 100) edits one environment variable of every that-many-th document.
     """
     config_dir.mkdir(parents=True, exist_ok=True)
+    for old in config_dir.glob("templates-*.yaml"):  # a smaller count leaves none behind
+        old.unlink()
     (config_dir / "runai-reconcile.yaml").write_text(
         f"server: embedded\nstate: {state}\nparallelism: 16\n", encoding="utf-8"
     )

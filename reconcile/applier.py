@@ -104,7 +104,6 @@ def apply_plan(
     async_timeout_s: float = 600.0,
     poll_interval_s: float = 2.0,
     retry: RetryPolicy = DEFAULT_RETRY,
-    read_back: bool = True,
 ) -> ApplyResult:
     """Carry out `plan` against the server and record every completed step in `store`.
 
@@ -122,7 +121,6 @@ def apply_plan(
         desired=desired,
         retry=retry,
         poll=PollPolicy(timeout_s=async_timeout_s, interval_s=poll_interval_s),
-        read_back=read_back,
     )
     run = _Run(steps, runner.run, parallelism=parallelism, keep_going=keep_going, on_event=on_event)
     run.execute()

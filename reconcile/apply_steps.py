@@ -134,7 +134,6 @@ class StepRunner:
         desired: Mapping[Address, Resource],
         retry: RetryPolicy,
         poll: PollPolicy,
-        read_back: bool = True,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         self._client = client
@@ -144,7 +143,6 @@ class StepRunner:
         self._desired = desired
         self._retry = retry
         self._poll = poll
-        self._read_back = read_back
         self._sleep = sleep
 
     def run(self, change: Change) -> None:
@@ -369,8 +367,9 @@ class StepRunner:
         raise StepFailed(f"{cause}; could not check whether it was created", unsure=True)
 
     def _confirm(self, kind: Kind, remote_id: str) -> None:
-        """Wait for an asynchronous write to sync; read other writes back once."""
-        if kind.is_async or self._read_back:
+        """Wait for an asynchronous write to sync; read a write back once where its answer
+        is not the object (one request per write otherwise: the answer is the read-back)."""
+        if kind.is_async or not kind.answers_with_object:
             self._await(kind, remote_id, deleting=False)
 
     def _await(

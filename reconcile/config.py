@@ -28,11 +28,13 @@ from reconcile.model import Address, Resource
 from reconcile.settings import Settings
 from reconcile.yamltree import (
     MAX_DEPTH,
+    SENSITIVE_TAG,
     Builder,
     NodeProblem,
     flow_depth,
     locator,
     maybe_deep,
+    paths_of,
     problem_at,
 )
 
@@ -227,14 +229,17 @@ def parse_file(found: Found) -> ParsedFile:
     documents: list[tuple[Any, Source]] = []
     for node in nodes:
         span = text[node.start_mark.index : node.end_mark.index]
-        source = Source(found.display, locator(node), has_vars="${" in span)
-        builder = Builder(guard="&" in text and "*" in text, str_tag=_STR)
+        builder = Builder(
+            guard="&" in text and "*" in text, str_tag=_STR, marks=SENSITIVE_TAG in span
+        )
         try:
             value = builder.build(node, 0)
         except NodeProblem as error:
             problems.append(problem_at(found.display, node, error.node, error.message))
             continue
         problems.extend(problem_at(found.display, node, n, m) for n, m in builder.problems)
+        marked = paths_of(node, builder.marked) if builder.marked else ()
+        source = Source(found.display, locator(node), has_vars="${" in span, marked=marked)
         documents.append((value, source))
     return ParsedFile(documents, problems)
 

@@ -14,11 +14,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from reconcile.errors import Problem
+from reconcile.kinds.base import naming_paths
 from reconcile.kinds.lookups import closest
 from reconcile.kinds.registry import DOCUMENT_KINDS, KINDS
 from reconcile.kinds.scopes import scope_text
 from reconcile.model import Address, Origin, Resource
-from reconcile.paths import ANY_ITEM, format_path
+from reconcile.paths import ANY_ITEM, NAME_KEY, format_path, item_name, segment_of
 from reconcile.printable import quoted
 from reconcile.schema import (
     CATEGORIES,
@@ -47,6 +48,7 @@ class Source:
     file: str
     where: Where
     has_vars: bool = True  # False when the document holds no `${`: no interpolation
+    marked: tuple[JsonPath, ...] = ()  # the paths of values tagged `!sensitive`
 
     def problem(self, path: JsonPath, message: str, *, at_key: bool = False) -> Problem:
         line, col = self.where(path, at_key)
@@ -127,6 +129,8 @@ def check_document(
     if source.has_vars:
         doc, secret, missing = interpolate(doc, env)
     problems = [_unset(source, at, name) for at, name in missing]
+    problems.extend(_hidden_names(doc, source, secret))
+    secret = list(dict.fromkeys([*secret, *source.marked]))
     found = validate_document(doc, sensitive=secret)
     problems.extend(_located(source, p) for p in found)
     identity_broken = any(p.path[:1] in (("kind",), ("metadata",)) for p in found)
@@ -145,6 +149,32 @@ def check_document(
         spec = {k: v for k, v in spec.items() if k != "manifestFile"} | {"manifest": manifest}
     resource = _resource(kind, {**doc, "spec": spec}, source, secret)
     return Checked(resource, problems, source.where(("metadata", "name"), False))
+
+
+def _hidden_names(doc: Any, source: Source, from_env: list[JsonPath]) -> list[Problem]:
+    """A hidden value where a name goes: refused, as a name becomes part of an address, a
+    field path or a message, and a secret cannot be both hidden and shown."""
+    secret_kind = ("kind",) in from_env or ("kind",) in source.marked
+    kind = None if secret_kind or not isinstance(doc, dict) else KINDS.get(str(doc.get("kind")))
+    naming = naming_paths(kind)
+    problems = []
+    for paths, what in (
+        (from_env, "a value from ${VAR}"),
+        (source.marked, "a value tagged !sensitive"),
+    ):
+        for path in paths:
+            if _names(path, naming):
+                message = f"{what} cannot be a name (names are shown): write the name plainly"
+                problems.append(source.problem(path, message))
+    return problems
+
+
+def _names(path: JsonPath, naming: tuple[tuple[str, ...], ...]) -> bool:
+    """True when `path` lies at or under a naming path, or is a list item's name (diff
+    paths name list items by it)."""
+    if len(path) >= 2 and isinstance(path[-2], int) and path[-1] == NAME_KEY:
+        return True
+    return any(path[: len(prefix)] == prefix for prefix in naming)
 
 
 def _about_manifest(path: JsonPath) -> bool:
@@ -175,12 +205,12 @@ def _references(
         for field, what in check.fields:
             allowed = ALLOWED_NAMES[what]
             value = node.get(field)
-            if not isinstance(value, str) or value in allowed:  # a wrong type: the schema's
-                continue
             path = (*check.at, field)
-            shown = "" if path in secret else f" {quoted(value)}"
-            hint = "" if path in secret else closest(str(value), allowed, limit=1)
-            message = f"unknown {what}{shown}: must be one of {', '.join(allowed)}{hint}"
+            # A wrong type is the schema's to report; a hidden name is refused already.
+            if not isinstance(value, str) or value in allowed or path in secret:
+                continue
+            hint = closest(value, allowed, limit=1)
+            message = f"unknown {what} {quoted(value)}: must be one of {', '.join(allowed)}{hint}"
             problems.append(source.problem(path, message))
     return problems
 
@@ -230,7 +260,7 @@ def _resource(kind: str, doc: dict[str, Any], source: Source, secret: list[JsonP
     if rest:
         spec = {"metadata": rest, **spec}
     line, col = source.where((), False)
-    patterns = {format_path(_segments(p)) for p in secret}
+    patterns = {format_path(_segments(doc, p)) for p in secret}
     patterns.update(sensitive_patterns(kind))
     # Normalized here, in the worker processes that read a big config, rather than by the
     # planner: every user of the desired set wants the canonical form (defaults filled).
@@ -238,7 +268,18 @@ def _resource(kind: str, doc: dict[str, Any], source: Source, secret: list[JsonP
     return Resource(address, spec, Origin(source.file, line, col), frozenset(patterns))
 
 
-def _segments(path: JsonPath) -> list[str]:
-    # List items become `[*]`: how the diff keys a list is its own decision, and a
-    # wildcard covers every way it may name the item.
-    return [ANY_ITEM if isinstance(p, int) else p for p in path]
+def _segments(doc: Any, path: JsonPath) -> list[str]:
+    """`path` in the path grammar: a list item by its name where it has one (the diff keys
+    such lists by name, and its siblings' values stay visible), else `[*]`. An item's name
+    is never hidden (`_hidden_names`), so naming it shows nothing secret."""
+    segments: list[str] = []
+    node = doc
+    for part in path:
+        if isinstance(part, int):
+            item = node[part] if isinstance(node, list) and part < len(node) else None
+            segments.append(segment_of(item) if item_name(item) is not None else ANY_ITEM)
+            node = item
+        else:
+            segments.append(part)
+            node = node.get(part) if isinstance(node, dict) else None
+    return segments

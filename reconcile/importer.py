@@ -247,9 +247,20 @@ def _placeholders(
     return walked, tuple(variables), env, escaped or bool(variables)
 
 
+# Environment variable values, wherever a template holds them: a value read from the server
+# may be a secret someone typed there, and an imported file goes into git, so import writes
+# each as `${VAR}` (then sensitive when read, like any `${VAR}`) beside the schema's own.
+_IMPORTED_AS_VARIABLES = (
+    "spec.environmentVariables[*].value",
+    "master.spec.environmentVariables[*].value",
+    "spec.specificEnv.environmentVariables[*].value",
+)
+
+
 @cache
 def _sensitive_segments(document_kind: str) -> tuple[tuple[str, ...], ...]:
-    return tuple(parse_path(p) for p in sensitive_patterns(document_kind))
+    patterns = (*sensitive_patterns(document_kind), *_IMPORTED_AS_VARIABLES)
+    return tuple(dict.fromkeys(parse_path(p) for p in patterns))
 
 
 def _item_label(item: Any, index: int) -> str:

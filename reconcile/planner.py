@@ -37,7 +37,7 @@ from reconcile.model import (
 )
 from reconcile.ordering import in_waves, pair_moves, select
 from reconcile.schema import sensitive_patterns
-from reconcile.sensitive import is_marker, marker_paths, reaches, redact, reveal
+from reconcile.sensitive import is_marker, marker_paths, redact, reveal
 from reconcile.settings import SafetySettings
 
 _Key = tuple[str, str, str]
@@ -159,13 +159,13 @@ def _classify(
                 except PlanError as error:
                     problems.append(Problem(f"{Address(*key)}: {error.message}"))
                 continue
-        # The common case at scale: desired, live and last applied are the very same JSON,
-        # so there is nothing to diff and no drift; only state may lag.
+        # The common case at scale: live is the desired spec and last applied is that spec
+        # as state stores it, so there is nothing to diff and no drift; only state may lag.
         if (
             resource is not None
             and current is not None
             and entry is not None
-            and identical(resource.spec, current.spec, entry.last_applied)
+            and _unchanged(resource, current, entry, state.lineage)
         ):
             changes.append(_settled(resource, current, entry, state.lineage))
             continue
@@ -294,6 +294,17 @@ def _sorted_paths(paths: frozenset[str]) -> tuple[str, ...]:
 _SORTED: dict[frozenset[str], tuple[str, ...]] = {}  # a dict: lru_cache's key cost as much
 
 
+def _unchanged(resource: Resource, current: LiveResource, entry: StateEntry, salt: str) -> bool:
+    """True when live is the very desired spec and last applied is that spec as state stores
+    it (secrets as salted hashes, `redact`): an unchanged secret compares by its hash, never
+    revealed. Then `_desired` finds no field to change and `_drift` nothing moved (a
+    property test holds the two paths equal)."""
+    if not identical(resource.spec, current.spec):
+        return False
+    stored = redact(resource.spec, _sorted_paths(resource.sensitive), salt)
+    return identical(entry.last_applied, stored)
+
+
 def _records_state(
     entry: StateEntry | None,
     remote_id: str,
@@ -306,15 +317,15 @@ def _records_state(
     adopt), or its entry lags what the server holds (a run died after its write landed and
     before the state write recording it, or the object was edited to what is desired).
 
-    `settled`: last_applied is known to be the desired spec itself (see `_settled`), so it
-    lags only where the spec holds a value that state keeps hashed: no redact and compare."""
+    `settled`: last_applied is known to be the desired spec as state stores it (`_unchanged`),
+    so only the entry's status and id may lag."""
     if not remote_id:
         return False
     if entry is None or entry.status is not EntryStatus.APPLIED or entry.remote_id != remote_id:
         return True
-    paths = _sorted_paths(resource.sensitive)
     if settled:
-        return reaches(resource.spec, paths)
+        return False
+    paths = _sorted_paths(resource.sensitive)
     return bool(entry.last_applied != redact(resource.spec, paths, salt))
 
 
@@ -330,8 +341,8 @@ def _record_reason(entry: StateEntry | None, remote_id: str) -> str:
 
 
 def _settled(resource: Resource, current: LiveResource, entry: StateEntry, salt: str) -> Change:
-    """The no-op of an owned object whose desired, live and last-applied specs are identical:
-    `_desired` would find no field to change and `_drift` nothing moved."""
+    """The no-op of an owned object that is `_unchanged`: `_desired` would find no field to
+    change and `_drift` nothing moved."""
     paths = _sorted_paths(resource.sensitive)
     records = _records_state(entry, current.remote_id, resource, salt, settled=True)
     return Change(

@@ -18,6 +18,7 @@ MAX_ALIAS_EXPANSION = 10_000  # extra nodes aliases may add to a document ("bill
 C_STACK_SAFE_DEPTH = 2_000  # deeper than this may be, the pure-Python parser reads it
 SCALAR, SEQUENCE, MAPPING = "scalar", "sequence", "mapping"  # ruamel's node ids
 _TAG = "tag:yaml.org,2002:"
+SENSITIVE_TAG = "!sensitive"  # the user's mark on a value that must never be shown
 _SHOWN = 12  # path segments a problem shows (a too-deep document has hundreds)
 _BLOCK_PREFIX = re.compile(r"^[ \t?:-]*", re.MULTILINE)
 
@@ -63,9 +64,11 @@ class NodeProblem(Exception):
 class Builder:
     """Nodes -> plain JSON values, refusing what JSON cannot hold and alias bombs."""
 
-    def __init__(self, *, guard: bool, str_tag: object) -> None:
+    def __init__(self, *, guard: bool, str_tag: object, marks: bool = False) -> None:
         self.guard = guard  # the file has anchors and aliases: count expansions
         self.str_tag = str_tag  # the parser's shared tag object for plain strings
+        self.marks = marks  # the file may tag values `!sensitive`: look at collections' tags
+        self.marked: list[Any] = []  # the nodes tagged `!sensitive`, in document order
         self.active: set[int] = set()
         self.seen: set[int] = set()
         self.visits = 0
@@ -76,6 +79,8 @@ class Builder:
             raise NodeProblem(node, f"nested deeper than {MAX_DEPTH} levels")
         if node.id == SCALAR:
             return node.value if node.ctag is self.str_tag else self._scalar(node)
+        if self.marks and str(node.tag) == SENSITIVE_TAG:
+            self.marked.append(node)
         if not self.guard:  # no anchors and aliases in the file: no recursion either
             if node.id == SEQUENCE:
                 return [self.build(item, depth + 1) for item in node.value]
@@ -123,6 +128,9 @@ class Builder:
         tag, text = str(node.tag), node.value
         if tag == _TAG + "str" or tag == _TAG + "timestamp":  # dates stay as written
             return text
+        if tag == SENSITIVE_TAG:  # the value as written, as a string: it is never resolved
+            self.marked.append(node)
+            return text
         if tag == _TAG + "null":
             return None
         if tag == _TAG + "bool":
@@ -161,6 +169,26 @@ def problem_at(file: str, root: Any, node: Any, message: str) -> Problem:
     path = _path_to(root, node, (), set())
     shown = "" if path is None else json_path(path[:_SHOWN]) + ("..." if len(path) > _SHOWN else "")
     return Problem(message, file=file, line=mark.line + 1, col=mark.column + 1, json_path=shown)
+
+
+def paths_of(root: Any, nodes: list[Any]) -> tuple[JsonPath, ...]:
+    """Every JSON path at which one of `nodes` sits under `root`, each place an alias
+    repeats it included (the builder has refused recursive documents already)."""
+    wanted = {id(node) for node in nodes}
+    found: list[JsonPath] = []
+
+    def visit(node: Any, path: JsonPath) -> None:
+        if id(node) in wanted:
+            found.append(path)
+        if node.id == SEQUENCE:
+            for index, item in enumerate(node.value):
+                visit(item, (*path, index))
+        elif node.id == MAPPING:
+            for key, value in node.value:
+                visit(value, (*path, str(key.value)))
+
+    visit(root, ())
+    return tuple(dict.fromkeys(found))
 
 
 def _path_to(node: Any, target: Any, path: JsonPath, seen: set[int]) -> JsonPath | None:

@@ -94,13 +94,11 @@ def test_origin_points_at_the_document() -> None:
     )
 
 
-def test_schema_sensitive_fields_are_marked() -> None:
+def test_plain_values_are_not_sensitive() -> None:
     resources = load_config(EXAMPLES, env=NO_ENV).resources
-    mpi = resources[Address("distributed-template", "project=team-b", "mpi-horovod")]
-    assert mpi.sensitive == {
-        "spec.environmentVariables[*].value",
-        "master.spec.environmentVariables[*].value",
-    }
+    hpo = resources[Address("training-template", "project=team-b", "hpo-sweep")]
+    assert hpo.spec["spec"]["environmentVariables"] == [{"name": "WANDB_MODE", "value": "offline"}]
+    assert hpo.sensitive == frozenset()
 
 
 def test_examples_settings_put_state_in_the_repository() -> None:
@@ -164,8 +162,69 @@ def test_env_interpolation_marks_values_sensitive(tmp_path: Path) -> None:
     assert resource.sensitive == {
         "metadata.description",
         "spec.image",
-        "spec.environmentVariables[*].value",
+        "spec.environmentVariables[name=API_TOKEN].value",
     }
+
+
+MARKED = """\
+kind: TrainingTemplate
+metadata: {name: app, scope: {project: team-a}}
+spec:
+  image: img
+  environmentVariables:
+    - {name: NCCL_DEBUG, value: INFO}
+    - {name: DB_PASSWORD, value: !sensitive hunter2}
+    - name: EXTRA
+      value: !sensitive 42
+  nodeAffinityRequired: !sensitive {nodeSelectorTerms: []}
+"""
+
+
+@pytest.mark.parametrize("backend", ["libyaml", "python"])
+def test_values_tagged_sensitive_are_hidden_and_kept_as_strings(
+    tmp_path: Path, backend: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _write(tmp_path, {"app.yaml": MARKED})
+    monkeypatch.setattr(config_module, "YAML_BACKEND", backend)
+    config = read_config(tmp_path, env=NO_ENV)
+    assert config.ok, config.problems
+    resource = next(iter(config.resources.values()))
+    variables = resource.spec["spec"]["environmentVariables"]
+    assert [v["value"] for v in variables] == ["INFO", "hunter2", "42"]
+    assert resource.sensitive == {
+        "spec.environmentVariables[name=DB_PASSWORD].value",
+        "spec.environmentVariables[name=EXTRA].value",
+        "spec.nodeAffinityRequired",
+    }
+
+
+HIDDEN_NAMES = """\
+kind: WorkspaceTemplate
+metadata:
+  name: "${NAME}"
+  scope: {project: "${PROJECT}"}
+spec:
+  image: img
+  nodePools: [!sensitive pool-a]
+  environmentVariables:
+    - {name: "${VAR_NAME}", value: "${OK}"}
+"""
+
+
+def test_hidden_values_in_names_are_refused_with_their_place(tmp_path: Path) -> None:
+    _write(tmp_path, {"app.yaml": HIDDEN_NAMES})
+    env = {"NAME": "n-secret", "PROJECT": "p-secret", "VAR_NAME": "v-secret", "OK": "fine"}
+    problems = read_config(tmp_path, env=env).problems
+    refused = [(p.line, p.col, p.json_path, p.message.split(" cannot")[0]) for p in problems]
+    assert refused == [
+        (3, 9, "$.metadata.name", "a value from ${VAR}"),
+        (4, 20, "$.metadata.scope.project", "a value from ${VAR}"),
+        (7, 15, "$.spec.nodePools[0]", "a value tagged !sensitive"),
+        (9, 14, "$.spec.environmentVariables[0].name", "a value from ${VAR}"),
+    ]
+    assert all(p.file.endswith("app.yaml") for p in problems)
+    text = "".join(str(p) for p in problems)
+    assert "secret" not in text
 
 
 def test_missing_env_variable_names_it_but_never_a_value(tmp_path: Path) -> None:
@@ -305,3 +364,14 @@ def test_garbled_yaml_never_raises(tmp_path: Path) -> None:
         _write(directory, {"doc.yaml": "".join(text)})
         config = read_config(directory, env=NO_ENV)
         assert all(p.file for p in config.problems)
+
+
+def test_a_tagged_value_repeated_by_an_alias_is_hidden_at_every_place(tmp_path: Path) -> None:
+    doc = MARKED.replace("value: !sensitive hunter2", "value: &pw !sensitive hunter2")
+    doc += "  args: *pw\n"
+    _write(tmp_path, {"app.yaml": doc})
+    config = read_config(tmp_path, env=NO_ENV)
+    assert config.ok, config.problems
+    resource = next(iter(config.resources.values()))
+    assert resource.spec["spec"]["args"] == "hunter2"
+    assert {"spec.args", "spec.environmentVariables[name=DB_PASSWORD].value"} <= resource.sensitive

@@ -17,9 +17,11 @@ parts come from the API's own component schemas, converted from OpenAPI 3.0:
   DNS-1123 labels for workload names; otherwise no "/" and no unsafe character), and
   descriptions, label and annotation names and values must be one line (see `docs/runai-api.md`,
   "Names and patterns"): these values reach terminals, PR comments and CI annotations.
-Two keywords of our own: `x-sensitive: true` marks a value renderers must mask (an
-environment variable's `value`: the one free-form field where templates carry secrets), and
-`x-forbidden: REASON` (with `not: {}`) names a field the tool refuses, for a clear message.
+Two keywords of our own: `x-sensitive: true` marks a credential the API itself holds, a
+value renderers must mask (none of the supported kinds has one: their secrets are references
+to Kubernetes secrets and credential assets, by name, which are shown; an environment
+variable's `value` is ordinary text unless it comes from `${VAR}` or is tagged `!sensitive`),
+and `x-forbidden: REASON` (with `not: {}`) names a field the tool refuses, for a clear message.
 
 Supporting a new Run:ai version is one command (then commit schemas/):
     python tools/generate_schemas.py [--spec SLICE.json] [--out schemas] [--check]
@@ -51,8 +53,8 @@ OUT = ROOT / "schemas"
 DIALECT = "https://json-schema.org/draft/2020-12/schema"
 REF_PREFIX = "#/components/schemas/"
 DROPPED = {"example", "readOnly", "writeOnly", "x-schema-name", "nullable", "allOf", "$ref"}
-# (component, property) pairs whose values renderers must mask.
-SENSITIVE = {("EnvironmentVariable", "value"), ("EnvironmentVariableOfAsset", "value")}
+# (component, property) pairs the API marks as credentials: values renderers must mask.
+SENSITIVE: frozenset[tuple[str, str]] = frozenset()
 TEMPLATE_SPECS = {
     "WorkspaceTemplate": "WorkspaceTemplateSpec",
     "TrainingTemplate": "TrainingTemplateSpec",

@@ -32,6 +32,7 @@ class AssetTemplateKind(SyncKind):
     # A template's priority and category default to its workload type's: types first.
     uses: tuple[str, ...] = ("workload-type",)
     name_checks: tuple[NameCheck, ...] = (NameCheck(("spec", "specificEnv"), TEMPLATE_NAMES),)
+    name_refs: tuple[tuple[str, ...], ...] = (("spec", "assets"),)  # asset names, resolved to ids
     lookups_needed = frozenset(
         {"projects", "departments", "clusters", "environments", "computes", "datasources"}
     )

@@ -87,10 +87,16 @@ class Kind(Protocol):
     # updated first, and deleted after (the registry derives the apply order from these).
     uses: tuple[str, ...]
     name_checks: tuple[NameCheck, ...]  # names checked offline against the tenant-wide lists
+    # Paths (document shape) under which a document names other records by name, beside
+    # `name_checks`: what the API resolves by name (assets, node pools) and may echo back.
+    name_refs: tuple[tuple[str, ...], ...]
     destroy_stops_work: bool  # a delete or replace stops running work: always confirmed
     can_delete: bool  # False (WorkloadType): dropping it from config means forget
     renames_in_place: bool  # its update can change the object's name (else a rename replaces)
     is_async: bool  # True (Workloads V2): poll `get_request` + `async_status` after writes
+    # True when a create's or update's answer is the written object: no read-back then (a
+    # synchronous kind whose answer lacks it is read back once after each write).
+    answers_with_object: bool
     lookups_needed: frozenset[str]  # keys of lookups.LOOKUP_REQUESTS this kind resolves
 
     def list_request(self) -> ListRequest:
@@ -165,6 +171,24 @@ class Kind(Protocol):
         ...
 
 
+# Every document's identity: its kind, name and scope become its address.
+IDENTITY_PATHS: tuple[tuple[str, ...], ...] = (
+    ("kind",),
+    ("metadata", "name"),
+    ("metadata", "scope"),
+)
+
+
+def naming_paths(kind: Kind | None) -> tuple[tuple[str, ...], ...]:
+    """The document paths whose values are names: the identity, the offline-checked names
+    and the kind's name references. A hidden value (from `${VAR}`, or tagged `!sensitive`)
+    may not sit at or under one, as a name becomes part of an address or a message."""
+    if kind is None:
+        return IDENTITY_PATHS
+    checked = tuple((*c.at, field) for c in kind.name_checks for field, _ in c.fields)
+    return (*IDENTITY_PATHS, *checked, *kind.name_refs)
+
+
 class SyncKind:
     """Defaults shared by the kinds whose list items are complete and whose writes are final."""
 
@@ -172,6 +196,9 @@ class SyncKind:
     renames_in_place = False
     is_async = False
     destroy_stops_work = False
+    # Templates (docs/runai-api.md 1.3), legacy asset templates (3) and workload types (2.1)
+    # answer a POST, PUT or PATCH with the object as written.
+    answers_with_object = True
 
     def detail_request(self, remote_id: str) -> HttpRequest | None:
         return None

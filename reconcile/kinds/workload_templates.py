@@ -92,6 +92,10 @@ class WorkloadTemplateKind(SyncKind):
         if flavor.has_master:
             checks.append(NameCheck(("master", "spec"), TEMPLATE_NAMES))
         self.name_checks: tuple[NameCheck, ...] = tuple(checks)
+        pools: list[tuple[str, ...]] = [("spec", "nodePools")]
+        if flavor.has_master:
+            pools.append(("master", "spec", "nodePools"))
+        self.name_refs: tuple[tuple[str, ...], ...] = tuple(pools)
         self._typed = f"{BASE}/{flavor.collection}"
 
     def __repr__(self) -> str:

@@ -30,6 +30,7 @@ class WorkloadTypeKind(SyncKind):
     scope_types: tuple[str, ...] = ()  # tenant-wide: identity is the name alone
     uses: tuple[str, ...] = ()
     name_checks: tuple[NameCheck, ...] = (NameCheck(("spec",), SPEC_NAMES),)
+    name_refs: tuple[tuple[str, ...], ...] = ()
     can_delete = False  # built-in types must never go; dropping one from config is `forget`
     lookups_needed = frozenset({"categories", "priorities"})
 

@@ -48,10 +48,12 @@ class WorkloadKind:
         "asset-template",
     )
     name_checks: tuple[NameCheck, ...] = (NameCheck(("spec",), SPEC_NAMES),)
+    name_refs: tuple[tuple[str, ...], ...] = ()
     destroy_stops_work = True  # a workload is running work
     can_delete = True
     renames_in_place = False  # metadata.name is a Kubernetes name: fixed at create
     is_async = True
+    answers_with_object = True  # the WorkloadV2, still syncing: polled until it settles
     lookups_needed = frozenset({"projects"})
 
     def __repr__(self) -> str:

@@ -26,7 +26,7 @@ spec:
   image: "{image}"
   compute: {{cpuCoreRequest: {cpu}}}
   environmentVariables:
-    - {{name: MODE, value: lab}}
+    - {{name: MODE, value: !sensitive lab}}
 """
 
 

@@ -17,6 +17,8 @@ from tests.cli.helpers import PLAN_SCHEMA, Cli, put_on_server, state_path, write
 SECRET_ENV = "H_TEST_API_KEY"
 SECRET = "sEcReT-value-9f8e7d6c"  # only ever in the environment of the run
 OTHER_SECRET = "another-SeCrEt-1a2b3c"
+MARKED = "mArKeD-value-5e4d3c"  # written in the config, tagged `!sensitive`
+OTHER_MARKED = "oThEr-MaRkEd-6f5e4d"
 ADDRESS = "training-template/project=team-a/with-secret"
 DOC = f"""
 kind: TrainingTemplate
@@ -29,6 +31,7 @@ spec:
   environmentVariables:
     - {{name: API_KEY, value: "${{{SECRET_ENV}}}"}}
     - {{name: MODE, value: batch}}
+    - {{name: DB_PASSWORD, value: !sensitive {MARKED}}}
 """
 
 
@@ -44,7 +47,8 @@ def secret_dir(examples_dir: Path) -> Path:
 
 def _no_secret(*texts: str) -> None:
     for text in texts:
-        assert SECRET not in text and OTHER_SECRET not in text
+        for secret in (SECRET, OTHER_SECRET, MARKED, OTHER_MARKED):
+            assert secret not in text
 
 
 @pytest.mark.parametrize("fmt", ["text", "json", "markdown"])
@@ -112,6 +116,46 @@ def test_changed_secret_shows_as_a_change_of_hidden_values(
     }
 
 
+def test_plain_values_show_and_hidden_values_stay_hidden_in_every_format(
+    cli: Cli, secret_dir: Path, tmp_path: Path
+) -> None:
+    put_on_server(secret_dir, cli.url, env={SECRET_ENV: SECRET})
+    changed = DOC.replace("value: batch", "value: stream").replace(MARKED, OTHER_MARKED)
+    write_docs(secret_dir / "templates" / "secret.yaml", [changed])
+    env = {SECRET_ENV: OTHER_SECRET}
+    plan_file = tmp_path / "changed.plan"
+    out: dict[str, str] = {}
+    for fmt in ("text", "json", "markdown"):
+        run = cli("plan", secret_dir, "--format", fmt, "-out", plan_file, env=env)
+        assert run.exit_code == 0, run.output
+        out[fmt] = run.stdout
+        out[f"{fmt} file"] = plan_file.read_text(encoding="utf-8")
+        shown = cli("show", plan_file, "--format", fmt, env={SECRET_ENV: None})
+        assert shown.stdout == run.stdout, shown.output
+    _no_secret(*out.values(), state_path(secret_dir).read_text(encoding="utf-8"))
+    mode = "spec.environmentVariables[name=MODE].value"
+    assert f'~ {mode}: "batch" -> "stream"' in out["text"]
+    assert (
+        "~ spec.environmentVariables[name=DB_PASSWORD].value: (sensitive) -> (sensitive)"
+        in (out["text"])
+    )
+    assert "batch" in out["markdown"] and "stream" in out["markdown"]
+    (change,) = [c for c in json.loads(out["json"])["changes"] if c["action"] != "no-op"]
+    fields = {f["path"]: f for f in change["fields"]}
+    assert (fields[mode]["before"], fields[mode]["after"], fields[mode]["sensitive"]) == (
+        "batch",
+        "stream",
+        False,
+    )
+    assert fields["spec.environmentVariables[name=API_KEY].value"]["sensitive"] is True
+    assert fields["spec.environmentVariables[name=DB_PASSWORD].value"]["sensitive"] is True
+    saved = json.loads(out["json file"])
+    (stored,) = [c for c in saved["changes"] if c["action"] != "no-op"]
+    variables = {e["name"]: e["value"] for e in stored["after"]["spec"]["environmentVariables"]}
+    assert variables["MODE"] == "stream"
+    assert set(variables["API_KEY"]) == set(variables["DB_PASSWORD"]) == {"sensitive_sha256"}
+
+
 def test_show_refuses_what_is_not_a_plan_file(cli: Cli, tmp_path: Path) -> None:
     not_json = tmp_path / "notes.txt"
     not_json.write_text("hello", encoding="utf-8")
@@ -135,8 +179,10 @@ def test_hashed_secrets_in_state_still_plan_and_drift_correctly(
     put_on_server(secret_dir, cli.url, env=env)
     entry = json.loads(state_path(secret_dir).read_text(encoding="utf-8"))["resources"][ADDRESS]
     stored = entry["last_applied"]["spec"]["environmentVariables"]
-    # Every env value is sensitive by schema (x-sensitive), and `args` holds a `${ENV}` value.
-    assert all(set(e["value"]) == {"sensitive_sha256"} for e in stored)
+    # Values from `${ENV}` and tagged `!sensitive` are hashed; a plain value is kept.
+    values = {e["name"]: e["value"] for e in stored}
+    assert values["MODE"] == "batch"
+    assert set(values["API_KEY"]) == set(values["DB_PASSWORD"]) == {"sensitive_sha256"}
     assert set(entry["last_applied"]["spec"]["args"]) == {"sensitive_sha256"}
 
     same = cli("plan", "--detailed-exitcode", "--target", ADDRESS, secret_dir, env=env)
@@ -163,6 +209,7 @@ def test_hashed_secrets_in_state_still_plan_and_drift_correctly(
                 "environmentVariables": [
                     {"name": "API_KEY", "value": OTHER_SECRET},
                     {"name": "MODE", "value": "batch"},
+                    {"name": "DB_PASSWORD", "value": MARKED},
                 ]
             }
         },
