@@ -21,6 +21,7 @@ from reconcile.kinds.base import AsyncStatus, Kind
 from reconcile.kinds.calls import HttpRequest, Pagination
 from reconcile.kinds.lookups import Lookups
 from reconcile.kinds.registry import BY_SLUG
+from reconcile.lifecycle import keeping_live
 from reconcile.live_view import fingerprint
 from reconcile.model import (
     Action,
@@ -208,13 +209,25 @@ class StepRunner:
         kind, spec = BY_SLUG[change.address.kind], self._spec(change)
         remote_id = self._remote_id(change, change.address)
         # A rename in place finds the object under its old name (`replaces`).
-        if self._fresh(kind, change.replaces or change.address, remote_id) is None:
+        body = self._fresh(kind, change.replaces or change.address, remote_id)
+        if body is None:
             raise StepFailed(f"{change.address} changed since plan: deleted on the server")
+        spec = self._keeping_ignored(kind, change.address, spec, body)
         request = request_for(kind, replace(change, after=spec, remote_id=remote_id), self._lookups)
         self._call(request)
         entry = self._entry(change.address, remote_id, spec)
-        self._journal.commit(lambda s: s.with_entry(entry))
+        old = change.replaces  # a rename: state follows the object to its new address
+        self._journal.commit(lambda s: (s.without(old) if old else s).with_entry(entry))
         self._confirm(kind, remote_id)
+
+    def _keeping_ignored(self, kind: Kind, address: Address, spec: Spec, body: Any) -> Spec:
+        """An update leaves the document's `lifecycle.ignoreChanges` paths as the server
+        holds them (read just now)."""
+        resource = self._desired.get(address)
+        if resource is None or not resource.lifecycle.ignore_changes:
+            return spec
+        _, live, _ = kind.from_live(body, self._lookups)
+        return keeping_live(spec, live, resource.lifecycle.ignore_changes)
 
     def _replace(self, change: Change) -> None:
         spec = self._spec(change)
@@ -266,7 +279,8 @@ class StepRunner:
         resource = self._desired.get(address)
         paths = tuple(sorted(resource.sensitive)) if resource is not None else ()
         stored = redact(spec, paths, self._journal.state.lineage)
-        return StateEntry(address, remote_id, stored, status)
+        protected = resource is not None and resource.lifecycle.protect
+        return StateEntry(address, remote_id, stored, status, protected=protected)
 
     def _remote_id(self, change: Change, address: Address) -> str:
         entry = self._journal.state.entries.get(address)

@@ -79,7 +79,15 @@ def _client_limits(settings: Settings) -> dict[str, Any]:
 
 
 def selection_options(function: Callable[..., Any]) -> Callable[..., Any]:
-    """Which addresses a plan covers, and whether it adopts unowned live objects."""
+    """Which addresses a plan covers, whether it adopts unowned live objects, and which it
+    replaces though nothing differs."""
+    function = click.option(
+        "--replace",
+        "replacements",
+        multiple=True,
+        metavar="ADDR",
+        help="Replace this object (delete + create) even when nothing differs.",
+    )(function)
     function = click.option(
         "--adopt", is_flag=True, help="Manage live objects that match desired addresses."
     )(function)
@@ -177,12 +185,18 @@ def render_plan(plan: Plan, fmt: str, *, environment: str | None = None) -> str:
 
 
 def plan_options(
-    config: Config, *, adopt: bool, target: Sequence[str], exclude: Sequence[str]
+    config: Config,
+    *,
+    adopt: bool,
+    target: Sequence[str],
+    exclude: Sequence[str],
+    replacements: Sequence[str] = (),
 ) -> PlanOptions:
     return PlanOptions(
         adopt=adopt,
         targets=tuple(target),
         excludes=tuple(exclude),
+        replacements=tuple(replacements),
         safety=config.settings.safety,
         ttl_seconds=config.settings.plan_ttl_seconds,
     )

@@ -72,6 +72,7 @@ def plan_command(
     target: tuple[str, ...],
     exclude: tuple[str, ...],
     adopt: bool,
+    replacements: tuple[str, ...],
     ca_bundle: str | None,
     insecure: bool,
 ) -> int:
@@ -85,7 +86,13 @@ def plan_command(
             source=BindingSource(
                 session.server.label, planfile.recorded_config_dir(config.directory, Path.cwd())
             ),
-            options=plan_options(config, adopt=adopt, target=target, exclude=exclude),
+            options=plan_options(
+                config,
+                adopt=adopt,
+                target=target,
+                exclude=exclude,
+                replacements=replacements,
+            ),
             known=session.known,
         )
     environment = config.settings.environment
