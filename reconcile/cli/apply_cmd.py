@@ -34,7 +34,7 @@ from reconcile.errors import (
     StalePlanError,
     UsageError,
 )
-from reconcile.model import Action, Plan
+from reconcile.model import Action, Plan, Selection
 from reconcile.planner import BindingSource
 from reconcile.render import markdown as render_markdown
 from reconcile.state import StateBackend, open_store
@@ -231,13 +231,7 @@ def apply_command(
             source=BindingSource(
                 server.label, planfile.recorded_config_dir(config.directory, Path.cwd())
             ),
-            options=plan_options(
-                config,
-                adopt=adopt,
-                target=target,
-                exclude=exclude,
-                replacements=replacements,
-            ),
+            options=plan_options(config, Selection(target, exclude, adopt, replacements)),
         )
         click.echo(render_plan(result.plan, "text"), nl=False)
         if not result.plan.has_changes:
@@ -279,14 +273,7 @@ def _apply_saved(
         raise ConfigError(
             error.problems, hint=f"{path} applies against the config directory {directory}"
         ) from None
-    selection = saved.selection
-    options = plan_options(
-        config,
-        adopt=selection.adopt,
-        target=selection.targets,
-        exclude=selection.excludes,
-        replacements=selection.replacements,
-    )
+    options = plan_options(config, saved.selection)
     with (
         closing(open_store(config.settings, bind=True)) as store,
         store.lock("apply", timeout=lock_timeout),
