@@ -59,26 +59,47 @@ def _problem(resource: Resource, message: str) -> Problem:
     return Problem(message, origin.file, origin.line, origin.col, json_path="$.lifecycle.movedFrom")
 
 
-def moved(desired: Mapping[Address, Resource], state: State) -> State:
-    """State as if each `movedFrom` were a `state mv`: the entry at an old address, moved to
-    the address of the document that claims it (when state holds nothing there yet).
+def moves(desired: Mapping[Address, Resource], state: State) -> dict[Address, Address]:
+    """New address -> old, for each document whose `movedFrom` names an address state holds
+    (the first such, in the document's order) while state holds nothing at its own yet."""
+    found: dict[Address, Address] = {}
+    for address, resource in desired.items():
+        if not resource.lifecycle.moved_from or address in state.entries:
+            continue
+        for old in resource.lifecycle.moved_from:
+            if old in state.entries and old not in desired:
+                found[address] = old
+                break
+    return found
+
+
+def moved(state: State, found: Mapping[Address, Address]) -> State:
+    """State as if each of the `moves` were a `state mv`: the entry at the old address now
+    at the new one.
 
     The planner then acts on the object that entry points to as on any entry whose object
     the server holds under another name: it renames it in place where the kind's update can,
     else replaces it, and never creates beside it. Once applied, state holds the new address
     and the declaration changes nothing, so it may stay in the config."""
-    entries: dict[Address, StateEntry] | None = None
-    for address, resource in desired.items():
-        if not resource.lifecycle.moved_from or address in state.entries:
-            continue
-        for old in resource.lifecycle.moved_from:
-            entry = state.entries.get(old)
-            if entry is not None and old not in desired:
-                entries = dict(state.entries) if entries is None else entries
-                del entries[old]
-                entries[address] = replace(entry, address=address)
-                break
-    return state if entries is None else replace(state, entries=entries)
+    if not found:
+        return state
+    entries = dict(state.entries)
+    for new, old in found.items():
+        entries[new] = replace(entries.pop(old), address=new)
+    return replace(state, entries=entries)
+
+
+def following(change: Change, found: Mapping[Address, Address]) -> Change:
+    """`change`, naming the old address its state entry moves from (`replaces`), so that
+    apply moves the entry too, even where the object itself needs no rename (renamed on the
+    server already: then a no-op still records the move in state)."""
+    old = found.get(change.address)
+    if old is None or change.replaces is not None or change.action is Action.FORGET:
+        return change
+    if change.action is Action.NOOP:
+        reason = f"state knows it as {old}: record it at its new address"
+        return replace(change, replaces=old, records_state=True, reason=reason)
+    return replace(change, replaces=old)
 
 
 # --- protect -------------------------------------------------------------------------------

@@ -106,8 +106,10 @@ def make_plan(
     --adopt) and every name the server cannot resolve, and naming every protected object
     the plan would destroy.
     """
-    state = lifecycle.moved(desired, state)  # `movedFrom`: the entry at its new address
+    moves = lifecycle.moves(desired, state)
+    state = lifecycle.moved(state, moves)  # `movedFrom`: the entry at its new address
     changes, drifts = _classify(desired, live, state, options)
+    changes = [lifecycle.following(c, moves) for c in changes] if moves else changes
     # Select before pairing: a move deletes its old address, which must be selected too.
     selected = select(changes, targets=options.targets, excludes=options.excludes)
     ordered = in_waves(pair_moves(selected, state))
@@ -139,7 +141,7 @@ def detect_drift(
 ) -> tuple[Drift, ...]:
     """Drift of every applied state entry, in address order (the plan's drift, alone)."""
     found = []
-    state = lifecycle.moved(desired, state)
+    state = lifecycle.moved(state, lifecycle.moves(desired, state))
     for address in sorted(state.entries, key=_address_key):
         entry = state.entries[address]
         if entry.status is not EntryStatus.APPLIED:

@@ -89,6 +89,32 @@ def test_moved_from_renames_the_object_in_one_apply_and_converges(
     assert again.exit_code == 0 and "No changes." in again.stdout, again.output
 
 
+def test_moved_from_an_object_renamed_on_the_server_already_moves_state_only(
+    cli: Cli, tmp_path: Path, api: Api
+) -> None:
+    config_dir = _config(tmp_path, _doc(WORKSPACE, "old-name"))
+    _apply(cli, config_dir)
+    remote_id = _ids(api)["old-name"]
+    renamed = api.patch(f"{WORKSPACES}/{remote_id}", {"meta": {"name": "new-name"}})
+    assert renamed.status_code == 200, renamed.text
+    old, new = (f"workspace-template/project=team-a/{n}" for n in ("old-name", "new-name"))
+
+    write_docs(
+        config_dir / "t.yaml", [_doc(WORKSPACE, "new-name", f"lifecycle: {{movedFrom: {old}}}\n")]
+    )
+    plan = cli("plan", "--format", "json", config_dir)
+    (change,) = plan.json()["changes"]
+    assert (change["action"], change["records_state"], change["replaces"]) == ("no-op", True, old)
+    assert change["calls"] == []
+    _apply(cli, config_dir)
+    assert _ids(api) == {"new-name": remote_id}
+    assert set(map(str, read_state(config_dir).entries)) == {new}
+    # Converged: with the declaration, and once it is removed.
+    assert cli("plan", "--detailed-exitcode", config_dir).exit_code == 0
+    write_docs(config_dir / "t.yaml", [_doc(WORKSPACE, "new-name")])
+    assert cli("plan", "--detailed-exitcode", config_dir).exit_code == 0
+
+
 def test_protect_blocks_a_delete_and_a_replace_even_with_force(
     cli: Cli, tmp_path: Path, api: Api
 ) -> None:
