@@ -172,7 +172,8 @@ def _classify(
         resource, entry, current = wanted.get(key), owned.get(key), held.get(key)
         elsewhere = named.elsewhere(entry) if current is None and entry is not None else None
         current = elsewhere or current
-        if resource is not None and resource.lifecycle.ignore_changes:
+        # Compared without the ignored paths; a create shows (and sends) the whole document.
+        if resource is not None and current is not None and resource.lifecycle.ignore_changes:
             resource, current, entry = lifecycle.ignoring(resource, current, entry)
         if elsewhere is not None:  # the entry's object under another name: act on it
             assert current is not None and entry is not None
