@@ -179,10 +179,11 @@ def _lifecycle(doc: dict[str, Any]) -> Lifecycle:
     if not declared:
         return NO_LIFECYCLE
     moved = declared.get("movedFrom", [])
-    return Lifecycle(
-        moved_from=tuple(map(Address.parse, [moved] if isinstance(moved, str) else moved)),
+    moved = [moved] if isinstance(moved, str) else moved
+    return Lifecycle(  # a repeated item says nothing more: kept once, in order
+        moved_from=tuple(map(Address.parse, dict.fromkeys(moved))),
         protect=declared.get("protect") is True,
-        ignore_changes=tuple(declared.get("ignoreChanges", ())),
+        ignore_changes=tuple(dict.fromkeys(declared.get("ignoreChanges", ()))),
     )
 
 

@@ -249,7 +249,7 @@ def lifecycle(slug: str = "") -> Schema:
             "movedFrom": {
                 "anyOf": [
                     address,
-                    {"type": "array", "items": address, "minItems": 1, "uniqueItems": True},
+                    {"type": "array", "items": address, "minItems": 1},
                 ],
                 "description": "The address (or addresses) state may know this object by: the "
                 "plan renames it in place where the API allows, else replaces it, and never "
@@ -265,7 +265,6 @@ def lifecycle(slug: str = "") -> Schema:
                 "type": "array",
                 "items": {**NAME, "description": "A field path, e.g. spec.compute.cpuCoreRequest "
                 "or spec.environmentVariables[name=X].value."},
-                "uniqueItems": True,
                 "description": "Field paths whose differences are neither changes nor drift "
                 "(still sent when the object is created).",
             },
