@@ -21,6 +21,7 @@ from reconcile.kinds.base import AsyncStatus, Kind
 from reconcile.kinds.calls import HttpRequest, Pagination
 from reconcile.kinds.lookups import Lookups
 from reconcile.kinds.registry import BY_SLUG
+from reconcile.lifecycle import keeping_live
 from reconcile.live_view import fingerprint
 from reconcile.model import (
     Action,
@@ -148,7 +149,7 @@ class StepRunner:
     def run(self, change: Change) -> None:
         """Carry out `change`; raises StepFailed with a human reason."""
         handlers: dict[Action, Callable[[Change], None]] = {
-            Action.CREATE: lambda c: self._create(c, self._spec(c)),
+            Action.CREATE: lambda c: self._create(c, self._spec(c), moved_from=c.replaces),
             Action.UPDATE: self._update,
             Action.REPLACE: self._replace,
             Action.DELETE: self._delete,
@@ -205,21 +206,32 @@ class StepRunner:
     def _update(self, change: Change) -> None:
         kind, spec = BY_SLUG[change.address.kind], self._spec(change)
         remote_id = self._remote_id(change, change.address)
-        # A rename in place finds the object under its old name (`replaces`).
-        if self._fresh(kind, change.replaces or change.address, remote_id) is None:
+        body = self._fresh(kind, self._seen_at(change), remote_id)
+        if body is None:
             raise StepFailed(f"{change.address} changed since plan: deleted on the server")
+        spec = self._keeping_ignored(kind, change.address, spec, body)
         request = request_for(kind, replace(change, after=spec, remote_id=remote_id), self._lookups)
         self._call(request)
         entry = self._entry(change.address, remote_id, spec)
-        self._journal.commit(lambda s: s.with_entry(entry))
+        old = change.replaces  # a rename: state follows the object to its new address
+        self._journal.commit(lambda s: (s.without(old) if old else s).with_entry(entry))
         self._confirm(kind, remote_id)
+
+    def _keeping_ignored(self, kind: Kind, address: Address, spec: Spec, body: Any) -> Spec:
+        """An update leaves the document's `lifecycle.ignoreChanges` paths as the server
+        holds them (read just now)."""
+        resource = self._desired.get(address)
+        if resource is None or not resource.lifecycle.ignore_changes:
+            return spec
+        _, live, _ = kind.from_live(body, self._lookups)
+        return keeping_live(spec, live, resource.lifecycle.ignore_changes)
 
     def _replace(self, change: Change) -> None:
         spec = self._spec(change)
         old = change.replaces or change.address
         kind = BY_SLUG[old.kind]
         remote_id = self._remote_id(change, old)
-        if remote_id and self._fresh(kind, old, remote_id) is not None:
+        if remote_id and self._fresh(kind, self._seen_at(change), remote_id) is not None:
             self._call(kind.delete_request(remote_id), allow=(404,))
             # The create reuses the name, which a deleting object still holds.
             self._await(kind, remote_id, deleting=True, until_gone=True)
@@ -235,9 +247,11 @@ class StepRunner:
 
     def _record(self, change: Change) -> None:
         """An object already as desired that state does not own yet (adopted), or whose
-        `last_applied` lags behind it (an earlier run died before recording its write)."""
+        `last_applied` lags behind it (an earlier run died before recording its write), or
+        whose entry moves to its new address (`replaces`)."""
         entry = self._entry(change.address, change.remote_id, self._spec(change))
-        self._journal.commit(lambda s: s.with_entry(entry))
+        old = change.replaces
+        self._journal.commit(lambda s: (s.without(old) if old else s).with_entry(entry))
 
     def _commit_without(self, address: Address) -> None:
         self._journal.commit(lambda s: s.without(address))
@@ -264,7 +278,15 @@ class StepRunner:
         resource = self._desired.get(address)
         paths = tuple(sorted(resource.sensitive)) if resource is not None else ()
         stored = redact(spec, paths, self._journal.state.lineage)
-        return StateEntry(address, remote_id, stored, status)
+        protected = resource is not None and resource.lifecycle.protect
+        return StateEntry(address, remote_id, stored, status, protected=protected)
+
+    def _seen_at(self, change: Change) -> Address:
+        """Where the plan saw the object: under its old address (`replaces`) for a rename
+        or a scope move, else (a `movedFrom` whose object the server renamed already, or
+        no move at all) at its own."""
+        old = change.replaces
+        return old if old is not None and self._fingerprints.get(str(old)) else change.address
 
     def _remote_id(self, change: Change, address: Address) -> str:
         entry = self._journal.state.entries.get(address)

@@ -20,6 +20,7 @@ from reconcile.configdir import Found, display_path, inside
 from reconcile.documents import MAX_MANIFEST_BYTES, Checked, Source, check_document
 from reconcile.errors import Problem
 from reconcile.gcpause import gc_paused
+from reconcile.lifecycle import moved_conflicts
 from reconcile.model import Address, Resource
 from reconcile.schema import JsonPath
 
@@ -156,6 +157,7 @@ def _assemble(reports: list[FileReport]) -> Desired:
     # A file some Workload names as its manifestFile is a Kubernetes object, not a document.
     reports = [r for r in reports if os.path.realpath(r.path) not in used]
     resources, problems = _unique(reports)
+    problems.extend(moved_conflicts(resources))
     for report in reports:
         problems.extend(report.problems)
         problems.extend(p for c in report.checked for p in c.problems)

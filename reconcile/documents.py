@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from reconcile.errors import Problem
@@ -18,8 +18,8 @@ from reconcile.kinds.base import naming_paths
 from reconcile.kinds.lookups import closest
 from reconcile.kinds.registry import DOCUMENT_KINDS, KINDS
 from reconcile.kinds.scopes import scope_text
-from reconcile.model import Address, Origin, Resource
-from reconcile.paths import ANY_ITEM, NAME_KEY, format_path, item_name, segment_of
+from reconcile.model import NO_LIFECYCLE, Address, Lifecycle, Origin, Resource
+from reconcile.paths import ANY_ITEM, NAME_KEY, format_path, item_name, parse_path, segment_of
 from reconcile.printable import quoted
 from reconcile.schema import (
     CATEGORIES,
@@ -27,6 +27,7 @@ from reconcile.schema import (
     JsonPath,
     SchemaProblem,
     json_path,
+    path_known,
     sensitive_patterns,
     validate_document,
 )
@@ -34,6 +35,8 @@ from reconcile.schema import (
 MAX_MANIFEST_BYTES = 2 * 1024 * 1024  # the API's limit for a Workloads V2 manifest
 _VAR = re.compile(r"\$(\$)?\{([A-Za-z_][A-Za-z0-9_]*)\}")
 _LITERAL = re.compile(r"\$(?=\{[A-Za-z_][A-Za-z0-9_]*\})")  # a `$` that starts a `${VAR}`
+# Paths that name the object rather than describe it: never ignored.
+_IDENTITY = (("kind",), ("metadata", "name"), ("metadata", "scope"), ("lifecycle",))
 # What a document's name checks (kinds/base.py NameCheck) may name, and the allowed names:
 # the same on every tenant, so checked offline.
 ALLOWED_NAMES: dict[str, tuple[str, ...]] = {"priority": PRIORITIES, "category": CATEGORIES}
@@ -141,6 +144,9 @@ def check_document(
     if kind == "DistributedTemplate" and doc.get("masterSpecSameAsWorker") and "master" in doc:
         message = "'master' must not be set when masterSpecSameAsWorker is true"
         problems.append(source.problem(("master",), message, at_key=True))
+    lifecycle_broken = any(p.path[:1] == ("lifecycle",) for p in found)
+    if not lifecycle_broken:
+        problems.extend(_ignored_paths(doc, kind, source))
     spec = doc["spec"]
     if kind == "Workload" and not any(_about_manifest(p.path) for p in found):
         manifest, problems_of_manifest, more_secret = _manifest(spec, source, env, load_manifest)
@@ -148,6 +154,8 @@ def check_document(
         secret.extend(more_secret)
         spec = {k: v for k, v in spec.items() if k != "manifestFile"} | {"manifest": manifest}
     resource = _resource(kind, {**doc, "spec": spec}, source, secret)
+    if not lifecycle_broken:
+        resource = replace(resource, lifecycle=_lifecycle(doc))
     return Checked(resource, problems, source.where(("metadata", "name"), False))
 
 
@@ -175,6 +183,38 @@ def _names(path: JsonPath, naming: tuple[tuple[str, ...], ...]) -> bool:
     if len(path) >= 2 and isinstance(path[-2], int) and path[-1] == NAME_KEY:
         return True
     return any(path[: len(prefix)] == prefix for prefix in naming)
+
+
+def _ignored_paths(doc: dict[str, Any], kind: str, source: Source) -> list[Problem]:
+    """Each `lifecycle.ignoreChanges` path must parse and lie where the kind's schema has a
+    field (a misspelt path would silently ignore nothing)."""
+    paths = doc.get("lifecycle", {}).get("ignoreChanges", [])
+    problems = []
+    for index, path in enumerate(paths):
+        at = ("lifecycle", "ignoreChanges", index)
+        try:
+            segments = parse_path(path)
+        except ValueError as error:
+            problems.append(source.problem(at, str(error)))
+            continue
+        if any(segments[: len(i)] == i for i in _IDENTITY):
+            problems.append(source.problem(at, f"{path} is the object's identity: never ignored"))
+        elif not path_known(kind, segments):
+            problems.append(source.problem(at, f"{path}: no such field in a {kind}"))
+    return problems
+
+
+def _lifecycle(doc: dict[str, Any]) -> Lifecycle:
+    declared = doc.get("lifecycle")
+    if not declared:
+        return NO_LIFECYCLE
+    moved = declared.get("movedFrom", [])
+    moved = [moved] if isinstance(moved, str) else moved
+    return Lifecycle(  # a repeated item says nothing more: kept once, in order
+        moved_from=tuple(map(Address.parse, dict.fromkeys(moved))),
+        protect=declared.get("protect") is True,
+        ignore_changes=tuple(dict.fromkeys(declared.get("ignoreChanges", ()))),
+    )
 
 
 def _about_manifest(path: JsonPath) -> bool:
@@ -255,7 +295,7 @@ def _resource(kind: str, doc: dict[str, Any], source: Source, secret: list[JsonP
     metadata = doc["metadata"]
     scope = scope_text(metadata["scope"]) if "scope" in metadata else ""
     address = Address(DOCUMENT_KINDS[kind], scope, str(metadata["name"]))
-    spec = {k: v for k, v in doc.items() if k not in ("kind", "metadata")}
+    spec = {k: v for k, v in doc.items() if k not in ("kind", "metadata", "lifecycle")}
     rest = {k: v for k, v in metadata.items() if k not in ("name", "scope")}
     if rest:
         spec = {"metadata": rest, **spec}

@@ -21,7 +21,8 @@ STATE_VERSION = 2
 # still loads: its changes record nothing). 1.2 added the binding's `selection`, and to plan
 # files the binding's `changes_digest`, an optional `signature`, and a config directory
 # relative to where `plan` ran (older files load: their selection is the addresses they hold).
-PLAN_FORMAT_VERSION = "1.2"
+# 1.3 added the selection's `replace` (the addresses `--replace` named; older files: none).
+PLAN_FORMAT_VERSION = "1.3"
 
 
 @dataclass(frozen=True, order=True)
@@ -64,6 +65,35 @@ class Origin:
 
 
 @dataclass(frozen=True)
+class Lifecycle:
+    """What a document's `lifecycle:` asks of the plan (docs/design.md, section 4).
+
+    `moved_from`: addresses state may know this object by (a rename); `protect`: a plan
+    that would delete or replace it fails; `ignore_changes`: field paths (the document's
+    grammar) whose differences are neither changes nor drift.
+    """
+
+    moved_from: tuple[Address, ...] = ()
+    protect: bool = False
+    ignore_changes: tuple[str, ...] = ()
+
+    @property
+    def declared(self) -> bool:
+        """True when the document asked anything of its lifecycle."""
+        return bool(self.moved_from or self.protect or self.ignore_changes)
+
+    def to_dict(self) -> dict[str, JSON]:
+        return {
+            "movedFrom": [str(a) for a in self.moved_from],
+            "protect": self.protect,
+            "ignoreChanges": list(self.ignore_changes),
+        }
+
+
+NO_LIFECYCLE = Lifecycle()
+
+
+@dataclass(frozen=True)
 class Resource:
     """One object, desired or live, as a normalized spec keyed by its address.
 
@@ -75,6 +105,7 @@ class Resource:
     spec: Spec
     origin: Origin | None = None
     sensitive: frozenset[str] = frozenset()
+    lifecycle: Lifecycle = NO_LIFECYCLE
 
 
 @dataclass(frozen=True)
@@ -257,14 +288,21 @@ class Drift:
 
 @dataclass(frozen=True)
 class Selection:
-    """The addresses a plan covers: `--target` and `--exclude` patterns, and `--adopt`."""
+    """The addresses a plan covers (`--target` and `--exclude` patterns), `--adopt`, and the
+    addresses `--replace` names."""
 
     targets: tuple[str, ...] = ()
     excludes: tuple[str, ...] = ()
     adopt: bool = False
+    replacements: tuple[str, ...] = ()  # `--replace`: addresses replaced even when nothing differs
 
     def to_dict(self) -> dict[str, JSON]:
-        return {"targets": list(self.targets), "excludes": list(self.excludes), "adopt": self.adopt}
+        return {
+            "targets": list(self.targets),
+            "excludes": list(self.excludes),
+            "adopt": self.adopt,
+            "replace": list(self.replacements),
+        }
 
     @classmethod
     def from_dict(cls, data: Mapping[str, JSON]) -> Selection:
@@ -272,6 +310,7 @@ class Selection:
             targets=tuple(str(t) for t in data.get("targets", [])),
             excludes=tuple(str(e) for e in data.get("excludes", [])),
             adopt=bool(data.get("adopt", False)),
+            replacements=tuple(str(a) for a in data.get("replace", [])),
         )
 
 
@@ -373,13 +412,19 @@ class StateEntry:
     remote_id: str
     last_applied: Spec
     status: EntryStatus = EntryStatus.APPLIED
+    # The document said `lifecycle.protect` when last applied: kept here so that removing the
+    # document cannot delete the object until a change first drops the flag and is applied.
+    protected: bool = False
 
     def to_dict(self) -> dict[str, JSON]:
-        return {
+        data: dict[str, JSON] = {
             "remote_id": self.remote_id,
             "last_applied": self.last_applied,
             "status": self.status.value,
         }
+        if self.protected:  # absent when false: unprotected entries keep their old shape
+            data["protect"] = True
+        return data
 
     @classmethod
     def from_dict(cls, address: str, data: Mapping[str, JSON]) -> StateEntry:
@@ -388,6 +433,7 @@ class StateEntry:
             remote_id=str(data.get("remote_id", "")),
             last_applied=dict(data.get("last_applied") or {}),
             status=EntryStatus(data.get("status", EntryStatus.APPLIED.value)),
+            protected=data.get("protect") is True,
         )
 
 

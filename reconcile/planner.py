@@ -13,7 +13,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from operator import attrgetter
 
-from reconcile import safety
+from reconcile import lifecycle, safety
 from reconcile.diff import diff_owned, digest, drift, identical
 from reconcile.errors import PlanError, Problem
 from reconcile.kinds.base import Kind
@@ -53,6 +53,7 @@ class PlanOptions:
     adopt: bool = False
     targets: tuple[str, ...] = ()
     excludes: tuple[str, ...] = ()
+    replacements: tuple[str, ...] = ()  # addresses replaced even when nothing differs
     safety: SafetySettings = field(default_factory=SafetySettings)
     ttl_seconds: int = 24 * 3600
 
@@ -78,7 +79,15 @@ def desired_digest(desired: Mapping[Address, Resource]) -> str:
     """The digest of the (normalized) desired set, over every address, sorted."""
     # Canonical JSON sorts the address keys itself: sorting Address objects first only cost
     # time (a third of this on 10,000 addresses).
-    return digest({str(a): r.spec for a, r in desired.items()})
+    # A document's `lifecycle` changes what a plan does without changing its spec.
+    return digest(
+        {
+            str(a): {**r.spec, "lifecycle": r.lifecycle.to_dict()}
+            if r.lifecycle.declared
+            else r.spec
+            for a, r in desired.items()
+        }
+    )
 
 
 def make_plan(
@@ -94,12 +103,17 @@ def make_plan(
     see `normalized`).
 
     Raises PlanError listing every unowned live object at a desired address (without
-    --adopt) and every name the server cannot resolve.
+    --adopt) and every name the server cannot resolve, and naming every protected object
+    the plan would destroy.
     """
+    moves = lifecycle.moves(desired, state)
+    state = lifecycle.moved(state, moves)  # `movedFrom`: the entry at its new address
     changes, drifts = _classify(desired, live, state, options)
+    changes = [lifecycle.following(c, moves) for c in changes] if moves else changes
     # Select before pairing: a move deletes its old address, which must be selected too.
     selected = select(changes, targets=options.targets, excludes=options.excludes)
     ordered = in_waves(pair_moves(selected, state))
+    lifecycle.check_protected(ordered, desired, state)
     violations = safety.check(
         ordered,
         managed_count=len(state.entries),
@@ -117,7 +131,7 @@ def make_plan(
         created_at=now().strftime("%Y-%m-%dT%H:%M:%SZ"),
         ttl_seconds=options.ttl_seconds,
         config_dir=source.config_dir,
-        selection=Selection(options.targets, options.excludes, options.adopt),
+        selection=Selection(options.targets, options.excludes, options.adopt, options.replacements),
     )
     return Plan(tuple(ordered), binding, tuple(drifts), tuple(violations))
 
@@ -127,11 +141,16 @@ def detect_drift(
 ) -> tuple[Drift, ...]:
     """Drift of every applied state entry, in address order (the plan's drift, alone)."""
     found = []
+    state = lifecycle.moved(state, lifecycle.moves(desired, state))
     for address in sorted(state.entries, key=_address_key):
         entry = state.entries[address]
         if entry.status is not EntryStatus.APPLIED:
             continue
-        moved = _drift(entry, live.resources.get(address), desired.get(address), salt=state.lineage)
+        resource, current = desired.get(address), live.resources.get(address)
+        if resource is not None and resource.lifecycle.ignore_changes:
+            resource, current, ignored = lifecycle.ignoring(resource, current, entry)
+            entry = ignored or entry
+        moved = _drift(entry, current, resource, salt=state.lineage)
         if moved is not None:
             found.append(moved)
     return tuple(found)
@@ -147,36 +166,41 @@ def _classify(
     drifts: list[Drift] = []
     keys, wanted, owned, held = _keyed(desired, state.entries, live.resources)
     named = _Named(live.resources, wanted, owned)
+    replacements = frozenset(options.replacements)
+    problems.extend(lifecycle.unknown_replacements(replacements, desired, state.entries))
     for key in keys:
         resource, entry, current = wanted.get(key), owned.get(key), held.get(key)
-        if current is None and entry is not None:
-            current = named.elsewhere(entry)
-            if current is not None:  # the entry's object under another name: act on it
-                try:
-                    changes.append(
-                        _renamed(resource, current, entry, live.lookups, options, problems, state)
-                    )
-                except PlanError as error:
-                    problems.append(Problem(f"{Address(*key)}: {error.message}"))
-                continue
+        elsewhere = named.elsewhere(entry) if current is None and entry is not None else None
+        current = elsewhere or current
+        # Compared without the ignored paths; a create shows (and sends) the whole document.
+        if resource is not None and current is not None and resource.lifecycle.ignore_changes:
+            resource, current, entry = lifecycle.ignoring(resource, current, entry)
+        if elsewhere is not None:  # the entry's object under another name: act on it
+            assert current is not None and entry is not None
+            try:
+                change = _renamed(resource, current, entry, live.lookups, options, problems, state)
+                changes.append(_forced(change, resource, replacements, live.lookups))
+            except PlanError as error:
+                problems.append(Problem(f"{Address(*key)}: {error.message}"))
+            continue
         # The common case at scale: live is the desired spec and last applied is that spec
         # as state stores it, so there is nothing to diff and no drift; only state may lag.
-        if (
-            resource is not None
-            and current is not None
-            and entry is not None
-            and _unchanged(resource, current, entry, state.lineage)
-        ):
-            changes.append(_settled(resource, current, entry, state.lineage))
-            continue
         try:
+            if (
+                resource is not None
+                and current is not None
+                and entry is not None
+                and _unchanged(resource, current, entry, state.lineage)
+            ):
+                change = _settled(resource, current, entry, state.lineage)
+                changes.append(_forced(change, resource, replacements, live.lookups))
+                continue
             if resource is None:
                 assert entry is not None
                 changes.append(_undesired(entry, current))
             else:
-                changes.append(
-                    _desired(resource, current, entry, live.lookups, options, problems, state)
-                )
+                change = _desired(resource, current, entry, live.lookups, options, problems, state)
+                changes.append(_forced(change, resource, replacements, live.lookups))
         except PlanError as error:
             problems.append(Problem(f"{Address(*key)}: {error.message}"))
         if entry is not None and entry.status is EntryStatus.APPLIED:
@@ -192,6 +216,15 @@ def _classify(
         hint = ADOPT_HINT if any("--adopt" in p.message for p in problems) else ""
         raise PlanError(_problem_text(problems), hint=hint)
     return changes, drifts
+
+
+def _forced(
+    change: Change, resource: Resource | None, replacements: frozenset[str], lookups: Lookups
+) -> Change:
+    """`change`, replaced instead where `--replace` names its address."""
+    if resource is None or not replacements or str(change.address) not in replacements:
+        return change
+    return lifecycle.forced(change, resource, lookups)
 
 
 class _Named:
@@ -315,7 +348,8 @@ def _records_state(
 ) -> bool:
     """Whether apply must write a no-op to state: state does not own the object yet (an
     adopt), or its entry lags what the server holds (a run died after its write landed and
-    before the state write recording it, or the object was edited to what is desired).
+    before the state write recording it, or the object was edited to what is desired), or
+    the document's `lifecycle.protect` is not the one state recorded.
 
     `settled`: last_applied is known to be the desired spec as state stores it (`_unchanged`),
     so only the entry's status and id may lag."""
@@ -323,13 +357,15 @@ def _records_state(
         return False
     if entry is None or entry.status is not EntryStatus.APPLIED or entry.remote_id != remote_id:
         return True
+    if entry.protected is not resource.lifecycle.protect:
+        return True
     if settled:
         return False
     paths = _sorted_paths(resource.sensitive)
     return bool(entry.last_applied != redact(resource.spec, paths, salt))
 
 
-def _record_reason(entry: StateEntry | None, remote_id: str) -> str:
+def _record_reason(entry: StateEntry | None, remote_id: str, resource: Resource) -> str:
     """Why a no-op is recorded in state (display only)."""
     if entry is None:
         return "adopt"
@@ -337,6 +373,8 @@ def _record_reason(entry: StateEntry | None, remote_id: str) -> str:
         return "an earlier create landed but was not confirmed: record it in state"
     if entry.remote_id != remote_id:
         return f"state holds id {entry.remote_id}, the server {remote_id}: record the server's"
+    if entry.protected is not resource.lifecycle.protect:
+        return f"lifecycle.protect is now {str(resource.lifecycle.protect).lower()}: record it"
     return "state holds an older spec than the server: record it"
 
 
@@ -352,7 +390,7 @@ def _settled(resource: Resource, current: LiveResource, entry: StateEntry, salt:
         after=resource.spec,
         remote_id=current.remote_id,
         sensitive=paths,
-        reason=_record_reason(entry, current.remote_id) if records else "",
+        reason=_record_reason(entry, current.remote_id, resource) if records else "",
         records_state=records,
     )
 
@@ -410,7 +448,7 @@ def _desired(
     if not fields:
         if not _records_state(entry, current.remote_id, resource, salt):
             return base
-        reason = _record_reason(entry, current.remote_id)
+        reason = _record_reason(entry, current.remote_id, resource)
         return replace(base, reason=reason, records_state=True)
     forcing = kind.immutable_paths([f.path for f in fields])
     if forcing and not kind.can_delete:

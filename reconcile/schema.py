@@ -11,14 +11,14 @@ from __future__ import annotations
 import difflib
 import json
 import re
-from collections.abc import Callable, Collection, Iterator, Mapping
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
 from typing import TYPE_CHECKING, Any
 
 from reconcile.kinds.registry import DOCUMENT_KINDS
-from reconcile.paths import format_path
+from reconcile.paths import ANY_KEY, format_path, is_item
 from reconcile.printable import NAME_PATTERN, ONE_LINE_PATTERN, quoted
 
 if TYPE_CHECKING:  # imported where used: a valid config never needs jsonschema (0.06 s)
@@ -127,6 +127,42 @@ def sensitive_patterns(kind: str) -> tuple[str, ...]:
     schema = load_schema(DOCUMENT_KINDS[kind])
     found = sorted(_marked(schema, schema.get("$defs", {}), (), ()))
     return tuple(format_path(p) for p in found)
+
+
+def path_known(kind: str, segments: Sequence[str]) -> bool:
+    """True when the kind's schema has a place for the parsed document path `segments`
+    (a key it lists or an open mapping allows, a list item where it has a list; `*` and
+    `[*]` stand for any)."""
+    schema = load_schema(DOCUMENT_KINDS[kind])
+    return _reaches(schema, schema.get("$defs", {}), tuple(segments))
+
+
+def _reaches(node: Any, defs: Mapping[str, Any], rest: tuple[str, ...]) -> bool:
+    if not isinstance(node, dict):
+        return node is True
+    ref = node.get("$ref", "")
+    if ref.startswith("#/$defs/"):
+        node = {
+            **defs[ref.removeprefix("#/$defs/")],
+            **{k: v for k, v in node.items() if k != "$ref"},
+        }
+    if not rest:
+        return True
+    if any(_reaches(s, defs, rest) for k in ("anyOf", "oneOf", "allOf") for s in node.get(k, ())):
+        return True
+    head, tail = rest[0], rest[1:]
+    if is_item(head):
+        return "items" in node and _reaches(node["items"], defs, tail)
+    properties = node.get("properties", {})
+    if head == ANY_KEY and any(_reaches(p, defs, tail) for p in properties.values()):
+        return True
+    if head in properties:
+        return _reaches(properties[head], defs, tail)
+    extra = node.get("additionalProperties")
+    if isinstance(extra, dict):
+        return _reaches(extra, defs, tail)
+    # An object the schema leaves open (a Kubernetes manifest) takes any key.
+    return extra is None and not properties and node.get("type") == "object"
 
 
 def _marked(

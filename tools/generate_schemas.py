@@ -34,6 +34,7 @@ import argparse
 import copy
 import functools
 import json
+import re
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -236,9 +237,54 @@ def forbidden(reason: str) -> Schema:
     return {"not": {}, "x-forbidden": reason}
 
 
-def document(kind: str, metadata: Schema, spec: Schema, **extra: Schema) -> Schema:
+ADDRESS_TAIL = r"/[^/]+(/[\s\S]+)?$"  # after the kind: /scope/name or /name
+ADDRESS = "^[^/]+" + ADDRESS_TAIL
+
+
+def lifecycle(slug: str = "") -> Schema:
+    """`lifecycle:` beside metadata and spec (the same in every kind; a kind's own schema
+    requires `movedFrom` addresses of its kind)."""
+    pattern = "^" + re.escape(slug) + ADDRESS_TAIL if slug else ADDRESS
+    address = {"type": "string", "pattern": pattern}
     return closed(
-        {"kind": {"const": kind}, "metadata": metadata, "spec": spec, **extra},
+        {
+            "movedFrom": {
+                "anyOf": [
+                    address,
+                    {"type": "array", "items": address, "minItems": 1},
+                ],
+                "description": "The address (or addresses) state may know this object by: the "
+                "plan renames it in place where the API allows, else replaces it, and never "
+                "creates it beside the old one. Harmless to keep once applied.",
+            },
+            "protect": {
+                "type": "boolean",
+                "description": "A plan that would delete or replace this object fails, with or "
+                "without --force. Recorded in state when applied, so removing the document "
+                "still fails until a change removing this flag is applied.",
+            },
+            "ignoreChanges": {
+                "type": "array",
+                "items": {**NAME, "description": "A field path, e.g. spec.compute.cpuCoreRequest "
+                "or spec.environmentVariables[name=X].value."},
+                "description": "Field paths whose differences are neither changes nor drift "
+                "(still sent when the object is created).",
+            },
+        },
+        description="How the plan treats this object: renames, protection, ignored fields.",
+    )
+
+
+def document(kind: str, metadata: Schema, spec: Schema, **extra: Schema) -> Schema:
+    slug = DOCUMENT_KINDS[kind]
+    return closed(
+        {
+            "kind": {"const": kind},
+            "metadata": metadata,
+            "spec": spec,
+            "lifecycle": lifecycle(slug),
+            **extra,
+        },
         required=("kind", "metadata", "spec"),
         title=f"runai-reconcile {kind} document",
     )
@@ -373,6 +419,7 @@ def envelope() -> Schema:
                 "properties": {"name": NAME, "scope": scope_schema(*SCOPES)},
             },
             "spec": {"type": "object"},
+            "lifecycle": lifecycle(),
         },
     }
 
@@ -483,6 +530,11 @@ def state() -> Schema:
             "remote_id": {"type": "string"},
             "last_applied": {"type": "object"},
             "status": {"enum": [s.value for s in EntryStatus]},
+            "protect": {
+                "const": True,
+                "description": "The document said lifecycle.protect when last applied "
+                "(absent: it did not).",
+            },
         },
         required=("remote_id",),
     )
@@ -500,7 +552,7 @@ def state() -> Schema:
             "resources": {
                 "type": "object",
                 "description": "Owned objects by address: kind/scope/name or kind/name.",
-                "propertyNames": {"pattern": r"^[^/]+/[^/]+(/[\s\S]+)?$"},
+                "propertyNames": {"pattern": ADDRESS},
                 "additionalProperties": entry,
             },
         },

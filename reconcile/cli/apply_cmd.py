@@ -34,7 +34,7 @@ from reconcile.errors import (
     StalePlanError,
     UsageError,
 )
-from reconcile.model import Action, Plan
+from reconcile.model import Action, Plan, Selection
 from reconcile.planner import BindingSource
 from reconcile.render import markdown as render_markdown
 from reconcile.state import StateBackend, open_store
@@ -188,6 +188,7 @@ def apply_command(
     target: tuple[str, ...],
     exclude: tuple[str, ...],
     adopt: bool,
+    replacements: tuple[str, ...],
     ca_bundle: str | None,
     insecure: bool,
 ) -> int:
@@ -196,9 +197,9 @@ def apply_command(
     A PLANFILE applies against the config directory it names, relative to the current
     directory (CONFIG_DIR or -C DIR instead)."""
     if source.is_file():
-        if target or exclude or adopt:
+        if target or exclude or adopt or replacements:
             raise UsageError(
-                "--target, --exclude and --adopt belong to the plan, not to a plan file"
+                "--target, --exclude, --adopt and --replace belong to the plan, not to a plan file"
             )
         if planned_dir is not None and config_dir is not None and planned_dir != config_dir:
             raise UsageError(f"two config directories given: {planned_dir} and -C {config_dir}")
@@ -230,7 +231,7 @@ def apply_command(
             source=BindingSource(
                 server.label, planfile.recorded_config_dir(config.directory, Path.cwd())
             ),
-            options=plan_options(config, adopt=adopt, target=target, exclude=exclude),
+            options=plan_options(config, Selection(target, exclude, adopt, replacements)),
         )
         click.echo(render_plan(result.plan, "text"), nl=False)
         if not result.plan.has_changes:
@@ -272,10 +273,7 @@ def _apply_saved(
         raise ConfigError(
             error.problems, hint=f"{path} applies against the config directory {directory}"
         ) from None
-    selection = saved.selection
-    options = plan_options(
-        config, adopt=selection.adopt, target=selection.targets, exclude=selection.excludes
-    )
+    options = plan_options(config, saved.selection)
     with (
         closing(open_store(config.settings, bind=True)) as store,
         store.lock("apply", timeout=lock_timeout),

@@ -7,7 +7,7 @@ from __future__ import annotations
 import os
 import secrets
 import sys
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -18,7 +18,7 @@ from reconcile.client import Client
 from reconcile.config import Config
 from reconcile.credentials import Credentials
 from reconcile.errors import UsageError
-from reconcile.model import Plan
+from reconcile.model import Plan, Selection
 from reconcile.planner import PlanOptions
 from reconcile.render import json as render_json
 from reconcile.render import markdown as render_markdown
@@ -79,7 +79,15 @@ def _client_limits(settings: Settings) -> dict[str, Any]:
 
 
 def selection_options(function: Callable[..., Any]) -> Callable[..., Any]:
-    """Which addresses a plan covers, and whether it adopts unowned live objects."""
+    """Which addresses a plan covers, whether it adopts unowned live objects, and which it
+    replaces though nothing differs."""
+    function = click.option(
+        "--replace",
+        "replacements",
+        multiple=True,
+        metavar="ADDR",
+        help="Replace this object (delete + create) even when nothing differs.",
+    )(function)
     function = click.option(
         "--adopt", is_flag=True, help="Manage live objects that match desired addresses."
     )(function)
@@ -176,13 +184,13 @@ def render_plan(plan: Plan, fmt: str, *, environment: str | None = None) -> str:
     return render_text.render(plan, color=fmt == "text" and use_color(sys.stdout))
 
 
-def plan_options(
-    config: Config, *, adopt: bool, target: Sequence[str], exclude: Sequence[str]
-) -> PlanOptions:
+def plan_options(config: Config, selection: Selection) -> PlanOptions:
+    """The planner's options: what the user selected, and the config's budget and TTL."""
     return PlanOptions(
-        adopt=adopt,
-        targets=tuple(target),
-        excludes=tuple(exclude),
+        adopt=selection.adopt,
+        targets=selection.targets,
+        excludes=selection.excludes,
+        replacements=selection.replacements,
         safety=config.settings.safety,
         ttl_seconds=config.settings.plan_ttl_seconds,
     )

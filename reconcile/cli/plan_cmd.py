@@ -23,7 +23,7 @@ from reconcile.cli.github import annotated, append_summary
 from reconcile.cli.session import read_session
 from reconcile.config import load_settings
 from reconcile.errors import ExitCode, ReconcileError
-from reconcile.model import Plan
+from reconcile.model import Plan, Selection
 from reconcile.planner import BindingSource
 from reconcile.render import json as render_json
 from reconcile.render import markdown as render_markdown
@@ -72,6 +72,7 @@ def plan_command(
     target: tuple[str, ...],
     exclude: tuple[str, ...],
     adopt: bool,
+    replacements: tuple[str, ...],
     ca_bundle: str | None,
     insecure: bool,
 ) -> int:
@@ -85,7 +86,7 @@ def plan_command(
             source=BindingSource(
                 session.server.label, planfile.recorded_config_dir(config.directory, Path.cwd())
             ),
-            options=plan_options(config, adopt=adopt, target=target, exclude=exclude),
+            options=plan_options(config, Selection(target, exclude, adopt, replacements)),
             known=session.known,
         )
     environment = config.settings.environment

@@ -88,6 +88,9 @@ def change_lines(change: Change, *, color: bool = False) -> list[str]:
     lines = [_paint(mark, head, color=color)]
     if change.action is Action.NOOP:
         lines.append(_paint("#", f"{_INDENT}{_RECORD_NOTE}", color=color))
+    if change.replaces is not None:  # a rename or a scope move: the object's old address
+        moved = f"{_INDENT}# moved from {one_line(str(change.replaces))}"
+        lines.append(_paint("#", moved, color=color))
     if change.replace_paths:
         forced = ", ".join(one_line(p) for p in change.replace_paths)
         lines.append(_paint("#", f"{_INDENT}# forces replacement: {forced}", color=color))

@@ -116,6 +116,7 @@ def _replace() -> Change:
         ),
         replace_paths=("spec.image",),
         reason="inference templates have no update",
+        replaces=Address("inference-template", "project=inference", "serve-v1"),
         remote_id="66666666-7777-8888-9999-000000000000",
         calls=(
             ApiCall(

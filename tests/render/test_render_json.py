@@ -55,7 +55,7 @@ def test_actions_arrays(full_plan: Plan) -> None:
         "inference-template/project=inference/serve": ["delete", "create"],
         "workload/project=team-a/web": ["delete"],
     }
-    assert document["format_version"] == "1.2"
+    assert document["format_version"] == "1.3"
     assert document["summary"] == {
         "add": 1,
         "change": 1,
