@@ -303,6 +303,16 @@ def test_a_huge_error_message_is_trimmed_everywhere(tmp_path: Path) -> None:
     assert run.exit_code == 1 and more in run.stderr and len(run.output) < 3000
 
 
+def test_a_server_message_reaches_the_terminal_on_one_line(tmp_path: Path) -> None:
+    body = {"code": 400, "message": "bad\x1b[2K\nError: forged line", "details": "a\u202eb"}
+    with serve(Recorder(lambda r: json_answer(body, 400))) as url:
+        run = plan(url, config_dir(tmp_path))
+    assert run.exit_code == 1
+    assert "bad\\x1b[2K\\nError: forged line" in run.stderr
+    assert "\x1b" not in run.output + run.stderr and "\u202e" not in run.stderr
+    assert not any(line.startswith("Error: forged") for line in run.stderr.splitlines())
+
+
 def test_echoed_tokens_are_always_redacted_under_concurrent_reauthentication() -> None:
     """Every call meets a 401 echoing its token: each thread re-authenticates, replacing
     the token other threads are using, while their errors are being redacted."""

@@ -32,6 +32,7 @@ from reconcile.errors import (
     ResponseTooLargeError,
     UnreachableError,
 )
+from reconcile.printable import one_line
 from reconcile.wire import Deadline, MiB, Now, Redactor, origin, trim, without_query
 
 # 500 too: a passing backend fault often surfaces as a 500, and only idempotent calls and
@@ -263,8 +264,9 @@ class Transport:
 
     def shown(self, text: str) -> str:
         """A server's text as it may be shown: secrets redacted first (a cut must not leave
-        half a token behind), then trimmed to a readable length."""
-        return trim(self._redact(text))
+        half a token behind), on one line (a terminal control sequence or a line break from a
+        hostile server cannot move the cursor or forge a line), then trimmed."""
+        return trim(one_line(self._redact(text)))
 
     def exchange(
         self, method: str, path: str, *, params: Mapping[str, Any] | None = None, **send: Any
