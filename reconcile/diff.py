@@ -32,7 +32,7 @@ _MISSING: Any = object()
 
 def _deepdiff() -> Any:
     """The `DeepDiff` class, imported on first use: a plan without changes never needs it
-    (its import took 0.05 s of every run). Tests may replace `diff.DeepDiff`."""
+    (its import is slow enough to matter at start-up). Tests may replace `diff.DeepDiff`."""
     found = globals().get("DeepDiff")
     if found is None:
         from deepdiff import DeepDiff as found

@@ -104,6 +104,6 @@ def in_waves(changes: list[Change]) -> list[Change]:
     ordered: list[Change] = []
     for phase in phases:
         wave = wave_of.get(phase, 0)
-        # replace() only where the wave is not already right (10,000 no-ops: 0.3 s).
+        # replace() only where the wave is not already right: a no-change plan replaces nothing.
         ordered += [c if c.wave == wave else replace(c, wave=wave) for c in groups[phase]]
     return ordered

@@ -62,7 +62,7 @@ class StateText:
     def _lines(self, state: State) -> list[str]:
         """Each entry's line(s) of the resources mapping, in key order."""
         # A cached row counts only when made for this very address object too. The work per
-        # unchanged entry stays in C (map, sort by key, join): about 0.1 ms per 1,000.
+        # unchanged entry stays in C (map, sort by key, join).
         addresses, entries = list(state.entries), list(state.entries.values())
         ids = list(map(id, entries))
         rows: list[_Row] = list(map(self._cache.get, ids, repeat(_MISS, len(ids))))

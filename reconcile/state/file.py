@@ -95,7 +95,7 @@ class StateStore:
                 ) from None
             except OSError as error:
                 raise StateError(f"cannot read state file {self.path}: {error.strerror}") from None
-            with gc_paused():  # 10,000 entries: the collector more than doubled the parse time
+            with gc_paused():  # the collector would walk every new entry again and again
                 state = self._parse(text)
             check_server(state, self.server, location=self.location)
             self._remember(state)

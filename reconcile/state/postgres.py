@@ -251,7 +251,7 @@ class PostgresStore:
         if header is None:
             state = State(lineage=new_lineage or str(uuid.uuid4()), tool_version=self._tool_version)
         else:
-            with gc_paused():  # as the file backend: the collector doubled the parse time
+            with gc_paused():  # as the file backend
                 state = self._parse(header, joined[0] if joined is not None else None)
         check_server(state, self.server, location=self.location)
         with self._mutex:
