@@ -11,14 +11,13 @@ from collections.abc import Callable, Collection, Mapping
 from typing import Any
 
 from reconcile.client import Client
+from reconcile.errors import ApiError, PlanError
 from reconcile.kinds.base import Kind
 from reconcile.kinds.calls import ListRequest, Pagination
 from reconcile.kinds.lookups import LOOKUP_REQUESTS, Lookups
-from reconcile.kinds.registry import BY_SLUG, REGISTERED
+from reconcile.kinds.registry import BY_SLUG, needs_newer
 from reconcile.live_view import LiveView
 from reconcile.model import Address, LiveResource
-
-_LOOKUPS_NEEDED = sorted({name for kind in REGISTERED for name in kind.lookups_needed})
 
 # Offset-paged lists that have a /count sibling: asked beside the first page, so every other
 # page can be fetched at once.
@@ -44,9 +43,15 @@ def read_live(
     """
     kinds = [BY_SLUG[s] for s in sorted(slugs) if known is None or s not in known.kinds_read]
     fetched = dict(known.lists) if known is not None else {}
-    missing = [k for k in kinds if k.list_request().fetch_key not in fetched]
-    fetched.update(_lists(client, missing, lookups=known is None))
-    lookups = known.lookups if known is not None else _lookups(fetched)
+    # Only the lookups the kinds read need: an older server lacks some lookup lists too.
+    read_slugs = set(slugs) | (known.kinds_read if known is not None else set())
+    names = sorted({name for slug in read_slugs for name in BY_SLUG[slug].lookups_needed})
+    wanted_lists = [LOOKUP_REQUESTS[name] for name in names] + [k.list_request() for k in kinds]
+    new_lists = [r for r in wanted_lists if r.fetch_key not in fetched]
+    new_lookups = any(LOOKUP_REQUESTS[name].fetch_key not in fetched for name in names)
+    fetched.update(_lists(client, new_lists, kinds))
+    keep = known is not None and not new_lookups
+    lookups = known.lookups if known is not None and keep else _lookups(fetched, names)
     resources = dict(known.resources) if known is not None else {}
     duplicates = set(known.duplicates) if known is not None else set()
     unread = {a: list(ids) for a, ids in known.unread.items()} if known is not None else {}
@@ -76,34 +81,60 @@ def read_live(
     )
 
 
-def _lists(client: Client, kinds: list[Kind], *, lookups: bool) -> dict[Any, list[Any]]:
-    """Every list the kinds need (and the lookup lists), read at once, by fetch key."""
-    requests: dict[Any, ListRequest] = {}
-    if lookups:
-        for name in _LOOKUPS_NEEDED:
-            requests.setdefault(LOOKUP_REQUESTS[name].fetch_key, LOOKUP_REQUESTS[name])
-    for kind in kinds:
-        request = kind.list_request()
-        requests.setdefault(request.fetch_key, request)
-    keys = list(requests)
-    results = client.concurrently([_reader(client, requests[k]) for k in keys])
-    return dict(zip(keys, results, strict=True))
+def _lists(client: Client, requests: list[ListRequest], kinds: list[Kind]) -> dict[Any, list[Any]]:
+    """The list reads, at once, by fetch key; PlanError naming every kind whose API family the
+    server lacks (its list or probe answered 404), before anything else is looked at."""
+    unique = {request.fetch_key: request for request in requests}
+    keys = list(unique)
+    probes = sorted(
+        {k.family_path for k in kinds if k.family_probed and k.family_path != k.list_request().path}
+    )
+    calls = [_reader(client, unique[key]) for key in keys] + [_probe(client, p) for p in probes]
+    results = client.concurrently(calls)
+    paths = [unique[key].path for key in keys] + probes
+    absent = {p for p, result in zip(paths, results, strict=True) if isinstance(result, ApiError)}
+    lacking = [k for k in kinds if k.family_probed and k.family_path in absent]
+    if lacking:
+        raise PlanError("\n".join(needs_newer(kind, "this server") for kind in lacking))
+    lists: dict[Any, list[Any]] = {}
+    for key, result in zip(keys, results[: len(keys)], strict=True):
+        if isinstance(result, ApiError):  # a lookup list the server lacks: as it answered
+            raise result
+        lists[key] = result
+    return lists
 
 
-def _lookups(fetched: Mapping[Any, list[Any]]) -> Lookups:
-    return Lookups.from_api({n: fetched[LOOKUP_REQUESTS[n].fetch_key] for n in _LOOKUPS_NEEDED})
+def _lookups(fetched: Mapping[Any, list[Any]], names: list[str]) -> Lookups:
+    return Lookups.from_api({n: fetched[LOOKUP_REQUESTS[n].fetch_key] for n in names})
 
 
-def _reader(client: Client, request: ListRequest) -> Callable[[], list[Any]]:
-    def read() -> list[Any]:
+def _probe(client: Client, path: str) -> Callable[[], list[Any] | ApiError]:
+    """One cheap GET of a family's own collection (one item): a 404 means the server lacks it."""
+
+    def read() -> list[Any] | ApiError:
+        answer = client.get(path, {"limit": "1"}, allow=(404,))
+        if answer.status == 404:
+            return ApiError("not found", status=404, method="GET", path=path)
+        return []
+
+    return read
+
+
+def _reader(client: Client, request: ListRequest) -> Callable[[], list[Any] | ApiError]:
+    def read() -> list[Any] | ApiError:
         paged = request.pagination is not Pagination.SINGLE
-        return client.list_all(
-            request.path,
-            items_key=request.items_key,
-            params=dict(request.params),
-            page_size=500 if paged else None,
-            count_path=_COUNT_PATHS.get(request.path) if paged else None,
-        )
+        try:
+            return client.list_all(
+                request.path,
+                items_key=request.items_key,
+                params=dict(request.params),
+                page_size=500 if paged else None,
+                count_path=_COUNT_PATHS.get(request.path) if paged else None,
+            )
+        except ApiError as error:
+            if error.status != 404:
+                raise
+            return error  # the caller tells a missing API family from a missing lookup
 
     return read
 

@@ -87,8 +87,10 @@ def drift_run(
 ) -> tuple[Drift, ...]:
     """Owned objects whose live values moved away from what we last applied."""
     owned = {a for a, e in state.entries.items() if e.status is EntryStatus.APPLIED}
+    # The config's kinds are listed too, so that one the server lacks fails as in a plan.
+    slugs = {a.kind for a in owned} | {a.kind for a in desired}
     with gc_paused():  # as in plan_run
-        live = read_live(client, slugs={a.kind for a in owned}, interesting=owned, known=known)
+        live = read_live(client, slugs=slugs, interesting=owned, known=known)
         return detect_drift(desired, live, state)
 
 

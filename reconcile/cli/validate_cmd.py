@@ -12,7 +12,8 @@ import click
 
 from reconcile.cli.app import main
 from reconcile.config import Config, read_config
-from reconcile.errors import ExitCode, Problem
+from reconcile.errors import ExitCode, Problem, UsageError
+from reconcile.kinds.registry import lacking, needs_newer, version_key
 from reconcile.render import github as render_github
 from reconcile.settings import SETTINGS_FILES
 
@@ -27,19 +28,30 @@ from reconcile.settings import SETTINGS_FILES
     show_default=True,
     help="text: path:line:col lines; json: one document; github: workflow annotations.",
 )
-def validate(paths: tuple[Path, ...], output_format: str) -> int:
+@click.option(
+    "--api-version",
+    metavar="VERSION",
+    help="Also fail on kinds this Run:ai version (e.g. 2.20) does not offer.",
+)
+def validate(paths: tuple[Path, ...], output_format: str, api_version: str | None) -> int:
     """Check DIRECTORY offline (YAML, schemas, names, manifests); exit 1 on any problem.
 
     Given FILEs instead (as a pre-commit hook is), reads each one's config directory (the
     nearest one above it holding runai-reconcile.yaml, else its own) and reports only the
     problems in those files.
     """
+    if api_version is not None:
+        try:
+            version_key(api_version)
+        except ValueError as error:
+            raise UsageError(f"--api-version: {error}") from None
     if len(paths) == 1 and not paths[0].is_file():
         config = read_config(paths[0])
         counts = f"{config.documents} documents in {config.files} files under {paths[0]}"
-        report = _Report(config.problems, counts, config.files, config)
+        problems = _sorted(config.problems + _version_problems(config, api_version))
+        report = _Report(problems, counts, config.files, config)
     else:
-        report = _files_report(paths)
+        report = _files_report(paths, api_version)
     if output_format == "json":
         click.echo(json.dumps(_validation_document(report), indent=2, sort_keys=True))
     else:
@@ -61,16 +73,38 @@ class _Report:
     config: Config | None = None  # the directory read, when one was given
 
 
-def _files_report(paths: tuple[Path, ...]) -> _Report:
+def _version_problems(config: Config, api_version: str | None) -> tuple[Problem, ...]:
+    """One problem per kind of the config that Run:ai `api_version` lacks, at its first
+    document (the same words plan uses against such a server)."""
+    if api_version is None:
+        return ()
+    problems = []
+    for kind in lacking({address.kind for address in config.resources}, api_version):
+        origins = [r.origin for r in config.resources.values() if r.address.kind == kind.slug]
+        first = min((o for o in origins if o), key=lambda o: (o.file, o.line), default=None)
+        message = needs_newer(kind, f"Run:ai {api_version}")
+        if first is None:
+            problems.append(Problem(message))
+        else:
+            problems.append(Problem(message, file=first.file, line=first.line, col=first.col))
+    return tuple(problems)
+
+
+def _sorted(problems: tuple[Problem, ...]) -> tuple[Problem, ...]:
+    return tuple(sorted(problems, key=lambda p: (p.file, p.line, p.col, p.message)))
+
+
+def _files_report(paths: tuple[Path, ...], api_version: str | None) -> _Report:
     """The problems of the given files, each read within its config directory (so checks
     across files, such as duplicate addresses, still hold)."""
     wanted = {path.resolve() for path in paths}
     problems = [Problem("not a file", file=str(p)) for p in paths if not p.is_file()]
     for directory in sorted({_config_dir(path) for path in paths if path.is_file()}):
         config = read_config(directory)
-        problems += [p for p in config.problems if p.file and Path(p.file).resolve() in wanted]
+        found = config.problems + _version_problems(config, api_version)
+        problems += [p for p in found if p.file and Path(p.file).resolve() in wanted]
     counts = f"{len(paths)} given files, each read within its config directory"
-    return _Report(tuple(problems), counts, len(paths))
+    return _Report(_sorted(tuple(problems)), counts, len(paths))
 
 
 def _config_dir(file: Path) -> Path:

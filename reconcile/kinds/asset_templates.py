@@ -28,6 +28,9 @@ class AssetTemplateKind(SyncKind):
     document_kind = "AssetTemplate"
     slug = "asset-template"
     api_family = "legacy asset templates (/api/v1/asset/workload-template)"
+    since = "2.18"  # the oldest version known (docs/runai-api.md section 0)
+    family_path = PATH
+    family_probed = True
     scope_types: tuple[str, ...] = SCOPE_TYPES
     # A template's priority and category default to its workload type's: types first.
     uses: tuple[str, ...] = ("workload-type",)

@@ -54,4 +54,27 @@ def dependency_ranks(uses: Mapping[str, Iterable[str]]) -> dict[str, int]:
     return ranks
 
 
+def version_key(version: str) -> tuple[int, ...]:
+    """"2.20" -> (2, 20), for comparing Run:ai versions; ValueError if not digits and dots."""
+    parts = version.split(".")
+    if not all(part.isdigit() for part in parts):
+        raise ValueError(f"not a Run:ai version: {version!r} (expected e.g. 2.20)")
+    return tuple(int(part) for part in parts)
+
+
+def needs_newer(kind: Kind, server: str) -> str:
+    """The one message for a kind whose API family `server` lacks (docs/runai-api.md
+    section 0): it names the version that introduced it."""
+    return (
+        f"{kind.document_kind} needs Run:ai {kind.since} or later: "
+        f"{server} does not offer {kind.family_path}"
+    )
+
+
+def lacking(slugs: Iterable[str], api_version: str) -> list[Kind]:
+    """The kinds named by `slugs` that Run:ai `api_version` does not have, in table order."""
+    wanted, used = version_key(api_version), set(slugs)
+    return [k for k in REGISTERED if k.slug in used and version_key(k.since) > wanted]
+
+
 APPLY_RANK: dict[str, int] = dependency_ranks({kind.slug: kind.uses for kind in REGISTERED})

@@ -22,6 +22,7 @@ from reconcile.model import Address, FieldChange, FieldChangeKind, Spec
 from reconcile.paths import is_item, lookup, parse_path, set_value
 
 BASE = "/api/v1/workload-templates"
+SINCE = "2.23"  # the first Run:ai version with BASE (docs/runai-api.md section 0)
 # How deep a changed document path is sent whole in a PATCH: `spec.<field>`,
 # `master.spec.<field>`, `metadata.description`, `masterSpecSameAsWorker`. Sending whole
 # top-level fields is right whether the server deep-merges the PATCH or replaces each field;
@@ -41,6 +42,7 @@ class TemplateFlavor:
     spec_schema: str  # the schema whose defaults apply to `spec`
     has_master: bool = False
     updatable: bool = True  # inference templates have no PUT or PATCH: any change replaces
+    since: str = SINCE  # the first Run:ai version that can write this flavor
 
 
 FLAVORS = (
@@ -69,6 +71,7 @@ FLAVORS = (
         "inferences",
         "InferenceTemplateSpec",
         updatable=False,
+        since="2.24",
     ),
 )
 
@@ -77,6 +80,7 @@ class WorkloadTemplateKind(SyncKind):
     """A v1 workload template of one flavor; identity is (type, scope, name)."""
 
     api_family = "workload templates (/api/v1/workload-templates)"
+    family_probed = True
     scope_types: tuple[str, ...] = SCOPE_TYPES
     # A template's priority and category default to its workload type's: types first.
     uses: tuple[str, ...] = ("workload-type",)
@@ -97,6 +101,10 @@ class WorkloadTemplateKind(SyncKind):
             pools.append(("master", "spec", "nodePools"))
         self.name_refs: tuple[tuple[str, ...], ...] = tuple(pools)
         self._typed = f"{BASE}/{flavor.collection}"
+        # Inference templates have their own collection from 2.24; the others only the
+        # generic one from 2.23 (docs/runai-api.md section 0).
+        self.since = flavor.since
+        self.family_path = self._typed if flavor.since != SINCE else BASE
 
     def __repr__(self) -> str:
         return f"WorkloadTemplateKind({self.document_kind})"

@@ -27,6 +27,9 @@ class WorkloadTypeKind(SyncKind):
     document_kind = "WorkloadType"
     slug = "workload-type"
     api_family = "workload types (/api/v1/workload-types)"
+    since = "2.22"  # docs/runai-api.md section 0
+    family_path = PATH
+    family_probed = True
     scope_types: tuple[str, ...] = ()  # tenant-wide: identity is the name alone
     uses: tuple[str, ...] = ()
     name_checks: tuple[NameCheck, ...] = (NameCheck(("spec",), SPEC_NAMES),)

@@ -34,6 +34,9 @@ class WorkloadKind:
     document_kind = "Workload"
     slug = "workload"
     api_family = "Workloads V2 (/api/v2/workloads)"
+    since = "2.23"  # docs/runai-api.md section 0
+    family_path = V2
+    family_probed = False
     scope_types: tuple[str, ...] = ("project",)
     # Its manifest's kind is a workload type. Templates come first too: a workload starts
     # running work, and the native workload APIs submit from a template

@@ -1,0 +1,147 @@
+"""Against an older Run:ai the tool reads only the API families its config uses, and a kind
+the server lacks fails the plan before any write, naming the version that introduced it;
+`validate --api-version` says the same offline."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from reconcile.emulator.server import EmbeddedEmulator
+from tests.cli.helpers import EXAMPLES, Cli
+from tests.emulator.helpers import TEST_CLIENT_ID, TEST_CLIENT_SECRET, Api
+
+FILES = {
+    "AssetTemplate": EXAMPLES / "templates" / "legacy.yaml",
+    "WorkloadType": EXAMPLES / "workload-types.yaml",
+    "WorkspaceTemplate": EXAMPLES / "templates" / "workspaces.yaml",
+    "InferenceTemplate": EXAMPLES / "templates" / "inference.yaml",
+}
+NEEDS = {
+    "WorkloadType": "WorkloadType needs Run:ai 2.22 or later: {} does not offer "
+    "/api/v1/workload-types",
+    "WorkspaceTemplate": "WorkspaceTemplate needs Run:ai 2.23 or later: {} does not offer "
+    "/api/v1/workload-templates",
+    "InferenceTemplate": "InferenceTemplate needs Run:ai 2.24 or later: {} does not offer "
+    "/api/v1/workload-templates/inferences",
+}
+# The list endpoints of the families and lookups that only some kinds need.
+FAMILY_READS = (
+    "/api/v1/workload-types",
+    "/api/v1/workload-categories",
+    "/api/v1/workload-priorities",
+    "/api/v1/workload-templates",
+    "/api/v1/workloads",
+)
+
+
+@pytest.fixture(scope="module", params=["2.20", "2.22", "2.24"])
+def server(request: pytest.FixtureRequest) -> Iterator[tuple[str, EmbeddedEmulator]]:
+    version = str(request.param)
+    with EmbeddedEmulator(
+        client_id=TEST_CLIENT_ID, client_secret=TEST_CLIENT_SECRET, api_version=version
+    ) as emulator:
+        yield version, emulator
+
+
+@pytest.fixture
+def older(server: tuple[str, EmbeddedEmulator]) -> tuple[str, Cli, Api]:
+    version, emulator = server
+    assert emulator.app is not None
+    emulator.app.reset()
+    return version, Cli(emulator.url), Api(emulator.url)
+
+
+def _config(tmp_path: Path, *kinds: str) -> Path:
+    config = tmp_path / "config"
+    config.mkdir()
+    (config / "runai-reconcile.yaml").write_text("state: ../state.json\n", encoding="utf-8")
+    for kind in kinds:
+        (config / FILES[kind].name).write_text(FILES[kind].read_text("utf-8"), "utf-8")
+    return config
+
+
+def _sent(api: Api) -> list[tuple[str, str]]:
+    return [(r["method"], r["path"]) for r in api.request_log()["requests"]]
+
+
+def _since(kind: str) -> str:
+    return {"WorkloadType": "2.22", "WorkspaceTemplate": "2.23", "InferenceTemplate": "2.24"}[kind]
+
+
+def _key(version: str) -> tuple[int, ...]:
+    return tuple(int(part) for part in version.split("."))
+
+
+def test_asset_templates_work_everywhere_and_nothing_else_is_read(
+    older: tuple[str, Cli, Api], tmp_path: Path
+) -> None:
+    _, cli, api = older
+    config = _config(tmp_path, "AssetTemplate")
+    api.clear_log()
+    applied = cli("apply", config, "--auto-approve")
+    assert applied.exit_code == 0, applied.output
+    assert "asset-template/" in applied.stdout
+    sent = _sent(api)
+    assert ("POST", "/api/v1/asset/workload-template") in sent
+    unused = [(m, p) for m, p in sent if p.startswith(FAMILY_READS)]
+    assert unused == [], unused
+    again = cli("plan", config, "--detailed-exitcode")
+    assert again.exit_code == 0, again.output
+
+
+@pytest.mark.parametrize("kind", ["WorkloadType", "WorkspaceTemplate", "InferenceTemplate"])
+def test_a_kind_the_server_lacks_fails_the_plan_before_any_write(
+    older: tuple[str, Cli, Api], tmp_path: Path, kind: str
+) -> None:
+    version, cli, api = older
+    config = _config(tmp_path, "AssetTemplate", kind)
+    api.clear_log()
+    for command in (("plan",), ("apply", "--auto-approve"), ("drift",)):
+        run = cli(*command, config)
+        if _key(version) >= _key(_since(kind)):
+            assert run.exit_code in (0, 2), run.output
+            continue
+        assert run.exit_code == 1, run.output
+        assert NEEDS[kind].format("this server") in run.stderr
+        assert "Traceback" not in run.output
+    writes = [(m, p) for m, p in _sent(api) if m != "GET" and not p.endswith("/token")]
+    if _key(version) < _key(_since(kind)):
+        assert writes == [], writes
+
+
+def test_every_lacking_kind_is_named_at_once(older: tuple[str, Cli, Api], tmp_path: Path) -> None:
+    version, cli, _ = older
+    config = _config(tmp_path, "WorkloadType", "WorkspaceTemplate")
+    run = cli("plan", config)
+    if version == "2.20":
+        assert run.exit_code == 1
+        assert NEEDS["WorkloadType"].format("this server") in run.stderr
+        assert NEEDS["WorkspaceTemplate"].format("this server") in run.stderr
+    elif version == "2.22":
+        assert run.exit_code == 1
+        assert "WorkloadType needs" not in run.stderr
+        assert NEEDS["WorkspaceTemplate"].format("this server") in run.stderr
+    else:
+        assert run.exit_code == 0, run.output
+        assert "workspace-template/" in run.stdout and "workload-type/" in run.stdout
+
+
+def test_validate_says_the_same_offline(cli: Cli, tmp_path: Path) -> None:
+    config = _config(tmp_path, "AssetTemplate", "WorkloadType", "WorkspaceTemplate")
+    old = cli("validate", config, "--api-version", "2.20")
+    assert old.exit_code == 1, old.output
+    types = config / "workload-types.yaml"
+    workspaces = config / "workspaces.yaml"
+    assert f"{types}:4:1: error: {NEEDS['WorkloadType'].format('Run:ai 2.20')}" in old.stdout
+    assert f"{workspaces}:2:1: error: {NEEDS['WorkspaceTemplate'].format('Run:ai 2.20')}" in (
+        old.stdout
+    )
+    middle = cli("validate", config, "--api-version", "2.22")
+    assert middle.exit_code == 1 and "WorkloadType needs" not in middle.stdout
+    assert cli("validate", config, "--api-version", "2.24").exit_code == 0
+    assert cli("validate", config).exit_code == 0
+    bad = cli("validate", config, "--api-version", "two")
+    assert bad.exit_code == 64 and "--api-version" in bad.stderr
