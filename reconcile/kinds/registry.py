@@ -55,7 +55,7 @@ def dependency_ranks(uses: Mapping[str, Iterable[str]]) -> dict[str, int]:
 
 
 def version_key(version: str) -> tuple[int, ...]:
-    """"2.20" -> (2, 20), for comparing Run:ai versions; ValueError if not digits and dots."""
+    """`2.20` -> (2, 20), for comparing Run:ai versions; ValueError if not digits and dots."""
     parts = version.split(".")
     if not all(part.isdigit() for part in parts):
         raise ValueError(f"not a Run:ai version: {version!r} (expected e.g. 2.20)")
