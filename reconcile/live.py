@@ -33,25 +33,27 @@ def read_live(
     slugs: Collection[str],
     interesting: Collection[Address],
     known: LiveView | None = None,
+    lookups: Collection[str] = (),
 ) -> LiveView:
     """Read the lookups and every live object of the kinds named by `slugs`.
 
     `interesting` are the addresses in desired or state: only those get a detail read.
     `known`: a view read earlier in the same run (a plan reads the server while its config is
     still being checked); its lookups, lists and detail reads are kept, and only the kinds
-    and details it lacks are read now.
+    and details it lacks are read now. `lookups`: keys of LOOKUP_REQUESTS to read besides
+    those the kinds need (`get` lists them).
     """
     kinds = [BY_SLUG[s] for s in sorted(slugs) if known is None or s not in known.kinds_read]
     fetched = dict(known.lists) if known is not None else {}
     # Only the lookups the kinds read need: an older server lacks some lookup lists too.
     read_slugs = set(slugs) | (known.kinds_read if known is not None else set())
-    names = sorted({name for slug in read_slugs for name in BY_SLUG[slug].lookups_needed})
+    needed = {name for slug in read_slugs for name in BY_SLUG[slug].lookups_needed}
+    names = sorted(needed | set(lookups))
     wanted_lists = [LOOKUP_REQUESTS[name] for name in names] + [k.list_request() for k in kinds]
     new_lists = [r for r in wanted_lists if r.fetch_key not in fetched]
     new_lookups = any(LOOKUP_REQUESTS[name].fetch_key not in fetched for name in names)
     fetched.update(_lists(client, new_lists, kinds))
-    keep = known is not None and not new_lookups
-    lookups = known.lookups if known is not None and keep else _lookups(fetched, names)
+    resolved = known.lookups if known is not None and not new_lookups else _lookups(fetched, names)
     resources = dict(known.resources) if known is not None else {}
     duplicates = set(known.duplicates) if known is not None else set()
     unread = {a: list(ids) for a, ids in known.unread.items()} if known is not None else {}
@@ -60,20 +62,20 @@ def read_live(
         for item in fetched[request.fetch_key]:
             if not request.keeps(item):
                 continue
-            address, remote_id = kind.identify(item, lookups)
+            address, remote_id = kind.identify(item, resolved)
             if kind.detail_request(remote_id) is not None:
                 unread.setdefault(address, []).append((kind.slug, remote_id))
             else:
-                _add(resources, duplicates, _live(kind, item, lookups))
+                _add(resources, duplicates, _live(kind, item, resolved))
     wanted = [a for a in sorted(unread) if a in interesting]
     details = [item for address in wanted for item in unread.pop(address)]
     objects = client.concurrently([_detail(client, slug, rid) for slug, rid in details])
     for (slug, _), obj in zip(details, objects, strict=True):
         if obj is not None:
-            _add(resources, duplicates, _live(BY_SLUG[slug], obj, lookups))
+            _add(resources, duplicates, _live(BY_SLUG[slug], obj, resolved))
     return LiveView(
         resources=resources,
-        lookups=lookups,
+        lookups=resolved,
         kinds_read=frozenset(k.slug for k in kinds) | (known.kinds_read if known else set()),
         duplicates=tuple(sorted(duplicates)),
         unread={a: tuple(ids) for a, ids in unread.items()},

@@ -361,7 +361,7 @@ def test_plans_failing_while_other_reads_are_in_flight_report_the_real_error(
     """The CLI's reads run in parallel: one is refused at once while the others are slow."""
 
     def answer(request: Request) -> Response:
-        if request.path == CLUSTERS:
+        if request.path == "/api/v1/workload-categories":  # a lookup the workload type needs
             return json_answer({"message": "not allowed"}, 403)
         threading.Event().wait(0.05)
         return json_answer({"message": "not found"}, 404)

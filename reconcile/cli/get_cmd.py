@@ -69,7 +69,12 @@ def get_command(
     described = set(load_config(unmanaged).resources) if unmanaged is not None else set()
     settings = load_settings(unmanaged or config_dir)
     with connect(settings, ca_bundle=ca_bundle, insecure=insecure) as server:
-        live = read_live(server.client, slugs=MANAGED.get(what, frozenset()), interesting=())
+        live = read_live(
+            server.client,
+            slugs=MANAGED.get(what, frozenset()),
+            interesting=(),
+            lookups=_lookups_for(what),
+        )
         pools = (
             server.client.list_all("/api/v1/node-pools", items_key="nodepools", page_size=None)
             if what == NODE_POOLS
@@ -115,6 +120,16 @@ def lookup_rows(what: str, lookups: Lookups) -> list[Row]:
             if _asset_list(a.kind) == what
         ]
     return sorted(rows, key=lambda r: (r["name"], r["scope"], r.get("kind", "")))
+
+
+def _lookups_for(what: str) -> frozenset[str]:
+    """The lookup lists `get WHAT` reads: the list itself and those its scope column names
+    (org units); managed kinds read what they need, categories and priorities have no scope."""
+    if what in MANAGED or what == NODE_POOLS:
+        return frozenset()
+    if what in ("categories", "priorities"):
+        return frozenset({what})
+    return frozenset({what, "projects", "departments", "clusters"})
 
 
 def _asset_list(kind: str) -> str:
