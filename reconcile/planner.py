@@ -16,10 +16,10 @@ from operator import attrgetter
 from reconcile import safety
 from reconcile.diff import diff_owned, digest, drift, identical
 from reconcile.errors import PlanError, Problem
-from reconcile.kinds.base import Kind
+from reconcile.kinds.base import Kind, deletable
 from reconcile.kinds.calls import HttpRequest
-from reconcile.kinds.lookups import Lookups
-from reconcile.kinds.registry import BY_SLUG
+from reconcile.kinds.lookups import PLANNED_PREFIX, Lookups
+from reconcile.kinds.registry import APPLY_RANK, BY_SLUG, REGISTERED
 from reconcile.live_view import LiveView, fingerprint_of
 from reconcile.model import (
     Action,
@@ -147,6 +147,7 @@ def _classify(
     drifts: list[Drift] = []
     keys, wanted, owned, held = _keyed(desired, state.entries, live.resources)
     named = _Named(live.resources, wanted, owned)
+    lookups = with_planned(live.lookups, desired, live)
     for key in keys:
         resource, entry, current = wanted.get(key), owned.get(key), held.get(key)
         if current is None and entry is not None:
@@ -154,7 +155,7 @@ def _classify(
             if current is not None:  # the entry's object under another name: act on it
                 try:
                     changes.append(
-                        _renamed(resource, current, entry, live.lookups, options, problems, state)
+                        _renamed(resource, current, entry, lookups, options, problems, state)
                     )
                 except PlanError as error:
                     problems.append(Problem(f"{Address(*key)}: {error.message}"))
@@ -175,7 +176,7 @@ def _classify(
                 changes.append(_undesired(entry, current))
             else:
                 changes.append(
-                    _desired(resource, current, entry, live.lookups, options, problems, state)
+                    _desired(resource, current, entry, lookups, options, problems, state)
                 )
         except PlanError as error:
             problems.append(Problem(f"{Address(*key)}: {error.message}"))
@@ -376,7 +377,7 @@ def _desired(
         return replace(base, action=Action.CREATE, calls=(create.api_call(),), reason=reason)
     # Kinds the tool never deletes (built-in workload types) are adopted without --adopt:
     # managing them cannot destroy anything, and they exist before any config does.
-    if entry is None and not options.adopt and kind.can_delete:
+    if entry is None and not options.adopt and deletable(kind, address):
         problems.append(
             Problem(
                 f"{address} exists on the server (id {current.remote_id}) but this state does "
@@ -402,9 +403,9 @@ def _desired(
         reason = _record_reason(entry, current.remote_id)
         return replace(base, reason=reason, records_state=True)
     forcing = kind.immutable_paths([f.path for f in fields])
-    if forcing and not kind.can_delete:
+    if forcing and not deletable(kind, address):
         raise PlanError(
-            f"{', '.join(forcing)} cannot change: a {kind.document_kind} cannot be deleted "
+            f"{', '.join(forcing)} cannot change: {_undeletable(kind)} cannot be deleted "
             "and created again"
         )
     if forcing:
@@ -431,11 +432,11 @@ def _undesired(entry: StateEntry, current: LiveResource | None) -> Change:
         sorted(set(marker_paths(entry.last_applied)) | set(sensitive_patterns(kind.document_kind)))
     )
     base = Change(entry.address, Action.FORGET, before=before, sensitive=hidden)
-    if not kind.can_delete:
+    if not deletable(kind, entry.address):
         return replace(
             base,
             remote_id=entry.remote_id,
-            reason=f"a {kind.document_kind} cannot be deleted: stop managing it, no call",
+            reason=f"{_undeletable(kind)} cannot be deleted: stop managing it, no call",
         )
     if current is None:
         return replace(
@@ -447,6 +448,34 @@ def _undesired(entry: StateEntry, current: LiveResource | None) -> Change:
     return replace(
         base, action=Action.DELETE, remote_id=current.remote_id, calls=(delete.api_call(),)
     )
+
+
+def _undeletable(kind: Kind) -> str:
+    if kind.can_delete:  # one of the objects the server makes itself
+        return f"a {kind.document_kind} made by Run:ai"
+    return f"a {kind.document_kind}"
+
+
+def with_planned(lookups: Lookups, desired: Mapping[Address, Resource], live: LiveView) -> Lookups:
+    """`lookups` that also know the projects, departments and node pools the plan creates,
+    under planned ids, so documents naming them plan in the same run (their creates wait for
+    these: kinds use what they name). A unit whose own names do not resolve is left out: its
+    create reports that."""
+    for kind in sorted(REGISTERED, key=lambda k: APPLY_RANK[k.slug]):
+        if kind.names_lookup is None:
+            continue
+        records = []
+        for address in desired:
+            if address.kind == kind.slug and address not in live.resources:
+                try:
+                    records.append(
+                        kind.lookup_record(address, f"{PLANNED_PREFIX}{address}", lookups)
+                    )
+                except PlanError:
+                    continue
+        if records:
+            lookups = lookups.with_records(kind.names_lookup, records)
+    return lookups
 
 
 def _drift(

@@ -9,12 +9,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from reconcile.kinds.registry import BY_SLUG
+from reconcile.kinds.scopes import SCOPE_TYPES
 from reconcile.model import Action, Change
 
 # A replace deletes the object before re-creating it (new id, running work stopped), so it
 # counts against the delete budget, not the update budget.
 _DESTROYING = (Action.DELETE, Action.REPLACE)
 _KEEPING = (Action.CREATE, Action.UPDATE, Action.REPLACE, Action.NOOP)
+_SHOWN = 5  # objects named in a message; the rest are counted
 
 
 def check(
@@ -53,12 +55,38 @@ def check(
             _over("change", len(updates), managed_count, max_update_fraction, "updates")
         )
     violations.extend(
-        f"{c.address} will be {'deleted' if c.action is Action.DELETE else 'replaced'}: "
-        "this stops its running work and needs confirmation"
+        f"{c.address} will be {_destroyed(c)}: this stops its running work and needs confirmation"
         for c in destroys
         if BY_SLUG[c.address.kind].destroy_stops_work
     )
+    violations.extend(_holding(destroys, plan_changes))
     return tuple(violations)
+
+
+def _holding(destroys: Sequence[Change], plan_changes: Sequence[Change]) -> list[str]:
+    """A project or department destroyed while objects the plan keeps live in it (their
+    scope names it): the server would take them along."""
+    kept: dict[str, list[str]] = {}
+    for change in plan_changes:
+        if change.action is not Action.DELETE and change.address.scope:
+            kept.setdefault(change.address.scope, []).append(str(change.address))
+    found = []
+    for change in destroys:
+        scope_type = BY_SLUG[change.address.kind].names_lookup
+        held = kept.get(f"{scope_type}={change.address.name}", [])
+        if scope_type in SCOPE_TYPES and held:
+            shown = ", ".join(held[:_SHOWN]) + (
+                f" and {len(held) - _SHOWN} more" * (len(held) > _SHOWN)
+            )
+            found.append(
+                f"{change.address} will be {_destroyed(change)} while it holds {shown}: "
+                "it needs confirmation"
+            )
+    return found
+
+
+def _destroyed(change: Change) -> str:
+    return "deleted" if change.action is Action.DELETE else "replaced"
 
 
 def _over(verb: str, count: int, managed: int, fraction: float, what: str) -> list[str]:

@@ -30,12 +30,28 @@ from reconcile.emulator.framework import (
     Reply,
     Route,
 )
-from reconcile.emulator.handlers import assets, org, templates, workload_types, workloads
+from reconcile.emulator.handlers import (
+    assets,
+    node_pools,
+    org,
+    org_units,
+    templates,
+    workload_types,
+    workloads,
+)
 
 _LOG = logging.getLogger("reconcile.emulator")
 
 # Explicit, in a fixed order: no import-time self-registration.
-HANDLER_MODULES: tuple[ModuleType, ...] = (templates, assets, workload_types, workloads, org)
+HANDLER_MODULES: tuple[ModuleType, ...] = (
+    templates,
+    assets,
+    workload_types,
+    workloads,
+    org,
+    org_units,
+    node_pools,
+)
 
 StartResponse = Callable[..., Any]
 
