@@ -32,10 +32,12 @@ from reconcile.model import (
     Plan,
     Resource,
     Selection,
+    Spec,
     State,
     StateEntry,
 )
 from reconcile.ordering import in_waves, pair_moves, select
+from reconcile.quotas import over_quota
 from reconcile.schema import sensitive_patterns
 from reconcile.sensitive import is_marker, marker_paths, reaches, redact, reveal
 from reconcile.settings import SafetySettings
@@ -43,6 +45,7 @@ from reconcile.settings import SafetySettings
 _Key = tuple[str, str, str]
 _address_key: Callable[[Address], _Key] = attrgetter("kind", "scope", "name")
 
+_ORG_UNITS = ("department", "project")
 ADOPT_HINT = "run `plan --adopt` (or `apply --adopt`) to take these objects under management"
 
 
@@ -184,6 +187,7 @@ def _classify(
             found = _drift(entry, current, resource, salt=state.lineage)
             if found is not None:
                 drifts.append(found)
+    problems.extend(Problem(m) for m in over_quota(_org_units(desired, live, state)))
     for address in live.duplicates:
         if address in desired or address in state.entries:
             problems.append(
@@ -448,6 +452,22 @@ def _undesired(entry: StateEntry, current: LiveResource | None) -> Change:
     return replace(
         base, action=Action.DELETE, remote_id=current.remote_id, calls=(delete.api_call(),)
     )
+
+
+def _org_units(
+    desired: Mapping[Address, Resource], live: LiveView, state: State
+) -> dict[Address, Spec]:
+    """The departments and projects the plan leaves in place: desired ones as desired, and
+    live ones the state does not own (owned ones out of config are deleted)."""
+    units: dict[Address, Spec] = {
+        address: resource.spec
+        for address, resource in desired.items()
+        if address.kind in _ORG_UNITS
+    }
+    for address, current in live.resources.items():
+        if address.kind in _ORG_UNITS and address not in units and address not in state.entries:
+            units[address] = current.spec
+    return units
 
 
 def _undeletable(kind: Kind) -> str:

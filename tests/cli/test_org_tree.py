@@ -163,3 +163,21 @@ def test_an_unknown_node_pool_is_refused_before_any_write(
     assert "node pool 'h100' does not exist on cluster cluster-a" in run.output
     names = [d["name"] for d in api.get("/api/v1/org-unit/departments").json()["departments"]]
     assert "vision" not in names
+
+
+def test_projects_promised_more_than_their_department_are_refused_before_any_write(
+    cli: Cli, tmp_path: Path, api: Api
+) -> None:
+    second = PROJECT.replace("name: detection", "name: tracking").replace(
+        "runai-detection", "runai-tracking"
+    )
+    config = _config(tmp_path / "org", POOL, DEPARTMENT, PROJECT, second.replace("4}", "5}", 1))
+    api.clear_log()
+    run = cli("apply", "--auto-approve", config)
+    assert run.exit_code == 1, run.output
+    assert (
+        "department vision: its projects' deserved gpu in node pool default adds up to 9 "
+        "(detection 4, tracking 5), over the department's 8"
+    ) in run.output
+    log = api.request_log()["requests"]
+    assert [r for r in log if r["method"] != "GET" and not r["path"].endswith("/token")] == []
