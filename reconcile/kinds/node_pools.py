@@ -11,6 +11,7 @@ import copy
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from reconcile.errors import PlanError
 from reconcile.kinds.base import LiveMeta, NameCheck, SyncKind
 from reconcile.kinds.calls import LIST_LIMIT, HttpRequest, ListRequest, Pagination, params
 from reconcile.kinds.lookups import LOOKUP_REQUESTS, Lookups, Named
@@ -64,6 +65,12 @@ class NodePoolKind(SyncKind):
         return normalized
 
     def create_request(self, address: Address, spec: Spec, lookups: Lookups) -> HttpRequest:
+        doc = spec.get("spec", {})
+        if not (doc.get("labelKey") and doc.get("labelValue")):
+            raise PlanError(
+                f"{address}: no node pool {address.name!r} in the cluster; creating one needs "
+                "spec.labelKey and spec.labelValue (the label of its nodes)"
+            )
         body = {
             "name": address.name,
             "clusterId": _cluster_id(address, lookups),

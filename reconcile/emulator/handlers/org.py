@@ -111,14 +111,17 @@ def make_cluster(entry: dict[str, Any], uuid: str, tenant: int, when: str) -> di
 def make_nodepool(
     cluster: dict[str, Any], pool_id: str, fields: dict[str, Any], who: str, when: str
 ) -> dict[str, Any]:
-    """A Nodepool: the create fields as given, the server's calculated ones around them."""
+    """A Nodepool: the create fields as given, the server's calculated ones around them.
+
+    The spec requires non-empty labels of every pool and does not say which the default pool
+    carries; the emulator gives it `run.ai/node-pool=default`."""
     return {
-        "labelKey": "", "labelValue": "", "gpuNetworkAccelerationDetection": "Auto",
-        "overProvisioningRatio": 1, **fields,
+        "labelKey": "run.ai/node-pool", "labelValue": DEFAULT_POOL,
+        "gpuNetworkAccelerationDetection": "Auto", "overProvisioningRatio": 1, **fields,
         "id": pool_id, "clusterId": cluster["uuid"], "clusterName": cluster["name"],
         "tenantId": cluster.get("tenantId", 1), "isDefault": fields.get("name") == DEFAULT_POOL,
-        "phase": "Ready", "phaseMessage": None, "createdAt": when, "createdBy": who,
-        "updatedAt": when, "updatedBy": who, "deletedAt": None, "deletedBy": None,
+        "phase": "Ready", "createdAt": when, "createdBy": who, "updatedAt": when,
+        "updatedBy": who,
     }  # fmt: skip
 
 
