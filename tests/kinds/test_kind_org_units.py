@@ -82,7 +82,7 @@ def test_quota_changes_alone_go_to_the_resources_endpoint(org: Lookups) -> None:
 
 def test_node_pools_need_their_label_to_be_created(org: Lookups) -> None:
     address = Address("node-pool", "cluster=cluster-a", "h100")
-    with pytest.raises(PlanError, match="needs spec.labelKey and spec.labelValue"):
+    with pytest.raises(PlanError, match=r"needs spec\.labelKey and spec\.labelValue"):
         NODE_POOL.create_request(address, {"spec": {"labelKey": "gpu"}}, org)
     spec = {"spec": {"labelKey": "gpu", "labelValue": "h100"}}
     assert NODE_POOL.create_request(address, spec, org).body == {
