@@ -2,7 +2,7 @@
 
 Run:ai accepts projects whose deserved quotas add up to more than their department's (a
 department's quota supersedes the total of its projects', so the excess is simply never
-given: docs/runai-api.md, "Org units"). The tool refuses such a plan before any write, as it
+given: docs/runai-api.md section 10.1). The tool refuses such a plan before any write, as it
 is a promise the cluster will not keep. Pure: the planner passes what it compares.
 """
 

@@ -2,7 +2,7 @@
 
 Owns the translation of a pool's label, GPU network detection and placement strategy. The
 pool Run:ai makes in every cluster (`default`) is adopted and never deleted. No I/O here
-(docs/runai-api.md, "Node pools").
+(docs/runai-api.md section 10.2).
 """
 
 from __future__ import annotations

@@ -2,7 +2,7 @@
 
 Owns their translation: quotas per node pool by name in documents, `resources` arrays with
 node pool ids in the API; a quota-only change goes through the unit's `resources` endpoint,
-anything else through the unit's PUT. No I/O here (docs/runai-api.md, "Org units").
+anything else through the unit's PUT. No I/O here (docs/runai-api.md section 10.1).
 """
 
 from __future__ import annotations
