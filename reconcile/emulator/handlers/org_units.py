@@ -145,24 +145,29 @@ def _unit(store: Store, collection: str, unit_id: str) -> dict[str, Any]:
     return unit
 
 
-def _update(collection: str, param: str) -> Callable[[Call], Reply]:
+def _write(
+    collection: str, param: str, change: Callable[[dict[str, Any], Any, Store], Any]
+) -> Callable[[Call], Reply]:
+    """A PUT on one unit: `change(unit, body, store)` updates it and returns the answer."""
+
     def handler(call: Call) -> Reply:
         unit = _unit(call.ctx.store, collection, call.path_params[param])
-        _updatable(unit, call.body, call.ctx.store)
+        answer = change(unit, call.body, call.ctx.store)
         call.ctx.store.replace(collection, unit["id"], _stamped(unit, call, created=False))
-        return Reply(200, org.public(unit))
+        return Reply(200, answer)
 
     return handler
 
 
-def _update_resources(collection: str, param: str) -> Callable[[Call], Reply]:
-    def handler(call: Call) -> Reply:
-        unit = _unit(call.ctx.store, collection, call.path_params[param])
-        _set_resources(unit, call.body, call.ctx.store)
-        call.ctx.store.replace(collection, unit["id"], _stamped(unit, call, created=False))
-        return Reply(200, unit["resources"])
+def _update_unit(unit: dict[str, Any], body: Any, store: Store) -> dict[str, Any]:
+    _updatable(unit, body, store)
+    return org.public(unit)
 
-    return handler
+
+def _update_quotas(unit: dict[str, Any], body: Any, store: Store) -> list[dict[str, Any]]:
+    _set_resources(unit, body, store)
+    resources: list[dict[str, Any]] = unit["resources"]
+    return resources
 
 
 def _delete_department(call: Call) -> Reply:
@@ -190,18 +195,18 @@ def routes() -> list[Route]:
     return [
         Route(DEPARTMENTS, ("POST",), org.serialized(_create_department),
               request_schema="DepartmentCreationRequest", response_schema="Department"),
-        Route(dep, ("PUT",), org.serialized(_update(org.DEPARTMENTS, "departmentId")),
+        Route(dep, ("PUT",), org.serialized(_write(org.DEPARTMENTS, "departmentId", _update_unit)),
               request_schema="DepartmentUpdateRequest", response_schema="Department"),
         Route(dep, ("DELETE",), org.serialized(_delete_department)),
         Route(f"{dep}/resources", ("PUT",),
-              org.serialized(_update_resources(org.DEPARTMENTS, "departmentId")),
+              org.serialized(_write(org.DEPARTMENTS, "departmentId", _update_quotas)),
               request_schema="ResourcesUpdateRequest"),
         Route(PROJECTS, ("POST",), org.serialized(_create_project),
               request_schema="ProjectCreationRequest", response_schema="Project"),
-        Route(proj, ("PUT",), org.serialized(_update(org.PROJECTS, "projectId")),
+        Route(proj, ("PUT",), org.serialized(_write(org.PROJECTS, "projectId", _update_unit)),
               request_schema="ProjectUpdateRequest", response_schema="Project"),
         Route(proj, ("DELETE",), org.serialized(_delete_project)),
         Route(f"{proj}/resources", ("PUT",),
-              org.serialized(_update_resources(org.PROJECTS, "projectId")),
+              org.serialized(_write(org.PROJECTS, "projectId", _update_quotas)),
               request_schema="ResourcesUpdateRequest"),
     ]  # fmt: skip
