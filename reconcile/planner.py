@@ -110,6 +110,7 @@ def make_plan(
         max_update_fraction=options.safety.max_update_fraction,
         min_managed=options.safety.min_managed,
         desired_count=len(desired),
+        unmanaged=_unmanaged(ordered, desired, live, state),
     )
     binding = Binding(
         state_lineage=state.lineage,
@@ -452,6 +453,19 @@ def _undesired(entry: StateEntry, current: LiveResource | None) -> Change:
     return replace(
         base, action=Action.DELETE, remote_id=current.remote_id, calls=(delete.api_call(),)
     )
+
+
+def _unmanaged(
+    changes: Sequence[Change], desired: Mapping[Address, Resource], live: LiveView, state: State
+) -> list[Address]:
+    """Live objects outside the plan, when the plan destroys an org unit they may live in
+    (safety names them); none otherwise, as the walk costs time on a big tenant."""
+    if not any(
+        c.action in (Action.DELETE, Action.REPLACE) and c.address.kind in _ORG_UNITS
+        for c in changes
+    ):
+        return []
+    return [a for a in live.resources if a not in desired and a not in state.entries]
 
 
 def _org_units(

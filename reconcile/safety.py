@@ -6,11 +6,11 @@ costs (`plan` exits 3, `apply` refuses unless `--force`).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 
 from reconcile.kinds.registry import BY_SLUG
 from reconcile.kinds.scopes import SCOPE_TYPES
-from reconcile.model import Action, Change
+from reconcile.model import Action, Address, Change
 
 # A replace deletes the object before re-creating it (new id, running work stopped), so it
 # counts against the delete budget, not the update budget.
@@ -27,12 +27,15 @@ def check(
     max_update_fraction: float = 0.3,
     min_managed: int = 10,
     desired_count: int | None = None,
+    unmanaged: Collection[Address] = (),
 ) -> tuple[str, ...]:
     """Every budget violation of `plan_changes`, in a fixed order; empty when within budget.
 
     `managed_count` is how many objects state owns. `desired_count` is the size of the
     desired set; when None it is inferred from the plan (no create, update, replace or no-op
     means an empty desired set), so pass it when the plan is filtered by `--target`.
+    `unmanaged` are live objects outside the plan (not desired, not owned): a project or
+    department destroyed while one of them lives in it is a violation too.
     """
     destroys = [c for c in plan_changes if c.action in _DESTROYING]
     deletes = [c for c in destroys if c.action is Action.DELETE]
@@ -59,17 +62,20 @@ def check(
         for c in destroys
         if BY_SLUG[c.address.kind].destroy_stops_work
     )
-    violations.extend(_holding(destroys, plan_changes))
+    violations.extend(_holding(destroys, plan_changes, unmanaged))
     return tuple(violations)
 
 
-def _holding(destroys: Sequence[Change], plan_changes: Sequence[Change]) -> list[str]:
-    """A project or department destroyed while objects the plan keeps live in it (their
-    scope names it): the server would take them along."""
+def _holding(
+    destroys: Sequence[Change], plan_changes: Sequence[Change], unmanaged: Collection[Address]
+) -> list[str]:
+    """A project or department destroyed while objects the plan keeps, or objects it does
+    not manage, live in it (their scope names it): the server would take them along."""
     kept: dict[str, list[str]] = {}
-    for change in plan_changes:
-        if change.action is not Action.DELETE and change.address.scope:
-            kept.setdefault(change.address.scope, []).append(str(change.address))
+    staying = [c.address for c in plan_changes if c.action is not Action.DELETE]
+    for address in sorted({*staying, *unmanaged}):
+        if address.scope:
+            kept.setdefault(address.scope, []).append(str(address))
     found = []
     for change in destroys:
         scope_type = BY_SLUG[change.address.kind].names_lookup

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from tests.cli.helpers import Cli, read_state, write_docs
-from tests.emulator.helpers import Api
+from tests.emulator.helpers import Api, create_template
 
 POOL = """
 kind: NodePool
@@ -137,6 +137,23 @@ def test_removing_a_project_that_holds_a_template_needs_force(cli: Cli, tmp_path
     refused = cli("apply", "--auto-approve", config)
     assert refused.exit_code == 3, refused.output
     assert PROJECT_ADDRESS in {str(a) for a in read_state(config).entries}
+
+
+def test_removing_a_project_that_holds_an_unmanaged_template_needs_force(
+    cli: Cli, tmp_path: Path, api: Api
+) -> None:
+    elsewhere = TEMPLATE.replace("notebook", "other").replace("detection}", "team-a}")
+    config = _config(tmp_path / "org", POOL, DEPARTMENT, PROJECT, elsewhere)
+    assert cli("apply", "--auto-approve", config).exit_code == 0
+    project_id = next(
+        e.remote_id for a, e in read_state(config).entries.items() if str(a) == PROJECT_ADDRESS
+    )
+    create_template(api, "workspaces", "by-hand", scope_id=project_id)
+    write_docs(config / "org.yaml", [POOL, DEPARTMENT, elsewhere])
+    run = cli("plan", config, "--detailed-exitcode")
+    assert run.exit_code == 3, run.output
+    held = "workspace-template/project=detection/by-hand"
+    assert f"{PROJECT_ADDRESS} will be deleted while it holds {held}" in run.output
 
 
 def test_the_default_node_pool_is_adopted_and_never_deleted(cli: Cli, tmp_path: Path) -> None:
