@@ -342,9 +342,14 @@ def workload(conv: Converter) -> Schema:
 
 
 def _api_properties(conv: Converter, component: str, *names: str) -> Schema:
-    """The named properties of an API component (its allOf merged), converted."""
+    """The named properties of an API component (its allOf merged), converted; strings are
+    one line (they are printed in plans: descriptions, labels, the namespace)."""
     properties = conv.flatten(conv.components[component])["properties"]
-    return {name: conv.convert(properties[name]) for name in names}
+    out = {name: conv.convert(properties[name]) for name in names}
+    for schema in out.values():
+        if "string" in (schema.get("type") or ()) and "enum" not in schema:
+            schema["pattern"] = ONE_LINE_PATTERN
+    return out
 
 
 def quotas(conv: Converter) -> Schema:
@@ -368,7 +373,10 @@ def org_unit(conv: Converter, kind: str) -> Schema:
     updatable = "DataUpdatableDepartmentFields" if kind == "Department" else "DataUpdatableFields"
     metadata = closed(
         {
-            "name": {**NAME, "description": f"The {kind.lower()}'s name (unique in its cluster)."},
+            "name": {
+                **ORG_UNIT_NAME,
+                "description": f"The {kind.lower()}'s name (unique in its cluster).",
+            },
             "scope": conv.ref(f"{kind}Scope"),
             **_api_properties(conv, updatable, "description"),
         },
