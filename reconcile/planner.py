@@ -20,6 +20,7 @@ from reconcile.kinds.base import Kind, deletable
 from reconcile.kinds.calls import HttpRequest
 from reconcile.kinds.lookups import PLANNED_PREFIX, Lookups
 from reconcile.kinds.registry import APPLY_RANK, BY_SLUG, REGISTERED
+from reconcile.kinds.scopes import SCOPE_TYPES
 from reconcile.live_view import LiveView, fingerprint_of
 from reconcile.model import (
     Action,
@@ -45,7 +46,8 @@ from reconcile.settings import SafetySettings
 _Key = tuple[str, str, str]
 _address_key: Callable[[Address], _Key] = attrgetter("kind", "scope", "name")
 
-_ORG_UNITS = ("department", "project")
+# Kinds whose objects other objects live in (their scope names them): projects, departments.
+_ORG_UNITS = frozenset(k.slug for k in REGISTERED if k.names_lookup in SCOPE_TYPES)
 ADOPT_HINT = "run `plan --adopt` (or `apply --adopt`) to take these objects under management"
 
 
