@@ -190,23 +190,38 @@ def _delete_project(call: Call) -> Reply:
     return Reply(204)
 
 
-def routes() -> list[Route]:
-    dep, proj = f"{DEPARTMENTS}/<departmentId>", f"{PROJECTS}/<projectId>"
+def _unit_routes(
+    path: str,
+    collection: str,
+    param: str,
+    kind: str,
+    writes: tuple[Callable[[Call], Reply], Callable[[Call], Reply]],
+) -> list[Route]:
+    """Create, update, delete and the quota endpoint of one org-unit kind (`kind`: the API's
+    schema name, Department or Project; `writes`: its create and delete handlers)."""
+    one, (create, delete) = f"{path}/<{param}>", writes
     return [
-        Route(DEPARTMENTS, ("POST",), org.serialized(_create_department),
-              request_schema="DepartmentCreationRequest", response_schema="Department"),
-        Route(dep, ("PUT",), org.serialized(_write(org.DEPARTMENTS, "departmentId", _update_unit)),
-              request_schema="DepartmentUpdateRequest", response_schema="Department"),
-        Route(dep, ("DELETE",), org.serialized(_delete_department)),
-        Route(f"{dep}/resources", ("PUT",),
-              org.serialized(_write(org.DEPARTMENTS, "departmentId", _update_quotas)),
-              request_schema="ResourcesUpdateRequest"),
-        Route(PROJECTS, ("POST",), org.serialized(_create_project),
-              request_schema="ProjectCreationRequest", response_schema="Project"),
-        Route(proj, ("PUT",), org.serialized(_write(org.PROJECTS, "projectId", _update_unit)),
-              request_schema="ProjectUpdateRequest", response_schema="Project"),
-        Route(proj, ("DELETE",), org.serialized(_delete_project)),
-        Route(f"{proj}/resources", ("PUT",),
-              org.serialized(_write(org.PROJECTS, "projectId", _update_quotas)),
+        Route(path, ("POST",), org.serialized(create),
+              request_schema=f"{kind}CreationRequest", response_schema=kind),
+        Route(one, ("PUT",), org.serialized(_write(collection, param, _update_unit)),
+              request_schema=f"{kind}UpdateRequest", response_schema=kind),
+        Route(one, ("DELETE",), org.serialized(delete)),
+        Route(f"{one}/resources", ("PUT",),
+              org.serialized(_write(collection, param, _update_quotas)),
               request_schema="ResourcesUpdateRequest"),
     ]  # fmt: skip
+
+
+def routes() -> list[Route]:
+    return [
+        *_unit_routes(
+            DEPARTMENTS,
+            org.DEPARTMENTS,
+            "departmentId",
+            "Department",
+            (_create_department, _delete_department),
+        ),
+        *_unit_routes(
+            PROJECTS, org.PROJECTS, "projectId", "Project", (_create_project, _delete_project)
+        ),
+    ]
