@@ -67,6 +67,10 @@ class OrgUnitKind(SyncKind):
         normalized: Spec = prune_sorted(spec)  # new containers: a copy
         return normalized
 
+    def minimal(self, spec: Spec) -> Spec:
+        # No schema defaults are filled: the normalized spec is already minimal.
+        return dict(spec)
+
     def create_request(self, address: Address, spec: Spec, lookups: Lookups) -> HttpRequest:
         doc = spec.get("spec", {})
         body = {

@@ -315,22 +315,6 @@ def _list_clusters(call: Call) -> Reply:
     return Reply(200, [public(c) for c in clusters])
 
 
-def _list_node_pools(call: Call) -> Reply:
-    """The node pools: each cluster's `default` pool, the one Run:ai creates with the cluster
-    (the emulator models no scheduling, so no other pools); `{nodepools: [...]}` unpaged."""
-    pools = [
-        {
-            "id": str(index), "name": "default", "clusterId": cluster["uuid"],
-            "clusterName": cluster["name"], "labelKey": "", "labelValue": "", "isDefault": True,
-            "tenantId": cluster.get("tenantId", 1), "phase": "Ready",
-            "createdAt": cluster.get("createdAt", ""), "createdBy": "system",
-            "updatedAt": cluster.get("createdAt", ""), "updatedBy": "system",
-        }
-        for index, cluster in enumerate(call.ctx.store.all(CLUSTERS), start=1)
-    ]  # fmt: skip
-    return Reply(200, {"nodepools": pools})
-
-
 def routes() -> list[Route]:
     return [
         Route(
@@ -350,7 +334,6 @@ def routes() -> list[Route]:
             _org_get(DEPARTMENTS, "departmentId", "department"), response_schema="Department",
         ),
         Route("/api/v1/clusters", ("GET",), _list_clusters),
-        Route("/api/v1/node-pools", ("GET",), _list_node_pools),
         Route(
             "/api/v1/clusters/<clusterUuid>", ("GET",),
             _org_get(CLUSTERS, "clusterUuid", "cluster"), response_schema="DisplayedCluster",
