@@ -63,7 +63,7 @@ def _create(call: Call) -> Reply:
     for pool in store.all(org.NODEPOOLS):
         if pool["clusterId"] == cluster["uuid"] and pool["name"] == body["name"]:
             raise ApiProblem(409, f"node pool {body['name']!r} already exists in the cluster")
-    fields = {k: body[k] for k in ("name", *UPDATABLE) if k in body}
+    fields = {k: body[k] for k in ("name", *UPDATABLE) if body.get(k) is not None}
     pool_id = str(store.next_int("nodepool"))
     while store.get(org.NODEPOOLS, pool_id) is not None:
         pool_id = str(store.next_int("nodepool"))
@@ -75,8 +75,13 @@ def _create(call: Call) -> Reply:
 def _update(call: Call) -> Reply:
     pool = _pool(call)
     for key in UPDATABLE:
-        if key in call.body:
-            pool[key] = call.body[key]
+        value = call.body.get(key)
+        if value is not None:
+            pool[key] = value
+        elif key in call.body and key not in ("labelKey", "labelValue"):
+            # The update fields are nullable, the pool's are not: null unsets (the labels,
+            # which every pool has, stay).
+            pool.pop(key, None)
     pool.update(updatedAt=call.ctx.now(), updatedBy=call.subject)
     call.ctx.store.replace(org.NODEPOOLS, pool["id"], pool)
     return Reply(200, org.public(pool))
