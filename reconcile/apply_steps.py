@@ -9,6 +9,7 @@ Decides nothing from a change's display-only `reason`; never prints.
 from __future__ import annotations
 
 import random
+import threading
 import time
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, replace
@@ -141,6 +142,7 @@ class StepRunner:
         self._journal = journal
         self._fingerprints = fingerprints
         self._lookups = lookups
+        self._lookups_lock = threading.Lock()
         self._desired = desired
         self._retry = retry
         self._poll = poll
@@ -186,7 +188,17 @@ class StepRunner:
             raise
         entry = self._entry(address, remote_id, spec)
         self._journal.commit(lambda s: s.with_entry(entry))
+        self._learn(kind, address, remote_id)
         self._confirm(kind, remote_id)
+
+    def _learn(self, kind: Kind, address: Address, remote_id: str) -> None:
+        """A created project, department or node pool becomes nameable by later steps
+        (the plan knew it by a planned id only)."""
+        if kind.names_lookup is None:
+            return
+        with self._lookups_lock:
+            record = kind.lookup_record(address, remote_id, self._lookups)
+            self._lookups = self._lookups.with_records(kind.names_lookup, [record])
 
     def _take_earlier(self, kind: Kind, earlier: StateEntry, spec: Spec, cause: StepFailed) -> None:
         """A 409 where an earlier run journaled a create: that create landed after all."""
@@ -196,6 +208,7 @@ class StepRunner:
             raise StepFailed(cause.message, unsure=True) from cause
         entry = replace(earlier, remote_id=found, status=EntryStatus.APPLIED)
         self._journal.commit(lambda s: s.with_entry(entry))
+        self._learn(kind, earlier.address, found)
         if earlier.last_applied != self._entry(earlier.address, found, spec).last_applied:
             raise StepFailed(
                 f"{earlier.address}: an earlier run's create landed (id {found}) with another "

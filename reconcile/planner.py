@@ -16,10 +16,11 @@ from operator import attrgetter
 from reconcile import lifecycle, safety
 from reconcile.diff import diff_owned, digest, drift, identical
 from reconcile.errors import PlanError, Problem
-from reconcile.kinds.base import Kind
+from reconcile.kinds.base import Kind, deletable
 from reconcile.kinds.calls import HttpRequest
-from reconcile.kinds.lookups import Lookups
-from reconcile.kinds.registry import BY_SLUG
+from reconcile.kinds.lookups import PLANNED_PREFIX, Lookups
+from reconcile.kinds.registry import APPLY_RANK, BY_SLUG, REGISTERED
+from reconcile.kinds.scopes import SCOPE_TYPES
 from reconcile.live_view import LiveView, fingerprint_of
 from reconcile.model import (
     Action,
@@ -32,10 +33,12 @@ from reconcile.model import (
     Plan,
     Resource,
     Selection,
+    Spec,
     State,
     StateEntry,
 )
 from reconcile.ordering import in_waves, pair_moves, select
+from reconcile.quotas import over_quota
 from reconcile.schema import sensitive_patterns
 from reconcile.sensitive import is_marker, marker_paths, redact, reveal
 from reconcile.settings import SafetySettings
@@ -43,6 +46,8 @@ from reconcile.settings import SafetySettings
 _Key = tuple[str, str, str]
 _address_key: Callable[[Address], _Key] = attrgetter("kind", "scope", "name")
 
+# Kinds whose objects other objects live in (their scope names them): projects, departments.
+_ORG_UNITS = frozenset(k.slug for k in REGISTERED if k.names_lookup in SCOPE_TYPES)
 ADOPT_HINT = "run `plan --adopt` (or `apply --adopt`) to take these objects under management"
 
 
@@ -121,6 +126,7 @@ def make_plan(
         max_update_fraction=options.safety.max_update_fraction,
         min_managed=options.safety.min_managed,
         desired_count=len(desired),
+        unmanaged=_unmanaged(ordered, desired, live, state),
     )
     binding = Binding(
         state_lineage=state.lineage,
@@ -166,6 +172,7 @@ def _classify(
     drifts: list[Drift] = []
     keys, wanted, owned, held = _keyed(desired, state.entries, live.resources)
     named = _Named(live.resources, wanted, owned)
+    lookups = with_planned(live.lookups, desired, live)
     replacements = frozenset(options.replacements)
     problems.extend(lifecycle.unknown_replacements(replacements, desired, state.entries))
     for key in keys:
@@ -178,8 +185,8 @@ def _classify(
         if elsewhere is not None:  # the entry's object under another name: act on it
             assert current is not None and entry is not None
             try:
-                change = _renamed(resource, current, entry, live.lookups, options, problems, state)
-                changes.append(_forced(change, resource, replacements, live.lookups))
+                change = _renamed(resource, current, entry, lookups, options, problems, state)
+                changes.append(_forced(change, resource, replacements, lookups))
             except PlanError as error:
                 problems.append(Problem(f"{Address(*key)}: {error.message}"))
             continue
@@ -193,20 +200,21 @@ def _classify(
                 and _unchanged(resource, current, entry, state.lineage)
             ):
                 change = _settled(resource, current, entry, state.lineage)
-                changes.append(_forced(change, resource, replacements, live.lookups))
+                changes.append(_forced(change, resource, replacements, lookups))
                 continue
             if resource is None:
                 assert entry is not None
                 changes.append(_undesired(entry, current))
             else:
-                change = _desired(resource, current, entry, live.lookups, options, problems, state)
-                changes.append(_forced(change, resource, replacements, live.lookups))
+                change = _desired(resource, current, entry, lookups, options, problems, state)
+                changes.append(_forced(change, resource, replacements, lookups))
         except PlanError as error:
             problems.append(Problem(f"{Address(*key)}: {error.message}"))
         if entry is not None and entry.status is EntryStatus.APPLIED:
             found = _drift(entry, current, resource, salt=state.lineage)
             if found is not None:
                 drifts.append(found)
+    problems.extend(Problem(m) for m in over_quota(_org_units(desired, live, state)))
     for address in live.duplicates:
         if address in desired or address in state.entries:
             problems.append(
@@ -425,7 +433,7 @@ def _desired(
         return replace(base, action=Action.CREATE, calls=(create.api_call(),), reason=reason)
     # Kinds the tool never deletes (built-in workload types) are adopted without --adopt:
     # managing them cannot destroy anything, and they exist before any config does.
-    if entry is None and not options.adopt and kind.can_delete:
+    if entry is None and not options.adopt and deletable(kind, address):
         problems.append(
             Problem(
                 f"{address} exists on the server (id {current.remote_id}) but this state does "
@@ -451,9 +459,9 @@ def _desired(
         reason = _record_reason(entry, current.remote_id, resource)
         return replace(base, reason=reason, records_state=True)
     forcing = kind.immutable_paths([f.path for f in fields])
-    if forcing and not kind.can_delete:
+    if forcing and not deletable(kind, address):
         raise PlanError(
-            f"{', '.join(forcing)} cannot change: a {kind.document_kind} cannot be deleted "
+            f"{', '.join(forcing)} cannot change: {_undeletable(kind)} cannot be deleted "
             "and created again"
         )
     if forcing:
@@ -480,11 +488,11 @@ def _undesired(entry: StateEntry, current: LiveResource | None) -> Change:
         sorted(set(marker_paths(entry.last_applied)) | set(sensitive_patterns(kind.document_kind)))
     )
     base = Change(entry.address, Action.FORGET, before=before, sensitive=hidden)
-    if not kind.can_delete:
+    if not deletable(kind, entry.address):
         return replace(
             base,
             remote_id=entry.remote_id,
-            reason=f"a {kind.document_kind} cannot be deleted: stop managing it, no call",
+            reason=f"{_undeletable(kind)} cannot be deleted: stop managing it, no call",
         )
     if current is None:
         return replace(
@@ -496,6 +504,63 @@ def _undesired(entry: StateEntry, current: LiveResource | None) -> Change:
     return replace(
         base, action=Action.DELETE, remote_id=current.remote_id, calls=(delete.api_call(),)
     )
+
+
+def _unmanaged(
+    changes: Sequence[Change], desired: Mapping[Address, Resource], live: LiveView, state: State
+) -> list[Address]:
+    """Live objects outside the plan, when the plan destroys an org unit they may live in
+    (safety names them); none otherwise, as the walk costs time on a big tenant."""
+    if not any(
+        c.action in (Action.DELETE, Action.REPLACE) and c.address.kind in _ORG_UNITS
+        for c in changes
+    ):
+        return []
+    return [a for a in live.resources if a not in desired and a not in state.entries]
+
+
+def _org_units(
+    desired: Mapping[Address, Resource], live: LiveView, state: State
+) -> dict[Address, Spec]:
+    """The departments and projects the plan leaves in place: desired ones as desired, and
+    live ones the state does not own (owned ones out of config are deleted)."""
+    units: dict[Address, Spec] = {
+        address: resource.spec
+        for address, resource in desired.items()
+        if address.kind in _ORG_UNITS
+    }
+    for address, current in live.resources.items():
+        if address.kind in _ORG_UNITS and address not in units and address not in state.entries:
+            units[address] = current.spec
+    return units
+
+
+def _undeletable(kind: Kind) -> str:
+    if kind.can_delete:  # one of the objects the server makes itself
+        return f"a {kind.document_kind} made by Run:ai"
+    return f"a {kind.document_kind}"
+
+
+def with_planned(lookups: Lookups, desired: Mapping[Address, Resource], live: LiveView) -> Lookups:
+    """`lookups` that also know the projects, departments and node pools the plan creates,
+    under planned ids, so documents naming them plan in the same run (their creates wait for
+    these: kinds use what they name). A unit whose own names do not resolve is left out: its
+    create reports that."""
+    for kind in sorted(REGISTERED, key=lambda k: APPLY_RANK[k.slug]):
+        if kind.names_lookup is None:
+            continue
+        records = []
+        for address in desired:
+            if address.kind == kind.slug and address not in live.resources:
+                try:
+                    records.append(
+                        kind.lookup_record(address, f"{PLANNED_PREFIX}{address}", lookups)
+                    )
+                except PlanError:
+                    continue
+        if records:
+            lookups = lookups.with_records(kind.names_lookup, records)
+    return lookups
 
 
 def _drift(

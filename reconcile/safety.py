@@ -6,15 +6,17 @@ costs (`plan` exits 3, `apply` refuses unless `--force`).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 
 from reconcile.kinds.registry import BY_SLUG
-from reconcile.model import Action, Change
+from reconcile.kinds.scopes import SCOPE_TYPES
+from reconcile.model import Action, Address, Change
 
 # A replace deletes the object before re-creating it (new id, running work stopped), so it
 # counts against the delete budget, not the update budget.
 _DESTROYING = (Action.DELETE, Action.REPLACE)
 _KEEPING = (Action.CREATE, Action.UPDATE, Action.REPLACE, Action.NOOP)
+_SHOWN = 5  # objects named in a message; the rest are counted
 
 
 def check(
@@ -25,12 +27,15 @@ def check(
     max_update_fraction: float = 0.3,
     min_managed: int = 10,
     desired_count: int | None = None,
+    unmanaged: Collection[Address] = (),
 ) -> tuple[str, ...]:
     """Every budget violation of `plan_changes`, in a fixed order; empty when within budget.
 
     `managed_count` is how many objects state owns. `desired_count` is the size of the
     desired set; when None it is inferred from the plan (no create, update, replace or no-op
     means an empty desired set), so pass it when the plan is filtered by `--target`.
+    `unmanaged` are live objects outside the plan (not desired, not owned): a project or
+    department destroyed while one of them lives in it is a violation too.
     """
     destroys = [c for c in plan_changes if c.action in _DESTROYING]
     deletes = [c for c in destroys if c.action is Action.DELETE]
@@ -53,12 +58,41 @@ def check(
             _over("change", len(updates), managed_count, max_update_fraction, "updates")
         )
     violations.extend(
-        f"{c.address} will be {'deleted' if c.action is Action.DELETE else 'replaced'}: "
-        "this stops its running work and needs confirmation"
+        f"{c.address} will be {_destroyed(c)}: this stops its running work and needs confirmation"
         for c in destroys
         if BY_SLUG[c.address.kind].destroy_stops_work
     )
+    violations.extend(_holding(destroys, plan_changes, unmanaged))
     return tuple(violations)
+
+
+def _holding(
+    destroys: Sequence[Change], plan_changes: Sequence[Change], unmanaged: Collection[Address]
+) -> list[str]:
+    """A project or department destroyed while objects the plan keeps, or objects it does
+    not manage, live in it (their scope names it): the server would take them along."""
+    kept: dict[str, list[str]] = {}
+    staying = [c.address for c in plan_changes if c.action is not Action.DELETE]
+    for address in sorted({*staying, *unmanaged}):
+        if address.scope:
+            kept.setdefault(address.scope, []).append(str(address))
+    found = []
+    for change in destroys:
+        scope_type = BY_SLUG[change.address.kind].names_lookup
+        held = kept.get(f"{scope_type}={change.address.name}", [])
+        if scope_type in SCOPE_TYPES and held:
+            shown = ", ".join(held[:_SHOWN]) + (
+                f" and {len(held) - _SHOWN} more" * (len(held) > _SHOWN)
+            )
+            found.append(
+                f"{change.address} will be {_destroyed(change)} while it holds {shown}: "
+                "it needs confirmation"
+            )
+    return found
+
+
+def _destroyed(change: Change) -> str:
+    return "deleted" if change.action is Action.DELETE else "replaced"
 
 
 def _over(verb: str, count: int, managed: int, fraction: float, what: str) -> list[str]:

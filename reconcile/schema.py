@@ -37,7 +37,16 @@ JsonPath = tuple[str | int, ...]
 _ANNOTATIONS = frozenset({"description", "default", "format", "deprecated", "title", "$comment"})
 _SUBSCHEMA_MAPS = ("properties", "$defs", "patternProperties", "dependentSchemas")
 _SUBSCHEMA_LISTS = ("allOf", "anyOf", "oneOf", "prefixItems")
-_SUBSCHEMAS = ("items", "not", "if", "then", "else", "additionalProperties", "contains")
+_SUBSCHEMAS = (
+    "items",
+    "not",
+    "if",
+    "then",
+    "else",
+    "additionalProperties",
+    "contains",
+    "propertyNames",
+)
 # A pattern's `$` (ECMA-262, the dialect of JSON Schema) matches only at the very end;
 # Python's also before a final newline, which would let "name\n" through `^[a-z]+$`.
 _END = re.compile(r"(?<!\\)\$")

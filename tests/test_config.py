@@ -37,10 +37,13 @@ def test_examples_build_the_desired_set() -> None:
     assert [str(a) for a in config.resources] == [
         "asset-template/project=team-a/legacy-jupyter",
         "asset-template/tenant/pytorch-half-gpu",
+        "department/cluster=cluster-a/vision",
         "distributed-template/department=research/ddp-4x",
         "distributed-template/project=team-b/mpi-horovod",
         "inference-template/department=platform/small-model",
         "inference-template/project=inference/llm-serving",
+        "node-pool/cluster=cluster-a/a100",
+        "project/department=vision/detection",
         "training-template/project=team-b/hpo-sweep",
         "training-template/tenant/batch-1gpu",
         "workload/project=inference/model-gateway",
@@ -51,8 +54,8 @@ def test_examples_build_the_desired_set() -> None:
         "workspace-template/department=research/vscode",
         "workspace-template/project=team-a/jupyter-small",
     ]
-    assert config.documents == 15
-    assert config.files == 8  # the manifest file is not a document file
+    assert config.documents == 18
+    assert config.files == 9  # the manifest file is not a document file
 
 
 def test_normalized_spec_shape() -> None:

@@ -92,3 +92,21 @@ def test_violations_come_in_a_fixed_order() -> None:
     assert first == check(list(plan), managed_count=10)
     assert "destroy 5 of 10" in first[0] and "change 5 of 10" in first[1]
     assert all("will be deleted" in v for v in first[2:]) and len(first) == 7
+
+
+def test_destroying_a_unit_that_holds_objects_the_plan_keeps_needs_force() -> None:
+    project = Change(Address("project", "department=research", "team-a"), Action.DELETE)
+    department = Change(Address("department", "cluster=cluster-a", "research"), Action.REPLACE)
+    held = keep(7)  # templates in project=team-a
+    gone = Change(Address("workspace-template", "project=team-a", "old"), Action.DELETE)
+    sibling = Change(Address("project", "department=research", "team-b"), Action.NOOP)
+    violations = check([project, department, gone, sibling, *held], managed_count=100)
+    assert violations == (
+        f"{project.address} will be deleted while it holds "
+        + ", ".join(str(c.address) for c in held[:5])
+        + " and 2 more: it needs confirmation",
+        f"{department.address} will be replaced while it holds {sibling.address}: it needs "
+        "confirmation",
+    )
+    emptied = [project, *(Change(c.address, Action.DELETE) for c in held)]
+    assert check(emptied, managed_count=100, desired_count=5) == ()

@@ -117,3 +117,15 @@ def test_every_config_schema_has_a_fast_path(name: str) -> None:
     # A schema using a keyword the compiled check does not know would silently send every
     # document of a config through jsonschema.
     assert schema._fast(name) is not None
+
+
+@pytest.mark.parametrize("pool", ["a100", "a/b", "x\n", ""])
+def test_quota_maps_are_judged_by_their_keys_too(pool: str) -> None:
+    doc = {
+        "kind": "Department",
+        "metadata": {"name": "vision", "scope": {"cluster": "cluster-a"}},
+        "spec": {"resources": {pool: {"gpu": {"deserved": 1}}}},
+    }
+    expected = _oracle("department").is_valid(doc)
+    assert expected == (pool == "a100")
+    assert (schema.validate_document(doc) == []) == expected

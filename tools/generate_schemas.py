@@ -389,6 +389,88 @@ def workload(conv: Converter) -> Schema:
     return document("Workload", metadata, spec)
 
 
+def _api_properties(conv: Converter, component: str, *names: str) -> Schema:
+    """The named properties of an API component (its allOf merged), converted; strings are
+    one line (they are printed in plans: descriptions, labels, the namespace)."""
+    properties = conv.flatten(conv.components[component])["properties"]
+    out = {name: conv.convert(properties[name]) for name in names}
+    for schema in out.values():
+        if "string" in (schema.get("type") or ()) and "enum" not in schema:
+            schema["pattern"] = ONE_LINE_PATTERN
+    return out
+
+
+def quotas(conv: Converter) -> Schema:
+    """`spec.resources`: the API's per-node-pool Resources, keyed by the node pool's name."""
+    quota = closed(
+        _api_properties(conv, "ResourcesNullable", "gpu", "cpu", "memory", "priority"),
+        description="Quotas in one node pool: deserved, limit and overQuotaWeight per "
+        "resource, as the API spells them (CPU in millicores, memory in `units`).",
+    )
+    return {
+        "type": "object",
+        "description": "Quotas per node pool, keyed by the node pool's name (the tool "
+        "resolves its id in the unit's cluster).",
+        "propertyNames": NAME,
+        "additionalProperties": quota,
+    }
+
+
+def org_unit(conv: Converter, kind: str) -> Schema:
+    """Department (scope: a cluster) or Project (scope: a department)."""
+    updatable = "DataUpdatableDepartmentFields" if kind == "Department" else "DataUpdatableFields"
+    metadata = closed(
+        {
+            "name": {
+                **ORG_UNIT_NAME,
+                "description": f"The {kind.lower()}'s name (unique in its cluster).",
+            },
+            "scope": conv.ref(f"{kind}Scope"),
+            **_api_properties(conv, updatable, "description"),
+        },
+        required=("name", "scope"),
+    )
+    fields = {
+        "resources": quotas(conv),
+        **_api_properties(conv, updatable, "defaultNodePools", "nodeTypes", "schedulingRules"),
+    }
+    if kind == "Project":
+        fields.update(
+            _api_properties(
+                conv, "ProjectCreationRequest", "requestedNamespace", "enforceRunaiScheduler"
+            )
+        )
+        namespace = fields["requestedNamespace"]
+        namespace["description"] = (
+            f"{namespace['description'].capitalize()}. Create-only: a change replaces the project."
+        )
+    return document(kind, metadata, closed(fields))
+
+
+def node_pool(conv: Converter) -> Schema:
+    metadata = closed(
+        {
+            "name": conv.described("NodepoolCreateFields", "name", **NAME),
+            "scope": conv.ref("NodePoolScope"),
+        },
+        required=("name", "scope"),
+    )
+    spec = closed(
+        _api_properties(
+            conv,
+            "NodepoolCreateFields",
+            "labelKey",
+            "labelValue",
+            "placementStrategy",
+            "gpuNetworkAccelerationDetection",
+            "gpuNetworkAccelerationLabelKey",
+        ),
+        description="The `default` pool (made by Run:ai in every cluster) takes no labels and "
+        "is never deleted; any other pool needs labelKey and labelValue.",
+    )
+    return document("NodePool", metadata, spec)
+
+
 def manifest(components: dict[str, Schema]) -> Schema:
     """A Kubernetes object as a Workload's `manifestFile` holds it (the checks validate makes)."""
     return {
@@ -563,6 +645,9 @@ def state() -> Schema:
 
 SCOPES = ("tenant", "cluster", "department", "project")
 KIND_BUILDERS: dict[str, Callable[[Converter], Schema]] = {
+    "NodePool": node_pool,
+    "Department": functools.partial(org_unit, kind="Department"),
+    "Project": functools.partial(org_unit, kind="Project"),
     **{k: functools.partial(template, kind=k) for k in TEMPLATE_SPECS},
     "AssetTemplate": asset_template,
     "WorkloadType": workload_type,
@@ -571,7 +656,13 @@ KIND_BUILDERS: dict[str, Callable[[Converter], Schema]] = {
 
 
 def _converter(spec: Schema) -> Converter:
-    built = {"DocumentScope": scope_schema(*SCOPES), "WorkloadScope": scope_schema("project")}
+    built = {
+        "DocumentScope": scope_schema(*SCOPES),
+        "WorkloadScope": scope_schema("project"),
+        "DepartmentScope": scope_schema("cluster"),
+        "NodePoolScope": scope_schema("cluster"),
+        "ProjectScope": scope_schema("department"),
+    }
     return Converter(spec["components"]["schemas"], built)
 
 

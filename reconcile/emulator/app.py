@@ -30,12 +30,28 @@ from reconcile.emulator.framework import (
     Reply,
     Route,
 )
-from reconcile.emulator.handlers import assets, org, templates, workload_types, workloads
+from reconcile.emulator.handlers import (
+    assets,
+    node_pools,
+    org,
+    org_units,
+    templates,
+    workload_types,
+    workloads,
+)
 
 _LOG = logging.getLogger("reconcile.emulator")
 
 # Explicit, in a fixed order: no import-time self-registration.
-HANDLER_MODULES: tuple[ModuleType, ...] = (templates, assets, workload_types, workloads, org)
+HANDLER_MODULES: tuple[ModuleType, ...] = (
+    templates,
+    assets,
+    workload_types,
+    workloads,
+    org,
+    org_units,
+    node_pools,
+)
 
 StartResponse = Callable[..., Any]
 
@@ -188,9 +204,12 @@ class EmulatorApp:
         if body is None:
             raise ApiProblem(400, "Bad request - a JSON request body is required")
         # The slice's request schemas are allOf pieces without `type: object`, so a JSON
-        # array would pass them; every request body in the API is an object.
-        if not isinstance(body, dict):
-            raise ApiProblem(400, "Bad request - the request body must be a JSON object")
+        # array would pass them; every request body in the API is an object except the
+        # org units' ResourcesUpdateRequest, an array.
+        is_array = self.ctx.openapi.schema(route.request_schema).get("type") == "array"
+        if not isinstance(body, list if is_array else dict):
+            shape = "an array" if is_array else "a JSON object"
+            raise ApiProblem(400, f"Bad request - the request body must be {shape}")
         problems = self.ctx.openapi.validate(route.request_schema, body)
         if problems:
             raise ApiProblem(400, f"Bad request - {problems[0]}", "; ".join(problems))

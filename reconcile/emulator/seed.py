@@ -104,18 +104,25 @@ def _load_org(store: Store, doc: Doc, when: str, who: str, tenant_id: int) -> No
     for entry in _entries(doc, "clusters"):
         cluster_id = str(entry.get("uuid") or _stable_id("cluster", entry["name"]))
         clusters[entry["name"]] = cluster_id
-        store.insert(org.CLUSTERS, cluster_id, org.make_cluster(entry, cluster_id, tenant_id, when))
+        cluster = org.make_cluster(entry, cluster_id, tenant_id, when)
+        store.insert(org.CLUSTERS, cluster_id, cluster)
+        pool_id = str(store.next_int("nodepool"))
+        pool = org.make_nodepool(cluster, pool_id, {"name": org.DEFAULT_POOL}, "system", when)
+        store.insert(org.NODEPOOLS, pool_id, pool)
     departments: dict[str, Doc] = {}
     for entry in _entries(doc, "departments"):
         cluster_id = _lookup(clusters, "cluster", entry.get("cluster"), entry["name"])
-        department = org.make_department(entry, _int_id(store, entry, "seed-org-unit"), cluster_id)
+        unit_id = _int_id(store, entry, "seed-org-unit")
+        pool_id = org.default_pool_id(store, cluster_id)
+        department = org.make_department(entry, unit_id, cluster_id, pool_id)
         department.update(createdAt=when, updatedAt=when, createdBy=who, updatedBy=who)
         departments[entry["name"]] = department
     for entry in _entries(doc, "projects"):
         parent = departments.get(entry.get("department", ""))
         if parent is None:
             raise SeedError(f"seed project {entry['name']}: unknown department")
-        project = org.make_project(entry, _int_id(store, entry, "seed-org-unit"), parent)
+        pool_id = org.default_pool_id(store, parent["clusterId"])
+        project = org.make_project(entry, _int_id(store, entry, "seed-org-unit"), parent, pool_id)
         project.update(createdAt=when, updatedAt=when, createdBy=who, updatedBy=who)
         parent["children"].append({"id": project["id"], "name": project["name"]})
         store.insert(org.PROJECTS, project["id"], project)

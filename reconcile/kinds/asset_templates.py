@@ -32,8 +32,9 @@ class AssetTemplateKind(SyncKind):
     family_path = PATH
     family_probed = True
     scope_types: tuple[str, ...] = SCOPE_TYPES
-    # A template's priority and category default to its workload type's: types first.
-    uses: tuple[str, ...] = ("workload-type",)
+    # A template's priority and category default to its workload type's: types first; its
+    # scope may be a project or department the same plan creates.
+    uses: tuple[str, ...] = ("workload-type", "department", "project")
     name_checks: tuple[NameCheck, ...] = (NameCheck(("spec", "specificEnv"), TEMPLATE_NAMES),)
     name_refs: tuple[tuple[str, ...], ...] = (("spec", "assets"),)  # asset names, resolved to ids
     lookups_needed = frozenset(

@@ -13,7 +13,7 @@ from enum import Enum
 from typing import Any, Protocol
 
 from reconcile.kinds.calls import HttpRequest, ListRequest
-from reconcile.kinds.lookups import Lookups
+from reconcile.kinds.lookups import Lookups, Named
 from reconcile.model import Address, FieldChange, Spec
 
 
@@ -105,6 +105,13 @@ class Kind(Protocol):
     # synchronous kind whose answer lacks it is read back once after each write).
     answers_with_object: bool
     lookups_needed: frozenset[str]  # keys of lookups.LOOKUP_REQUESTS this kind resolves
+    # The lookup its objects are named in (project, department, nodepool; None: none). Other
+    # kinds' documents may name an object the same plan creates: the planner lends them
+    # `lookup_record` with a planned id, and the applier swaps in the id the create returns.
+    names_lookup: str | None
+    # Objects the server makes itself (the default node pool): adopted without --adopt and
+    # forgotten, never deleted, like every object of a kind that cannot be deleted.
+    built_in_names: frozenset[str]
 
     def list_request(self) -> ListRequest:
         """The list read for live objects (limit=500 where the endpoint pages)."""
@@ -177,6 +184,17 @@ class Kind(Protocol):
         """The new object's id from the create response."""
         ...
 
+    def lookup_record(self, address: Address, remote_id: str, lookups: Lookups) -> Named:
+        """The `names_lookup` record of the object at `address` with `remote_id` (only called
+        for kinds that name one)."""
+        ...
+
+
+def deletable(kind: Kind, address: Address) -> bool:
+    """False for what the tool never deletes: dropping it from config means forget, and it is
+    adopted without --adopt (managing it cannot destroy anything)."""
+    return kind.can_delete and address.name not in kind.built_in_names
+
 
 # Every document's identity: its kind, name and scope become its address.
 IDENTITY_PATHS: tuple[tuple[str, ...], ...] = (
@@ -206,9 +224,14 @@ class SyncKind:
     # Templates (docs/runai-api.md 1.3), legacy asset templates (3) and workload types (2.1)
     # answer a POST, PUT or PATCH with the object as written.
     answers_with_object = True
+    names_lookup: str | None = None
+    built_in_names: frozenset[str] = frozenset()
 
     def detail_request(self, remote_id: str) -> HttpRequest | None:
         return None
 
     def async_status(self, obj: Mapping[str, Any], *, deleting: bool = False) -> AsyncStatus:
         return AsyncStatus.DONE
+
+    def lookup_record(self, address: Address, remote_id: str, lookups: Lookups) -> Named:
+        raise NotImplementedError(f"{type(self).__name__} names no lookup")

@@ -1,4 +1,5 @@
-"""Name <-> id lookups (projects, departments, clusters, categories, priorities, assets).
+"""Name <-> id lookups (projects, departments, clusters, node pools, categories, priorities,
+assets).
 
 Users write names; the API wants ids, typed inconsistently per endpoint (docs/runai-api.md
 section 6). This module says which list calls fill the lookups and translates their items;
@@ -9,7 +10,7 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from reconcile.errors import PlanError
@@ -18,6 +19,8 @@ from reconcile.kinds.scopes import SCOPE_ID_FIELDS, parse_scope
 
 TENANT_ID = "1"  # the emulator's tenant (docs/emulator.md); scopeId of tenant-scoped templates
 UNKNOWN_PREFIX = "id:"  # placeholder name for an id the lookups do not know
+# The id of an org unit or node pool the plan itself creates, until its create returns one.
+PLANNED_PREFIX = "planned:"
 
 # The list read behind each lookup. Org units page with offset/limit (`next`); the others
 # answer in one response (clusters as a bare array).
@@ -29,6 +32,10 @@ LOOKUP_REQUESTS: dict[str, ListRequest] = {
         "/api/v1/org-unit/departments", "departments", Pagination.NEXT, params(limit=LIST_LIMIT)
     ),
     "clusters": ListRequest("/api/v1/clusters", None, Pagination.SINGLE),
+    # `{nodepools: [...]}` with offset/limit but no `next`: one page of the largest size.
+    "nodepools": ListRequest(
+        "/api/v1/node-pools", "nodepools", Pagination.NEXT, params(limit=LIST_LIMIT)
+    ),
     "categories": ListRequest("/api/v1/workload-categories", "categories", Pagination.SINGLE),
     "priorities": ListRequest("/api/v1/workload-priorities", "priorities", Pagination.SINGLE),
     "environments": ListRequest("/api/v1/asset/environment", "entries", Pagination.SINGLE),
@@ -40,11 +47,12 @@ ASSET_LISTS = {"environments": "environment", "computes": "compute", "datasource
 
 @dataclass(frozen=True)
 class Named:
-    """An object known by id and name: category, priority, cluster, department, project."""
+    """An object known by id and name: category, priority, cluster, department, project, node
+    pool."""
 
     id: str
     name: str
-    cluster_id: str = ""  # departments and projects
+    cluster_id: str = ""  # departments, projects and node pools
     parent_id: str = ""  # projects: their department
 
 
@@ -92,6 +100,7 @@ class Lookups:
     projects: tuple[Named, ...] = ()
     departments: tuple[Named, ...] = ()
     clusters: tuple[Named, ...] = ()
+    nodepools: tuple[Named, ...] = ()
     categories: tuple[Named, ...] = ()
     priorities: tuple[Named, ...] = ()
     assets: tuple[AssetRecord, ...] = ()
@@ -132,6 +141,7 @@ class Lookups:
             projects=named("projects"),
             departments=named("departments"),
             clusters=named("clusters", "uuid"),
+            nodepools=named("nodepools"),
             categories=named("categories"),
             priorities=named("priorities"),
             assets=assets,
@@ -146,6 +156,46 @@ class Lookups:
 
     def project(self, name: str) -> Named:
         return self._index["project"].record(name)
+
+    def department(self, name: str) -> Named:
+        return self._index["department"].record(name)
+
+    def with_records(self, what: str, records: Iterable[Named]) -> Lookups:
+        """A copy that also knows `records` of `what` (project, department or nodepool), in
+        place of any record of the same name (and cluster: node pool names are per cluster).
+        The planner adds the org units a plan creates (ids `PLANNED_PREFIX`...); the applier
+        swaps in the real ids as their creates return."""
+        added = tuple(records)
+        per_cluster = what == "nodepool"  # node pool names are unique per cluster only
+        taken = {(r.name, r.cluster_id if per_cluster else "") for r in added}
+
+        def merged(current: tuple[Named, ...]) -> tuple[Named, ...]:
+            kept = (
+                r for r in current if (r.name, r.cluster_id if per_cluster else "") not in taken
+            )
+            return (*kept, *added)
+
+        if what == "project":
+            return replace(self, projects=merged(self.projects))
+        if what == "department":
+            return replace(self, departments=merged(self.departments))
+        if what == "nodepool":
+            return replace(self, nodepools=merged(self.nodepools))
+        raise ValueError(f"no lookup of {what!r} records")
+
+    def nodepool_id(self, cluster_id: str, name: str) -> str:
+        """The id of node pool `name` of the cluster `cluster_id`; PlanError if unknown."""
+        for pool in self.nodepools:
+            if pool.name == name and pool.cluster_id == cluster_id:
+                return pool.id
+        cluster = self.name_of("cluster", cluster_id)
+        raise PlanError(f"node pool {name!r} does not exist on cluster {cluster}")
+
+    def nodepool_name(self, pool_id: object) -> str:
+        for pool in self.nodepools:
+            if pool.id == str(pool_id):
+                return pool.name
+        return f"{UNKNOWN_PREFIX}{pool_id}"
 
     def scope_id(self, scope: str) -> tuple[str, str]:
         """An address scope -> (scopeType, scopeId as a string) for template writes."""

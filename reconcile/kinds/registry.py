@@ -14,12 +14,17 @@ from graphlib import CycleError, TopologicalSorter
 
 from reconcile.kinds.asset_templates import ASSET_TEMPLATE
 from reconcile.kinds.base import Kind
+from reconcile.kinds.node_pools import NODE_POOL
+from reconcile.kinds.org_units import DEPARTMENT, PROJECT
 from reconcile.kinds.workload_templates import WORKLOAD_TEMPLATE_KINDS
 from reconcile.kinds.workload_types import WORKLOAD_TYPE
 from reconcile.kinds.workloads import WORKLOAD
 
 # One line per kind. The order is how tables and documentation list them.
 REGISTERED: tuple[Kind, ...] = (
+    NODE_POOL,
+    DEPARTMENT,
+    PROJECT,
     WORKLOAD_TYPE,
     WORKLOAD_TEMPLATE_KINDS["WorkspaceTemplate"],
     WORKLOAD_TEMPLATE_KINDS["TrainingTemplate"],

@@ -82,8 +82,9 @@ class WorkloadTemplateKind(SyncKind):
     api_family = "workload templates (/api/v1/workload-templates)"
     family_probed = True
     scope_types: tuple[str, ...] = SCOPE_TYPES
-    # A template's priority and category default to its workload type's: types first.
-    uses: tuple[str, ...] = ("workload-type",)
+    # A template's priority and category default to its workload type's: types first; its
+    # scope may be a project or department the same plan creates.
+    uses: tuple[str, ...] = ("workload-type", "department", "project")
     lookups_needed = frozenset({"projects", "departments", "clusters"})
 
     def __init__(self, flavor: TemplateFlavor) -> None:

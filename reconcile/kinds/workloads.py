@@ -13,7 +13,7 @@ from typing import Any
 
 from reconcile.kinds.base import SPEC_NAMES, AsyncStatus, LiveMeta, NameCheck
 from reconcile.kinds.calls import LIST_LIMIT, HttpRequest, ListRequest, Pagination, params
-from reconcile.kinds.lookups import UNKNOWN_PREFIX, Lookups
+from reconcile.kinds.lookups import UNKNOWN_PREFIX, Lookups, Named
 from reconcile.kinds.scopes import parse_scope
 from reconcile.kinds.specs import sort_keys
 from reconcile.model import Address, FieldChange, FieldChangeKind, Spec
@@ -43,6 +43,7 @@ class WorkloadKind:
     # (`SubmitWithTemplateId`, docs/runai-api.md section 4), so what it may be submitted
     # with is settled before it.
     uses: tuple[str, ...] = (
+        "project",  # its scope
         "workload-type",
         "workspace-template",
         "training-template",
@@ -57,6 +58,8 @@ class WorkloadKind:
     renames_in_place = False  # metadata.name is a Kubernetes name: fixed at create
     is_async = True
     answers_with_object = True  # the WorkloadV2, still syncing: polled until it settles
+    names_lookup: str | None = None
+    built_in_names: frozenset[str] = frozenset()
     lookups_needed = frozenset({"projects"})
 
     def __repr__(self) -> str:
@@ -164,6 +167,9 @@ class WorkloadKind:
         # POST answers a WorkloadV2 (202; some revisions 201); accept the GET wrapper too.
         workload = body.get("workload", body)
         return str(workload["metadata"]["id"])
+
+    def lookup_record(self, address: Address, remote_id: str, lookups: Lookups) -> Named:
+        raise NotImplementedError("workloads name no lookup")
 
 
 WORKLOAD = WorkloadKind()

@@ -102,14 +102,15 @@ def _drop_files(config_dir: Path, *names: str) -> None:
 
 
 def test_over_budget_delete_needs_force(cli: Cli, examples_dir: Path, api: Api) -> None:
-    put_on_server(examples_dir, cli.url)  # 15 owned objects: the budget applies (>= 10)
+    put_on_server(examples_dir, cli.url)  # 18 owned objects: the budget applies (>= 10)
     before = sorted(m["name"] for m in server_templates(api))
-    _drop_files(examples_dir, "workspaces.yaml", "trainings.yaml")  # 5 deletes: 33 % > 30 %
+    # 7 deletes: 39 % > 30 %
+    _drop_files(examples_dir, "workspaces.yaml", "trainings.yaml", "inference.yaml")
 
     plan = cli("plan", examples_dir)
     assert plan.exit_code == 3, plan.output
     assert "Safety budget exceeded (apply needs --force):" in plan.stdout
-    budget = "would destroy 5 of 15 managed objects (33%), over the 30% budget for deletes"
+    budget = "would destroy 7 of 18 managed objects (39%), over the 30% budget for deletes"
     assert budget in plan.stdout
 
     serial = serial_of(examples_dir)
@@ -121,9 +122,9 @@ def test_over_budget_delete_needs_force(cli: Cli, examples_dir: Path, api: Api) 
 
     forced = cli("apply", "--auto-approve", "--force", examples_dir)
     assert forced.exit_code == 0, forced.output
-    assert "Apply complete: 5 applied." in forced.stdout
-    assert len(server_templates(api)) == len(before) - 5
-    assert len(read_state(examples_dir).entries) == 10
+    assert "Apply complete: 7 applied." in forced.stdout
+    assert len(server_templates(api)) == len(before) - 7
+    assert len(read_state(examples_dir).entries) == 11
     assert cli("plan", "--detailed-exitcode", examples_dir).exit_code == 0
 
 
@@ -131,7 +132,7 @@ def test_over_budget_saved_plan_needs_force_too(
     cli: Cli, examples_dir: Path, tmp_path: Path, api: Api
 ) -> None:
     put_on_server(examples_dir, cli.url)
-    _drop_files(examples_dir, "workspaces.yaml", "trainings.yaml")
+    _drop_files(examples_dir, "workspaces.yaml", "trainings.yaml", "inference.yaml")
     plan_file = tmp_path / "deletes.plan"
     assert cli("plan", examples_dir, "-out", plan_file).exit_code == 3
     refused = cli("apply", plan_file)
@@ -139,4 +140,4 @@ def test_over_budget_saved_plan_needs_force_too(
     assert len(server_templates(api)) == 9  # workload templates (and 2 asset templates)
     forced = cli("apply", "--force", plan_file)
     assert forced.exit_code == 0, forced.output
-    assert len(server_templates(api)) == 4
+    assert len(server_templates(api)) == 2

@@ -23,6 +23,9 @@ WORKLOAD_TYPE_IDS = {
     "PyTorchJob": "2942874d-376c-45af-9927-a7cab01e08cb",
 }
 COLLECTIONS = {
+    "node-pool": "/api/v1/node-pools",
+    "department": "/api/v1/org-unit/departments",
+    "project": "/api/v1/org-unit/projects",
     "workspace-template": "/api/v1/workload-templates/workspaces",
     "training-template": "/api/v1/workload-templates/trainings",
     "distributed-template": "/api/v1/workload-templates/distributed",
@@ -56,10 +59,11 @@ def test_empty_server_plans_every_object_in_dependency_order(cli: Cli, examples_
             assert (change["actions"], change["reason"], change["before"]) == (["create"], "", None)
             assert change["calls"] == [{"method": "POST", "path": COLLECTIONS[address.kind]}]
     keys = [(APPLY_RANK[Address.parse(c["address"]).kind], c["address"]) for c in changes]
-    assert keys == sorted(keys), "workload types, then templates, then workloads; ties by address"
+    assert keys == sorted(keys), "node pools and workload types, org units, templates, workloads"
     waves = {Address.parse(c["address"]).kind: c["wave"] for c in changes}
     assert waves["workload-type"] < waves["workspace-template"] < waves["workload"]
-    assert plan["summary"]["add"] == 13 and plan["summary"]["change"] == 2
+    assert waves["node-pool"] < waves["department"] < waves["project"] < waves["workspace-template"]
+    assert plan["summary"]["add"] == 16 and plan["summary"]["change"] == 2
     assert plan["has_changes"] is True
 
 
@@ -71,13 +75,13 @@ def test_empty_server_plan_text_matches_golden(cli: Cli, examples_dir: Path) -> 
     if os.environ.get("UPDATE_GOLDEN") == "1":
         GOLDEN.write_text(run.stdout, encoding="utf-8")
     assert run.stdout == GOLDEN.read_text(encoding="utf-8"), f"output differs from {GOLDEN}"
-    assert run.stdout.endswith("Plan: 13 to add, 2 to change, 0 to replace, 0 to destroy.\n")
+    assert run.stdout.endswith("Plan: 16 to add, 2 to change, 0 to replace, 0 to destroy.\n")
 
 
 def test_plan_without_detailed_exitcode_exits_0_with_changes(cli: Cli, examples_dir: Path) -> None:
     run = cli("plan", examples_dir)
     assert run.exit_code == 0, run.stderr
-    assert "13 to add" in run.stdout
+    assert "16 to add" in run.stdout
 
 
 def test_no_changes_once_server_and_state_hold_everything(
@@ -94,7 +98,9 @@ def test_no_changes_once_server_and_state_hold_everything(
         answer = api.get(f"{COLLECTIONS[address.kind]}/{entry.remote_id}")
         assert answer.status_code == 200, answer.text
         served = answer.json()
-        meta = (served.get("workload") or {}).get("metadata") or served["meta"]
+        # Org units and node pools are flat; templates keep theirs in `meta`, workloads in
+        # `workload.metadata`.
+        meta = (served.get("workload") or {}).get("metadata") or served.get("meta", served)
         assert meta["id"] == entry.remote_id and meta["createdAt"] and meta["updatedAt"]
         if address.kind.endswith("-template") and address.kind != "asset-template":
             assert "runnable" in served and "combinedSpec" in served

@@ -100,11 +100,6 @@ def served_spec() -> dict[str, Any]:
     # `SupersetRestartPolicy` (any string) is what a superset of the types means.
     common = schemas["DistributedInferenceCommonSpec"]["allOf"][0]["properties"]
     del common["restartPolicy"]
-    # A cluster's default node pool holds the nodes no other pool selects: it has no node
-    # label, so its labelKey and labelValue are empty.
-    pool = schemas["NodepoolCreateResponseFields"]["properties"]
-    for name in ("labelKey", "labelValue"):
-        del pool[name]["minLength"]
     return spec
 
 
@@ -165,6 +160,23 @@ class Known:
             f"{TYPES}/{{}}",
             lambda: self._post(TYPES, self._workload_type()),
         )
+        org_units = {
+            "/api/v1/org-unit/departments/{departmentId}": lambda name: {
+                "name": name, "clusterId": CLUSTER_A, "resources": [],
+            },
+            "/api/v1/org-unit/projects/{projectId}": lambda name: {
+                "name": name, "clusterId": CLUSTER_A, "parentId": RESEARCH, "resources": [],
+            },
+            "/api/v1/node-pools/{nodepoolId}": lambda name: {
+                "name": name, "clusterId": CLUSTER_A, "labelKey": "pool", "labelValue": name,
+            },
+        }  # fmt: skip
+        for one, body in org_units.items():
+            collection = one[: one.rindex("/")]
+            self._makers[one] = (
+                f"{collection}/{{}}",
+                lambda c=collection, b=body: self._post(c, b(self._name())),  # type: ignore[misc]
+            )
         self._makers["/api/v2/workloads/{WorkloadV2Id}"] = (
             "/api/v2/workloads/{}",
             lambda: self._post("/api/v2/workloads", self._workload()),
@@ -211,8 +223,6 @@ class Known:
             "/api/v1/asset/compute/{AssetId}": {"AssetId": ONE_GPU},
             "/api/v1/asset/environment/{AssetId}": {"AssetId": JUPYTER},
             "/api/v1/clusters/{clusterUuid}": {"clusterUuid": CLUSTER_A},
-            "/api/v1/org-unit/departments/{departmentId}": {"departmentId": RESEARCH},
-            "/api/v1/org-unit/projects/{projectId}": {"projectId": TEAM_A},
             "/api/v1/workload-categories/{categoryId}": {"categoryId": TRAIN},
         }
         if path in fixed:
@@ -221,6 +231,7 @@ class Known:
             return {"templateId": self._ensure("/api/v1/workload-templates/trainings/{templateId}")}
         if path == "/api/v1/workloads/{workloadId}":
             return {"workloadId": self._ensure("/api/v2/workloads/{WorkloadV2Id}")}
+        path = path.removesuffix("/resources")  # an org unit's quotas: the unit's own id
         if path in self._makers:
             name = path[path.rindex("{") + 1 : -1]
             return {name: self._ensure(path)}

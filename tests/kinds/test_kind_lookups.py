@@ -69,6 +69,10 @@ def test_assets_resolve_to_the_nearest_visible_scope(lookups: Lookups) -> None:
 
 def test_lookup_reads_use_the_largest_page() -> None:
     paged = [r for r in LOOKUP_REQUESTS.values() if r.pagination.value != "single"]
-    assert {r.path for r in paged} == {"/api/v1/org-unit/projects", "/api/v1/org-unit/departments"}
+    assert {r.path for r in paged} == {
+        "/api/v1/org-unit/projects",
+        "/api/v1/org-unit/departments",
+        "/api/v1/node-pools",
+    }
     assert all(r.query == {"limit": "500"} for r in paged)
     assert LOOKUP_REQUESTS["clusters"].items_key is None  # a bare array

@@ -37,10 +37,12 @@ def test_registry_tables_agree_with_each_kind() -> None:
 
 
 def test_apply_rank_is_derived_from_the_kinds_each_kind_uses() -> None:
-    assert APPLY_RANK["workload-type"] == 0
+    assert APPLY_RANK["workload-type"] == APPLY_RANK["node-pool"] == 0
+    assert APPLY_RANK["department"] == 1  # its quotas name node pools
+    assert APPLY_RANK["project"] == 2  # in a department
     templates = [s for s in BY_SLUG if s.endswith("-template")]
-    assert {APPLY_RANK[s] for s in templates} == {1}
-    assert APPLY_RANK["workload"] == 2
+    assert {APPLY_RANK[s] for s in templates} == {3}  # scoped to a project or department
+    assert APPLY_RANK["workload"] == 4
     for kind in REGISTERED:
         assert all(APPLY_RANK[used] < APPLY_RANK[kind.slug] for used in kind.uses)
 

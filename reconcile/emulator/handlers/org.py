@@ -1,8 +1,8 @@
-"""The tenant's org tree: clusters, departments, projects (read-only routes) and scope helpers.
+"""The tenant's org tree: clusters, departments, projects (read routes) and scope helpers.
 
 It also names the store collections of the seeded tenant and builds their API-shaped objects
-for `seed.py`; other handler modules resolve scopes through it. It never writes org objects
-after seeding (the emulator has no org-unit write API).
+for `seed.py` and for the org-unit and node pool writes (`org_units.py`, `node_pools.py`);
+other handler modules resolve scopes through it.
 """
 
 from __future__ import annotations
@@ -17,6 +17,8 @@ from reconcile.emulator.store import Store
 
 TENANT = "tenant"
 CLUSTERS = "clusters"
+NODEPOOLS = "nodepools"
+DEFAULT_POOL = "default"  # the pool Run:ai makes with every cluster
 DEPARTMENTS = "departments"
 PROJECTS = "projects"
 CATEGORIES = "workload_categories"
@@ -77,11 +79,11 @@ def tenant_id(store: Store) -> int:
 # --- builders (seed.py) ------------------------------------------------------------------
 
 
-def _resources(gpu_quota: float) -> list[dict[str, Any]]:
+def _resources(gpu_quota: float, pool_id: str) -> list[dict[str, Any]]:
     unlimited = {"deserved": None, "limit": -1, "overQuotaWeight": 2}
     return [
         {
-            "nodePool": {"id": "1", "name": "default"},
+            "nodePool": {"id": pool_id, "name": DEFAULT_POOL},
             "gpu": {"deserved": gpu_quota, "limit": -1, "overQuotaWeight": 2},
             "cpu": dict(unlimited),
             "memory": {**unlimited, "units": "Mib"},
@@ -106,21 +108,49 @@ def make_cluster(entry: dict[str, Any], uuid: str, tenant: int, when: str) -> di
     }
 
 
-def make_department(entry: dict[str, Any], dep_id: str, cluster_id: str) -> dict[str, Any]:
+def make_nodepool(
+    cluster: dict[str, Any], pool_id: str, fields: dict[str, Any], who: str, when: str
+) -> dict[str, Any]:
+    """A Nodepool: the create fields as given, the server's calculated ones around them.
+
+    The spec requires non-empty labels of every pool and does not say which the default pool
+    carries; the emulator gives it `run.ai/node-pool=default`."""
+    return {
+        "labelKey": "run.ai/node-pool", "labelValue": DEFAULT_POOL,
+        "gpuNetworkAccelerationDetection": "Auto", "overProvisioningRatio": 1, **fields,
+        "id": pool_id, "clusterId": cluster["uuid"], "clusterName": cluster["name"],
+        "tenantId": cluster.get("tenantId", 1), "isDefault": fields.get("name") == DEFAULT_POOL,
+        "phase": "Ready", "createdAt": when, "createdBy": who, "updatedAt": when,
+        "updatedBy": who,
+    }  # fmt: skip
+
+
+def default_pool_id(store: Store, cluster_id: str) -> str:
+    for pool in store.all(NODEPOOLS):
+        if pool["clusterId"] == cluster_id and pool["name"] == DEFAULT_POOL:
+            return str(pool["id"])
+    return ""
+
+
+def make_department(
+    entry: dict[str, Any], dep_id: str, cluster_id: str, pool_id: str
+) -> dict[str, Any]:
     quota = float(entry.get("gpuQuota", 0))
     return {
         "id": dep_id,
         "name": entry["name"],
         "description": str(entry.get("description", "")),
         "clusterId": cluster_id,
-        "resources": _resources(quota),
+        "resources": _resources(quota, pool_id),
         "totalResources": {"gpuQuota": quota, "cpuQuota": None, "memoryQuota": None},
         "children": [],
         "status": {"nodePoolQuotaStatuses": [], "quotaStatus": _QUOTA_STATUS},
     }
 
 
-def make_project(entry: dict[str, Any], project_id: str, parent: dict[str, Any]) -> dict[str, Any]:
+def make_project(
+    entry: dict[str, Any], project_id: str, parent: dict[str, Any], pool_id: str
+) -> dict[str, Any]:
     quota = float(entry.get("gpuQuota", 0))
     namespace = str(entry.get("namespace") or f"runai-{entry['name']}")
     return {
@@ -131,7 +161,8 @@ def make_project(entry: dict[str, Any], project_id: str, parent: dict[str, Any])
         "parentId": parent["id"],
         "parent": {"id": parent["id"], "name": parent["name"]},
         "enforceRunaiScheduler": True,
-        "resources": _resources(quota),
+        "requestedNamespace": namespace,
+        "resources": _resources(quota, pool_id),
         "totalResources": {"gpuQuota": quota, "cpuQuota": None, "memoryQuota": None},
         "effective": {"defaultNodePools": None, "schedulingRules": None},
         "status": {
@@ -284,22 +315,6 @@ def _list_clusters(call: Call) -> Reply:
     return Reply(200, [public(c) for c in clusters])
 
 
-def _list_node_pools(call: Call) -> Reply:
-    """The node pools: each cluster's `default` pool, the one Run:ai creates with the cluster
-    (the emulator models no scheduling, so no other pools); `{nodepools: [...]}` unpaged."""
-    pools = [
-        {
-            "id": str(index), "name": "default", "clusterId": cluster["uuid"],
-            "clusterName": cluster["name"], "labelKey": "", "labelValue": "", "isDefault": True,
-            "tenantId": cluster.get("tenantId", 1), "phase": "Ready",
-            "createdAt": cluster.get("createdAt", ""), "createdBy": "system",
-            "updatedAt": cluster.get("createdAt", ""), "updatedBy": "system",
-        }
-        for index, cluster in enumerate(call.ctx.store.all(CLUSTERS), start=1)
-    ]  # fmt: skip
-    return Reply(200, {"nodepools": pools})
-
-
 def routes() -> list[Route]:
     return [
         Route(
@@ -319,7 +334,6 @@ def routes() -> list[Route]:
             _org_get(DEPARTMENTS, "departmentId", "department"), response_schema="Department",
         ),
         Route("/api/v1/clusters", ("GET",), _list_clusters),
-        Route("/api/v1/node-pools", ("GET",), _list_node_pools),
         Route(
             "/api/v1/clusters/<clusterUuid>", ("GET",),
             _org_get(CLUSTERS, "clusterUuid", "cluster"), response_schema="DisplayedCluster",
