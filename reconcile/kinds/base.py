@@ -14,6 +14,7 @@ from typing import Any, Protocol
 
 from reconcile.kinds.calls import HttpRequest, ListRequest
 from reconcile.kinds.lookups import Lookups, Named
+from reconcile.kinds.specs import prune_sorted
 from reconcile.model import Address, FieldChange, Spec
 
 
@@ -226,6 +227,16 @@ class SyncKind:
     answers_with_object = True
     names_lookup: str | None = None
     built_in_names: frozenset[str] = frozenset()
+
+    def normalize(self, spec: Spec) -> Spec:
+        """Nulls and empties dropped, keys sorted: enough for a kind whose schema has no
+        defaults to fill (kinds with defaults fill them too)."""
+        normalized: Spec = prune_sorted(spec)  # new containers: a copy
+        return normalized
+
+    def minimal(self, spec: Spec) -> Spec:
+        # No schema defaults are filled by the plain `normalize`: its result is already minimal.
+        return dict(spec)
 
     def detail_request(self, remote_id: str) -> HttpRequest | None:
         return None

@@ -16,7 +16,7 @@ from reconcile.kinds.base import LiveMeta, NameCheck, SyncKind
 from reconcile.kinds.calls import LIST_LIMIT, HttpRequest, ListRequest, Pagination, params
 from reconcile.kinds.lookups import LOOKUP_REQUESTS, Lookups, Named
 from reconcile.kinds.scopes import parse_scope
-from reconcile.kinds.specs import prune_sorted, sort_keys
+from reconcile.kinds.specs import sort_keys
 from reconcile.model import Address, FieldChange, Spec
 
 PATH = "/api/v1/node-pools"
@@ -63,14 +63,6 @@ class NodePoolKind(SyncKind):
         address, remote_id = self.identify(obj, lookups)
         spec: Spec = {"spec": {k: copy.deepcopy(obj.get(k)) for k in SPEC_FIELDS}}
         return address, self.normalize(spec), LiveMeta.audit(remote_id, obj)
-
-    def normalize(self, spec: Spec) -> Spec:
-        normalized: Spec = prune_sorted(spec)  # new containers: a copy
-        return normalized
-
-    def minimal(self, spec: Spec) -> Spec:
-        # No schema defaults are filled: the normalized spec is already minimal.
-        return dict(spec)
 
     def create_request(self, address: Address, spec: Spec, lookups: Lookups) -> HttpRequest:
         doc = spec.get("spec", {})

@@ -15,7 +15,7 @@ from reconcile.kinds.base import LiveMeta, NameCheck, SyncKind
 from reconcile.kinds.calls import LIST_LIMIT, HttpRequest, ListRequest, Pagination, params
 from reconcile.kinds.lookups import LOOKUP_REQUESTS, UNKNOWN_PREFIX, Lookups, Named
 from reconcile.kinds.scopes import parse_scope
-from reconcile.kinds.specs import prune_sorted, sort_keys
+from reconcile.kinds.specs import sort_keys
 from reconcile.model import Address, FieldChange, Spec
 
 DEPARTMENTS = "/api/v1/org-unit/departments"
@@ -68,14 +68,6 @@ class OrgUnitKind(SyncKind):
         doc["resources"] = _quota_by_pool(obj.get("resources") or [], lookups)
         spec: Spec = {"metadata": {"description": obj.get("description") or None}, "spec": doc}
         return address, self.normalize(spec), LiveMeta.audit(remote_id, obj)
-
-    def normalize(self, spec: Spec) -> Spec:
-        normalized: Spec = prune_sorted(spec)  # new containers: a copy
-        return normalized
-
-    def minimal(self, spec: Spec) -> Spec:
-        # No schema defaults are filled: the normalized spec is already minimal.
-        return dict(spec)
 
     def create_request(self, address: Address, spec: Spec, lookups: Lookups) -> HttpRequest:
         doc = spec.get("spec", {})

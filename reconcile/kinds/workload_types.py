@@ -15,7 +15,7 @@ from reconcile.errors import PlanError
 from reconcile.kinds.base import SPEC_NAMES, LiveMeta, NameCheck, SyncKind
 from reconcile.kinds.calls import HttpRequest, ListRequest, Pagination, params
 from reconcile.kinds.lookups import UNKNOWN_PREFIX, Lookups
-from reconcile.kinds.specs import prune_sorted, sort_keys
+from reconcile.kinds.specs import sort_keys
 from reconcile.model import Address, FieldChange, Spec
 
 PATH = "/api/v1/workload-types"
@@ -64,14 +64,6 @@ class WorkloadTypeKind(SyncKind):
             }
         }
         return address, self.normalize(spec), LiveMeta.audit(remote_id, obj)
-
-    def normalize(self, spec: Spec) -> Spec:
-        normalized: Spec = prune_sorted(spec)  # new containers: a copy
-        return normalized
-
-    def minimal(self, spec: Spec) -> Spec:
-        # No schema defaults are filled: the normalized spec is already minimal.
-        return dict(spec)
 
     def create_request(self, address: Address, spec: Spec, lookups: Lookups) -> HttpRequest:
         doc = spec.get("spec", {})
