@@ -227,6 +227,12 @@ def test_newer_version_is_refused(store: StateStore) -> None:
             r"\$\.resources\[\\?\"a/b\\?\"\]\.status: .*applied",
         ),
         (b'{"version": 2, "lineage": "\xff"}', "not UTF-8"),
+        # Addresses are printed as they are: one that could rewrite the terminal is refused,
+        # and the error shows it escaped.
+        (
+            '{"version": 2, "lineage": "x", "resources": {"a/b/c\\u001b[2J": {"remote_id": "1"}}}',
+            r"\$\.resources: .*c\\x1b\[2J",
+        ),
     ],
 )
 def test_corrupt_file_is_a_state_error_naming_it(

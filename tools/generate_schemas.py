@@ -46,7 +46,7 @@ sys.path.insert(0, str(ROOT))
 from reconcile.emulator.versions import VERSIONS as EMULATOR_VERSIONS  # noqa: E402
 from reconcile.kinds.registry import DOCUMENT_KINDS  # noqa: E402
 from reconcile.model import STATE_VERSION, EntryStatus  # noqa: E402
-from reconcile.printable import NAME_PATTERN, ONE_LINE_PATTERN  # noqa: E402
+from reconcile.printable import NAME_PATTERN, ONE_LINE_PATTERN, UNSAFE_CHARACTERS  # noqa: E402
 from reconcile.settings import DEFAULTS, EMULATOR_VERSION_ENV  # noqa: E402
 
 SLICE = ROOT / "reconcile" / "emulator" / "data" / "runai-2.24-openapi-slice.json"
@@ -237,8 +237,10 @@ def forbidden(reason: str) -> Schema:
     return {"not": {}, "x-forbidden": reason}
 
 
-ADDRESS_TAIL = r"/[^/]+(/[\s\S]+)?$"  # after the kind: /scope/name or /name
-ADDRESS = "^[^/]+" + ADDRESS_TAIL
+# After the kind: /scope/name or /name. Addresses are printed as they are, so no part may hold
+# a character that could forge a line or move the cursor (names are checked the same way).
+ADDRESS_TAIL = f"/[^/{UNSAFE_CHARACTERS}]+(/[^{UNSAFE_CHARACTERS}]+)?$"
+ADDRESS = f"^[^/{UNSAFE_CHARACTERS}]+" + ADDRESS_TAIL
 
 
 def lifecycle(slug: str = "") -> Schema:

@@ -131,6 +131,8 @@ MUTATIONS: dict[str, Callable[[Document], None]] = {
     "update dropped": _drop(ALPHA),
     "no-op dropped": _drop(GAMMA),
     "address changed": _set(DELTA, "address", f"{TEAM_A}/evil"),
+    "address forges a line": _set(DELTA, "address", f"{TEAM_A}/delta\n+ create evil"),
+    "address clears the screen": _set(DELTA, "address", f"{TEAM_A}/delta\x1b[2J"),
     "kind changed": _set(DELTA, "address", "training-template/project=team-a/delta"),
     "unknown kind": _set(DELTA, "address", "bogus-kind/project=team-a/delta"),
     "spec value changed": _spec_value,
@@ -199,6 +201,7 @@ def test_each_mutated_plan_is_refused_before_any_write_or_is_harmless(
         if run.exit_code != 0:
             assert run.exit_code in (1, 64), f"{name}: {run.output}"
             assert str(saved.plan_file) in run.stderr, f"{name}: {run.stderr}"
+            assert "\x1b" not in run.output and "\n+ create" not in run.output, name
             assert server_writes(api) == [], f"{name} wrote: {run.output}"
             assert state_bytes(saved.config) == before, f"{name} wrote state"
             continue
