@@ -183,6 +183,31 @@ def test_v2_token_where_v1_is_refused() -> None:
             assert client.counters()["token_requests"] == 3  # v1 (404), v2, v2
 
 
+@pytest.mark.parametrize("version", ["2.18", "2.19"])
+def test_application_token_where_client_credentials_are_not_known_yet(version: str) -> None:
+    """Run:ai before 2.20 takes application credentials only as `app_token`: the client
+    falls back to it once, then asks for it alone."""
+    hand = HandClock()
+    with EmbeddedEmulator(
+        client_id=ID, client_secret=SECRET, token_ttl=3600, api_version=version
+    ) as emu:
+        with make_client(emu.url, clock=hand.clock()) as client:
+            client.get("/api/v1/clusters")
+            hand.moved = 3600.0
+            client.get("/api/v1/clusters")
+        assert calls(emu.url) == [
+            ("POST /api/v1/token", 400),
+            ("POST /api/v1/token", 200),
+            ("GET /api/v1/clusters", 200),
+            ("POST /api/v1/token", 200),
+            ("GET /api/v1/clusters", 200),
+        ]
+        wrong = Credentials(client_id=ID, client_secret="wrong")
+        with make_client(emu.url, credentials=wrong) as bad, pytest.raises(AuthError) as refused:
+            bad.get("/api/v1/clusters")
+    assert refused.value.status == 401 and "invalid client credentials" in refused.value.message
+
+
 def test_token_is_refreshed_before_expiry() -> None:
     hand = HandClock()
     with EmbeddedEmulator(client_id=ID, client_secret=SECRET, token_ttl=3600) as emu:

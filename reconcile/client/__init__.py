@@ -33,6 +33,26 @@ __all__ = [
 ]
 
 _LOG = logging.getLogger("reconcile.client")
+
+
+@dataclass(frozen=True)
+class TokenGrant:
+    """One way to trade the client id and secret for a token."""
+
+    version: int  # of the token endpoint: TOKEN_PATHS
+    name: str  # grantType (v1) or grant_type (v2)
+    id_key: str
+    secret_key: str
+
+
+# In the order tried (docs/runai-api.md section 5): v1 `client_credentials` (2.20+), v1
+# `app_token` (2.18 and 2.19 take only that for application credentials), then the OAuth2
+# endpoint (2.24+) for a server that refuses v1.
+TOKEN_GRANTS = (
+    TokenGrant(1, "client_credentials", "clientId", "clientSecret"),
+    TokenGrant(1, "app_token", "appID", "appSecret"),
+    TokenGrant(2, "client_credentials", "client_id", "client_secret"),
+)
 T = TypeVar("T")
 Params = Mapping[str, Any]
 
@@ -132,7 +152,7 @@ class Client:
             clock=clock,
         )
         self._token = TokenCache(credentials, self._fetch_token, clock=clock)
-        self._token_version: int | None = None
+        self._token_grant: TokenGrant | None = None  # the first that worked, kept
         self._pools_lock = threading.Lock()
         self._list_concurrency = max(1, list_concurrency)
         self._pools: dict[str, ThreadPoolExecutor] = {}
@@ -243,15 +263,20 @@ class Client:
     # --- tokens ----------------------------------------------------------------------------
 
     def _fetch_token(self) -> tuple[str, float]:
-        """A fresh token from /api/v1/token, or /api/v2/token where v1 is refused."""
-        versions = (self._token_version,) if self._token_version else (1, 2)
+        """A fresh token from the first grant in TOKEN_GRANTS the server takes; later fetches
+        go straight to that one."""
+        grants = (self._token_grant,) if self._token_grant else TOKEN_GRANTS
         first_error: ApiError | None = None
-        for version in versions:
-            answer = self._token_request(version)
+        absent: set[int] = set()  # token endpoints answered 404/405: no other grant there
+        for grant in grants:
+            if grant.version in absent:
+                continue
+            answer = self._token_request(grant)
             body = _json_body(answer)
+            path = TOKEN_PATHS[grant.version]
             if answer.ok:
-                self._token_version = version
-                token, lifetime = _token_from(body, method="POST", path=TOKEN_PATHS[version])
+                self._token_grant = grant
+                token, lifetime = _token_from(body, method="POST", path=path)
                 self._redact.add(token)  # known before any request carries it
                 return token, lifetime
             message, details = _error_text(body, answer.reason)
@@ -260,35 +285,30 @@ class Client:
                 f"token request failed: {self._transport.shown(message)}",
                 status=answer.status,
                 method="POST",
-                path=TOKEN_PATHS[version],
+                path=path,
                 details=self._transport.shown(details),
                 hint="check RUNAI_CLIENT_ID and RUNAI_CLIENT_SECRET",
             )
-            if version == 1 and status in (400, 404, 405) and len(versions) > 1:
-                first_error = error  # v1 refused or absent: try the OAuth2 endpoint
+            if status in (404, 405):
+                absent.add(grant.version)
+            if grant is not grants[-1] and status in (400, 404, 405):
+                # This grant or endpoint is refused or absent: try the next; the first
+                # refusal says most when none works.
+                first_error = first_error or error
                 continue
-            if first_error is not None and status in (404, 405):
-                raise first_error  # no v2 either: v1's answer says more
+            if first_error is not None and status in (400, 404, 405):
+                raise first_error
             raise error
         raise AssertionError("unreachable")  # pragma: no cover
 
-    def _token_request(self, version: int) -> Answer:
+    def _token_request(self, grant: TokenGrant) -> Answer:
         self._counters.add("token_requests")
-        path = TOKEN_PATHS[version]
+        path = TOKEN_PATHS[grant.version]
         creds = self._credentials
-        if version == 1:
-            payload = {
-                "grantType": "client_credentials",
-                "clientId": creds.client_id,
-                "clientSecret": creds.client_secret,
-            }
-            return self._transport.exchange("POST", path, json=payload)
-        form = {
-            "grant_type": "client_credentials",
-            "client_id": creds.client_id,
-            "client_secret": creds.client_secret,
-        }
-        return self._transport.exchange("POST", path, data=form)
+        secrets = {grant.id_key: creds.client_id, grant.secret_key: creds.client_secret}
+        if grant.version == 1:  # JSON
+            return self._transport.exchange("POST", path, json={"grantType": grant.name, **secrets})
+        return self._transport.exchange("POST", path, data={"grant_type": grant.name, **secrets})
 
     # --- listing ---------------------------------------------------------------------------
 

@@ -17,6 +17,7 @@ import jwt
 
 from reconcile.emulator.framework import ApiProblem, Call, Reply, Route
 from reconcile.emulator.store import Store
+from reconcile.emulator.versions import grant_served
 
 # Used when neither flags nor RUNAI_CLIENT_ID/RUNAI_CLIENT_SECRET say otherwise; documented in
 # docs/emulator.md. They guard nothing real: the emulator only listens on loopback by default.
@@ -89,10 +90,11 @@ def _folded(body: Any) -> dict[str, Any]:
 
 
 def token_v1(call: Call) -> Reply:
-    """POST /api/v1/token: grantType client_credentials or app_token -> {accessToken, expiresIn}."""
+    """POST /api/v1/token: grantType client_credentials (2.20+) or app_token ->
+    {accessToken, expiresIn}."""
     body = _folded(call.body)
     grant = body.get("granttype")
-    if grant not in ("client_credentials", "app_token"):
+    if not isinstance(grant, str) or not grant_served(grant, call.ctx.api_version):
         raise ApiProblem(400, f"Bad request - unsupported grantType {grant!r}")
     client_id = body.get("clientid") or body.get("appid")
     client_secret = body.get("clientsecret") or body.get("appsecret")

@@ -52,6 +52,7 @@ def build_app(
         settings=settings,
         tokens=tokens,
         random=random.Random(settings.seed_random),
+        api_version=api_version,
     )
 
     def reset() -> None:

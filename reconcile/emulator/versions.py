@@ -3,7 +3,8 @@
 From the public OpenAPI specs of Run:ai 2.18 to 2.24 (docs/runai-api.md section 0, the
 version map; docs/emulator.md, "Older Run:ai versions"). An emulator started as an older
 version serves only what that version had: the other operations are unknown paths (404),
-or, where the path exists with other methods, 405. Nothing else in the emulator knows
+or, where the path exists with other methods, 405. The one other difference is which
+token grants `/api/v1/token` takes (`grant_served`); nothing else in the emulator knows
 about versions.
 """
 
@@ -37,6 +38,11 @@ _INTRODUCED: tuple[tuple[str, frozenset[str], str], ...] = (
 )
 
 
+# `TokenRequest.grantType` of `/api/v1/token`: `client_credentials` arrived in 2.20; 2.18 and
+# 2.19 take application credentials as `app_token` (docs/runai-api.md section 5).
+_GRANTS_INTRODUCED = {"app_token": OLDEST, "client_credentials": "2.20"}
+
+
 def _key(version: str) -> tuple[int, ...]:
     return tuple(int(part) for part in version.split("."))
 
@@ -54,6 +60,12 @@ def introduced(method: str, rule: str) -> str:
         if rule.startswith(prefix) and method in methods:
             return since
     return OLDEST
+
+
+def grant_served(grant: str, version: str) -> bool:
+    """Whether `/api/v1/token` of Run:ai `version` takes `grantType: grant`."""
+    since = _GRANTS_INTRODUCED.get(grant)
+    return since is not None and _key(since) <= _key(version)
 
 
 def served(routes: list[Route], version: str) -> list[Route]:

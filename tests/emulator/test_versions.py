@@ -108,3 +108,23 @@ def test_unknown_versions_are_refused() -> None:
     assert check("2.21") == "2.21" and VERSIONS[0] == "2.18"
     with pytest.raises(ValueError, match=r"2\.18, 2\.19"):
         EmbeddedEmulator(api_version="2.17").start()
+
+
+@pytest.mark.parametrize(
+    ("version", "grants"),
+    [
+        ("2.18", {"app_token": 200, "client_credentials": 400}),
+        ("2.19", {"app_token": 200, "client_credentials": 400}),
+        ("2.20", {"app_token": 200, "client_credentials": 200}),
+        ("2.24", {"app_token": 200, "client_credentials": 200}),
+    ],
+)
+def test_token_grants_follow_the_version(version: str, grants: dict[str, int]) -> None:
+    """`client_credentials` came with 2.20; before, application credentials were `app_token`."""
+    with EmbeddedEmulator(
+        client_id=TEST_CLIENT_ID, client_secret=TEST_CLIENT_SECRET, api_version=version
+    ) as emu:
+        for grant, status in grants.items():
+            body = {"grantType": grant, "appID": TEST_CLIENT_ID, "appSecret": TEST_CLIENT_SECRET}
+            answer = requests.post(f"{emu.url}/api/v1/token", json=body, timeout=TIMEOUT)
+            assert answer.status_code == status, (grant, answer.text)
