@@ -29,6 +29,8 @@ from reconcile.model import (
     Change,
     Drift,
     EntryStatus,
+    FieldChange,
+    FieldChangeKind,
     LiveResource,
     Plan,
     Resource,
@@ -113,7 +115,7 @@ def make_plan(
     """
     moves = lifecycle.moves(desired, state)
     state = lifecycle.moved(state, moves)  # `movedFrom`: the entry at its new address
-    changes, drifts = _classify(desired, live, state, options)
+    changes, drifts = _classify(desired, live, state, options, moves)
     changes = [lifecycle.following(c, moves) for c in changes] if moves else changes
     # Select before pairing: a move deletes its old address, which must be selected too.
     selected = select(changes, targets=options.targets, excludes=options.excludes)
@@ -147,26 +149,40 @@ def detect_drift(
 ) -> tuple[Drift, ...]:
     """Drift of every applied state entry, in address order (the plan's drift, alone)."""
     found = []
-    state = lifecycle.moved(state, lifecycle.moves(desired, state))
+    moves = lifecycle.moves(desired, state)
+    state = lifecycle.moved(state, moves)
+    named: _Named | None = None
     for address in sorted(state.entries, key=_address_key):
         entry = state.entries[address]
         if entry.status is not EntryStatus.APPLIED:
             continue
         resource, current = desired.get(address), live.resources.get(address)
+        if current is None:  # deleted, or held under another name (renamed on the server)
+            if named is None:
+                _, wanted, owned, _ = _keyed(desired, state.entries, {})
+                named = _Named(live.resources, wanted, owned)
+            current = named.elsewhere(entry)
         if resource is not None and resource.lifecycle.ignore_changes:
             resource, current, ignored = lifecycle.ignoring(resource, current, entry)
             entry = ignored or entry
-        moved = _drift(entry, current, resource, salt=state.lineage)
+        # A `movedFrom` not applied yet: the server still holds the object at the old address.
+        seen_at = moves.get(address, address)
+        moved = _drift(entry, current, resource, salt=state.lineage, seen_at=seen_at)
         if moved is not None:
             found.append(moved)
     return tuple(found)
 
 
 def _classify(
-    desired: Mapping[Address, Resource], live: LiveView, state: State, options: PlanOptions
+    desired: Mapping[Address, Resource],
+    live: LiveView,
+    state: State,
+    options: PlanOptions,
+    moves: Mapping[Address, Address],
 ) -> tuple[list[Change], list[Drift]]:
     """One change per desired or owned address and the drift of the owned ones, both in
-    address order; PlanError naming every problem found."""
+    address order; PlanError naming every problem found. `moves`: the `movedFrom` entries
+    `state` holds at their new address already (lifecycle.moves)."""
     problems: list[Problem] = []
     changes: list[Change] = []
     drifts: list[Drift] = []
@@ -189,6 +205,10 @@ def _classify(
                 changes.append(_forced(change, resource, replacements, lookups))
             except PlanError as error:
                 problems.append(Problem(f"{Address(*key)}: {error.message}"))
+            seen_at = moves.get(entry.address, entry.address)
+            found = _drift(entry, current, resource, salt=state.lineage, seen_at=seen_at)
+            if found is not None and entry.status is EntryStatus.APPLIED:
+                drifts.append(found)
             continue
         # The common case at scale: live is the desired spec and last applied is that spec
         # as state stores it, so there is nothing to diff and no drift; only state may lag.
@@ -569,13 +589,16 @@ def _drift(
     resource: Resource | None,
     *,
     salt: str,
+    seen_at: Address | None = None,
 ) -> Drift | None:
+    """How `current` moved from what `entry` last applied; `seen_at`: where state expects
+    the server to hold it (its own address unless a move is pending)."""
     if current is None:
         return Drift(entry.address, deleted=True)
     sensitive = resource.sensitive if resource is not None else frozenset()
     # An unchanged secret matches its hash and is no drift; a changed one stays a marker.
     applied = reveal(entry.last_applied, current.spec, salt, verify=True)
-    moved = tuple(
+    moved = _relocated(seen_at or entry.address, current.address) + tuple(
         replace(f, sensitive=True) if is_marker(f.before) else f
         for f in drift(applied, current.spec, sensitive=sensitive)
     )
@@ -584,6 +607,18 @@ def _drift(
     return Drift(
         entry.address, fields=moved, updated_by=current.updated_by, updated_at=current.updated_at
     )
+
+
+def _relocated(expected: Address, held: Address) -> tuple[FieldChange, ...]:
+    """The name or scope the server gave an owned object behind the tool's back."""
+    moved = []
+    if held.scope != expected.scope:
+        moved.append(
+            FieldChange("metadata.scope", FieldChangeKind.CHANGE, expected.scope, held.scope)
+        )
+    if held.name != expected.name:
+        moved.append(FieldChange("metadata.name", FieldChangeKind.CHANGE, expected.name, held.name))
+    return tuple(moved)
 
 
 def _fingerprints(changes: Sequence[Change], live: LiveView) -> dict[str, str]:

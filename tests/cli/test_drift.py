@@ -96,6 +96,30 @@ def test_deleted_behind_the_tools_back_is_reported_and_recreated(
     assert planned[BATCH]["calls"] == [{"method": "POST", "path": TRAININGS}]
 
 
+def test_renamed_behind_the_tools_back_is_a_name_change_not_a_delete(
+    cli: Cli, examples_dir: Path, api: Api
+) -> None:
+    state = put_on_server(examples_dir, cli.url)
+    remote_id = _id(state, BATCH)
+    answer = api.patch(f"{TRAININGS}/{remote_id}", {"meta": {"name": "batch-renamed"}})
+    assert answer.status_code == 200, answer.text
+
+    run = cli("drift", examples_dir)
+    assert run.exit_code == 2, run.output
+    assert f"~ {BATCH} (updated by" in run.stdout and "deleted" not in run.stdout
+    (entry,) = cli("drift", examples_dir, "--format", "json").json()["drift"]
+    assert (entry["address"], entry["deleted"]) == (BATCH, False)
+    assert [(f["path"], f["before"], f["after"]) for f in entry["fields"]] == [
+        ("metadata.name", "batch-1gpu", "batch-renamed")
+    ]
+    # The plan shows the same drift, and renames the very object back.
+    plan = cli("plan", examples_dir, "--format", "json", "--detailed-exitcode")
+    assert plan.exit_code == 2, plan.output
+    assert [d["fields"] for d in plan.json()["drift"]] == [entry["fields"]]
+    (rename,) = [c for c in plan.json()["changes"] if c["action"] != "no-op"]
+    assert (rename["address"], rename["remote_id"]) == (BATCH, remote_id)
+
+
 def test_drift_does_not_take_the_state_lock(cli: Cli, examples_dir: Path) -> None:
     put_on_server(examples_dir, cli.url)
     with StateStore(state_path(examples_dir)).lock("apply"):

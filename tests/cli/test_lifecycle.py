@@ -78,6 +78,9 @@ def test_moved_from_renames_the_object_in_one_apply_and_converges(
     assert "old-name" in change["reason"]
     text = cli("plan", config_dir).stdout
     assert f"# moved from {old}" in text and "1 to add" not in text
+    assert plan.json()["drift"] == []  # a declared move is a change, not drift
+    pending = cli("drift", config_dir)
+    assert pending.exit_code == 0 and "No drift." in pending.stdout, pending.output
 
     _apply(cli, config_dir)
     ids = _ids(api)
