@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 
 from reconcile.model import Address, EntryStatus, State, StateEntry
+from reconcile.printable import one_line
 from reconcile.sensitive import redact
 from reconcile.state import StateStore
 from reconcile.state_text import StateText, document_text
@@ -59,8 +60,10 @@ def value(rng: random.Random, depth: int = 0) -> Any:
     return {key: value(rng, depth + 1) for key in keys}
 
 
-def random_entry(rng: random.Random, index: int) -> StateEntry:
+def random_entry(rng: random.Random, index: int, *, printable: bool = False) -> StateEntry:
+    """`printable`: a name a state file may hold (no character that forges a line)."""
     name = f"{rng.choice(TRICKY)[:6]}-{index}"
+    name = one_line(name) if printable else name
     kind = rng.choice(KINDS)
     scope = "" if kind == "workload-type" else rng.choice(["tenant", "project=team-a", "x=\u00e9"])
     spec = {"spec": value(rng), "metadata": {"description": rng.choice(TRICKY)}}
@@ -68,8 +71,8 @@ def random_entry(rng: random.Random, index: int) -> StateEntry:
     return StateEntry(Address(kind, scope, name), rng.choice(["", "id-1", "\u00e9"]), spec, status)
 
 
-def random_state(rng: random.Random, size: int) -> State:
-    entries = [random_entry(rng, i) for i in range(size)]
+def random_state(rng: random.Random, size: int, *, printable: bool = False) -> State:
+    entries = [random_entry(rng, i, printable=printable) for i in range(size)]
     rng.shuffle(entries)  # insertion order is not key order
     return State(
         lineage=rng.choice(TRICKY),
@@ -155,9 +158,10 @@ def test_an_entry_shared_by_two_addresses_renders_each_address() -> None:
 def test_the_store_writes_exactly_the_json_text(tmp_path: Path) -> None:
     store = StateStore(tmp_path / "state.json")
     rng = random.Random(3)
-    state = replace(random_state(rng, 25), lineage=store.read().lineage, serial=0)
+    state = replace(random_state(rng, 25, printable=True), lineage=store.read().lineage, serial=0)
     for step in range(8):
         victim = sorted(state.entries)[step]
-        state = store.write(state.with_entry(random_entry(rng, 500 + step)).without(victim))
+        entry = random_entry(rng, 500 + step, printable=True)
+        state = store.write(state.with_entry(entry).without(victim))
         assert store.path.read_text(encoding="utf-8") == expected(state)
         assert StateStore(store.path).read() == state

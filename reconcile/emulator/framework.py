@@ -16,8 +16,6 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from werkzeug.datastructures import MultiDict
 
-from reconcile.emulator.versions import LATEST
-
 if TYPE_CHECKING:
     from reconcile.emulator.openapi import OpenApi
     from reconcile.emulator.store import Store
@@ -107,9 +105,9 @@ class EmulatorContext:
     openapi: OpenApi
     settings: EmulatorSettings
     tokens: TokenIssuer
+    api_version: str  # the Run:ai version served (reconcile/emulator/versions.py)
     random: random.Random = field(default_factory=random.Random)
     clock: Callable[[], str] = utc_now
-    api_version: str = LATEST  # the Run:ai version served (reconcile/emulator/versions.py)
     _id_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def now(self) -> str:
