@@ -20,6 +20,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+from reconcile import expand
 from reconcile.documents import Source, check_document, escape_literal
 from reconcile.errors import Problem
 from reconcile.kinds.base import Kind
@@ -309,13 +310,23 @@ def _first(problems: list[Problem]) -> str:
 
 
 def render_files(
-    objects: Iterable[Imported], *, existing: Collection[str] = ()
+    objects: Iterable[Imported], *, existing: Collection[str] = (), fold: bool = False
 ) -> tuple[dict[str, str], list[str]]:
     """File name -> YAML text, documents by address; and the clashes: a file name taken by a
-    user's file becomes `NAME.imported.yaml` (then `.imported-2.yaml`, ...), and says so."""
-    by_file: dict[str, list[Imported]] = {}
-    for imported in sorted(objects, key=lambda o: o.address):
-        by_file.setdefault(imported.file, []).append(imported)
+    user's file becomes `NAME.imported.yaml` (then `.imported-2.yaml`, ...), and says so.
+
+    `fold`: objects identical but for their scope are one document listing the scopes, in
+    the kind's `many-scopes.yaml` (a name no scope's file can take)."""
+    ordered = sorted(objects, key=lambda o: o.address)
+    by_file: dict[str, list[dict[str, Any]]] = {}
+    if fold:
+        for document, members in expand.fold([o.document for o in ordered]):
+            first = ordered[members[0]]
+            file = first.file if len(members) == 1 else f"{first.address.kind}s/many-scopes.yaml"
+            by_file.setdefault(file, []).append(document)
+    else:
+        for imported in ordered:
+            by_file.setdefault(imported.file, []).append(imported.document)
     files: dict[str, str] = {}
     clashes: list[str] = []
     for name in sorted(by_file):
@@ -327,7 +338,7 @@ def render_files(
             number += 1
         if target != name:
             clashes.append(f"{name} exists: the new documents go to {target}")
-        files[target] = dump_documents([o.document for o in by_file[name]], header=HEADER)
+        files[target] = dump_documents(by_file[name], header=HEADER)
     return files, clashes
 
 
