@@ -258,7 +258,10 @@ ADDRESS = f"^[^/{UNSAFE_CHARACTERS}]+" + ADDRESS_TAIL
 def lifecycle(slug: str = "") -> Schema:
     """`lifecycle:` beside metadata and spec (the same in every kind; a kind's own schema
     requires `movedFrom` addresses of its kind)."""
-    pattern = "^" + re.escape(slug) + ADDRESS_TAIL if slug else ADDRESS
+    # A slug is lowercase words and hyphens, literal in every regex dialect; re.escape would
+    # write `\-`, which ECMA-262 (the dialect of JSON Schema, and of editors) refuses.
+    assert re.fullmatch(r"[a-z]+(-[a-z]+)*", slug or "a"), slug
+    pattern = "^" + slug + ADDRESS_TAIL if slug else ADDRESS
     address = {"type": "string", "pattern": pattern}
     return closed(
         {
