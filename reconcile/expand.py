@@ -66,18 +66,25 @@ def expand(doc: dict[str, Any]) -> list[dict[str, Any]]:
     return [with_scope(doc, scope) for scope in scopes]
 
 
-def fold(docs: Sequence[dict[str, Any]]) -> list[tuple[dict[str, Any], tuple[int, ...]]]:
+def fold(
+    docs: Sequence[dict[str, Any]], *, keys: Sequence[str] | None = None
+) -> list[tuple[dict[str, Any], tuple[int, ...]]]:
     """Documents identical but for their one scope, as one document listing their scopes
     (sorted by their address form, so the output does not depend on the input's order),
-    each with the positions in `docs` it stands for. A document alone in its group, or one
-    without a scope, stays as it is. Groups come in the order of their first document."""
+    each with the positions in `docs` it stands for: the first is the document written. A
+    document alone in its group, or one without a scope, stays as it is. Groups come in the
+    order of their first document.
+
+    `keys`: what documents must share to fold, one per document (default: all of the
+    document but its scope)."""
     groups: dict[str, list[int]] = {}
     for index, doc in enumerate(docs):
         scope = doc["metadata"].get("scope")
         if not isinstance(scope, dict):
             groups[f"#{index}"] = [index]  # nothing to fold it with
             continue
-        groups.setdefault(_without_scope(doc), []).append(index)
+        key = _without_scope(doc) if keys is None else "=" + keys[index]
+        groups.setdefault(key, []).append(index)
     folded: list[tuple[dict[str, Any], tuple[int, ...]]] = []
     for members in groups.values():
         if len(members) == 1:

@@ -5,6 +5,7 @@ objects of several scopes as one document that plans "No changes."."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from reconcile.model import Address
@@ -13,6 +14,7 @@ from tests.cli.helpers import Cli, read_state, write_docs
 from tests.emulator.helpers import Api
 
 WORKSPACES = "/api/v1/workload-templates/workspaces"
+VARIABLE = re.compile(r"^  ([A-Z0-9_]+)  \(", re.MULTILINE)
 SCOPES = "[{project: team-a}, {project: team-b}, {department: research}]"
 DOC = """kind: WorkspaceTemplate
 metadata:
@@ -95,19 +97,29 @@ def test_drift_and_protect_are_per_address(cli: Cli, tmp_path: Path, api: Api) -
     assert f"{ADDRESSES[0]} (delete)" in plan.output and f"{ADDRESSES[2]} (delete)" in plan.output
 
 
-def test_import_fold_writes_one_document_that_plans_no_changes(
-    cli: Cli, tmp_path: Path, api: Api
-) -> None:
+def test_import_fold_writes_one_document_that_plans_no_changes(cli: Cli, tmp_path: Path) -> None:
     config_dir = _config(tmp_path)
+    with_variable = DOC.format(scopes="[{project: team-a}, {project: inference}]", lifecycle="")
+    with_variable = with_variable.replace("jupyter", "serve") + (
+        "  environmentVariables: [{name: HF_TOKEN, value: hf-1}]\n"
+    )
+    lone = DOC.format(scopes="{project: team-b}", lifecycle="").replace("jupyter", "lone")
+    write_docs(config_dir / "more.yaml", [with_variable, lone])
     assert cli("apply", "--auto-approve", config_dir).exit_code == 0
     imported = tmp_path / "imported"
     run = cli("import", "--fold", "--kind", "WorkspaceTemplate", imported)
     assert run.exit_code == 0, run.output
-    assert "Imported 3 objects into 1 files" in run.stdout
-    text = (imported / "workspace-templates" / "many-scopes.yaml").read_text()
-    assert text.count("kind: WorkspaceTemplate") == 1
+    assert "Imported 6 objects into 2 files" in run.stdout
+    folded = imported / "workspace-templates" / "many-scopes.yaml"
+    text = folded.read_text()
+    assert text.count("kind: WorkspaceTemplate") == 2
     # Sorted by address form, whatever order the server lists them in.
     assert text.index("department: research") < text.index("project: team-a")
     assert text.index("project: team-a") < text.index("project: team-b")
-    plan = cli("plan", "--detailed-exitcode", imported)
+    assert "lone" in (imported / "workspace-templates" / "project-team-b.yaml").read_text()
+    # Values that became `${VAR}` are named once, after the first scope, for every scope.
+    (variable,) = VARIABLE.findall(run.stdout)
+    assert variable.startswith("WORKSPACE_TEMPLATE_PROJECT_INFERENCE_SERVE_")
+    assert text.count("${" + variable + "}") == 1
+    plan = cli("plan", "--detailed-exitcode", imported, env={variable: "hf-1"})
     assert plan.exit_code == 0 and "No changes." in plan.stdout, plan.output
