@@ -102,7 +102,8 @@ def _check(doc: dict[str, Any]) -> Checked:
 def test_a_scope_list_reads_as_its_expansion_checked_one_by_one(
     scopes: list[Any], spec: dict[str, Any]
 ) -> None:
-    document = {**_document("nb", scopes, spec), "lifecycle": {"protect": True}}
+    lifecycle = {"protect": True, "ignoreChanges": ["spec.image"]}
+    document = {**_document("nb", scopes, spec), "lifecycle": lifecycle}
     listed = _check(document)
     one_by_one = [_check(d) for d in expand(document)]
     assert listed.problems == [] and all(c.problems == [] for c in one_by_one)
@@ -110,3 +111,4 @@ def test_a_scope_list_reads_as_its_expansion_checked_one_by_one(
         replace(c.resources[0], origin=None) for c in one_by_one
     ]
     assert all(r.lifecycle.protect for r in listed.resources)
+    assert all(r.lifecycle.ignore_changes == ("spec.image",) for r in listed.resources)
