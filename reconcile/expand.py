@@ -18,8 +18,7 @@ from typing import Any, Protocol
 from reconcile.errors import Problem
 from reconcile.kinds.scopes import scope_text
 from reconcile.model import Address, Origin, Resource
-
-JsonPath = tuple[str | int, ...]
+from reconcile.schema import JsonPath
 
 
 class Located(Protocol):
