@@ -191,20 +191,19 @@ def _unique(reports: list[FileReport]) -> tuple[dict[Address, Resource], list[Pr
     first: dict[Address, Resource] = {}
     problems = []
     for report in reports:
-        for checked in report.checked:
-            resource = checked.resource
-            if resource is None or resource.origin is None:
+        for placed in (p for checked in report.checked for p in checked.placed):
+            resource = placed.resource
+            if resource.origin is None:
                 continue
             if resource.address not in first:
                 first[resource.address] = resource
                 continue
-            line, col = checked.name_at
             message = (
                 f"duplicate address {resource.address} "
                 f"(first defined at {first[resource.address].origin})"
             )
             problems.append(
-                Problem(message, resource.origin.file, line, col, json_path="$.metadata.name")
+                Problem(message, resource.origin.file, placed.line, placed.col, placed.json_path)
             )
     return {a: first[a] for a in sorted(first)}, problems
 

@@ -14,6 +14,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from reconcile.errors import Problem
+from reconcile.expand import Placed, per_scope, scope_list
 from reconcile.kinds.base import naming_paths
 from reconcile.kinds.lookups import closest
 from reconcile.kinds.registry import DOCUMENT_KINDS, KINDS
@@ -64,11 +65,20 @@ ManifestLoader = Callable[[str, Source, JsonPath], tuple[Any, Source | None, lis
 
 @dataclass(frozen=True)
 class Checked:
-    """What one document yields: its resource (None when it cannot be built) and problems."""
+    """What one document yields: its resources (one per scope; none when they cannot be
+    built) and problems."""
 
-    resource: Resource | None
+    placed: tuple[Placed, ...]
     problems: list[Problem]
-    name_at: tuple[int, int] = (0, 0)  # where metadata.name is written (duplicate reports)
+
+    @property
+    def resources(self) -> tuple[Resource, ...]:
+        return tuple(p.resource for p in self.placed)
+
+    @property
+    def resource(self) -> Resource | None:
+        """The one resource of a single-scope document (None when it has none or several)."""
+        return self.placed[0].resource if len(self.placed) == 1 else None
 
 
 def interpolate(
@@ -126,7 +136,7 @@ def check_document(
 ) -> Checked:
     """Every problem of one document, and its resource when its identity is sound."""
     if doc is None:
-        return Checked(None, [source.problem((), "empty document (remove the stray '---')")])
+        return Checked((), [source.problem((), "empty document (remove the stray '---')")])
     secret: list[JsonPath] = []
     missing: list[tuple[JsonPath, str]] = []
     if source.has_vars:
@@ -138,7 +148,7 @@ def check_document(
     problems.extend(_located(source, p) for p in found)
     identity_broken = any(p.path[:1] in (("kind",), ("metadata",)) for p in found)
     if not isinstance(doc, dict) or "spec" not in doc or identity_broken:
-        return Checked(None, problems)
+        return Checked((), problems)
     kind = doc["kind"]
     problems.extend(_references(doc, kind, source, secret))
     if kind == "DistributedTemplate" and doc.get("masterSpecSameAsWorker") and "master" in doc:
@@ -156,7 +166,12 @@ def check_document(
     resource = _resource(kind, {**doc, "spec": spec}, source, secret)
     if not lifecycle_broken:
         resource = replace(resource, lifecycle=_lifecycle(doc))
-    return Checked(resource, problems, source.where(("metadata", "name"), False))
+    scopes = scope_list(doc)
+    if scopes is None:
+        line, col = source.where(("metadata", "name"), False)
+        return Checked((Placed(resource, line, col),), problems)
+    placed, moved_problems = per_scope(resource, scopes, source)
+    return Checked(placed, [*problems, *moved_problems])
 
 
 def _hidden_names(doc: Any, source: Source, from_env: list[JsonPath]) -> list[Problem]:
@@ -293,7 +308,8 @@ def check_manifest(manifest: Any, source: Source, base: JsonPath) -> list[Proble
 
 def _resource(kind: str, doc: dict[str, Any], source: Source, secret: list[JsonPath]) -> Resource:
     metadata = doc["metadata"]
-    scope = scope_text(metadata["scope"]) if "scope" in metadata else ""
+    one = isinstance(metadata.get("scope"), dict)
+    scope = scope_text(metadata["scope"]) if one else ""  # a list: per_scope names each
     address = Address(DOCUMENT_KINDS[kind], scope, str(metadata["name"]))
     spec = {k: v for k, v in doc.items() if k not in ("kind", "metadata", "lifecycle")}
     rest = {k: v for k, v in metadata.items() if k not in ("name", "scope")}

@@ -20,6 +20,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+from reconcile import expand
 from reconcile.documents import Source, check_document, escape_literal
 from reconcile.errors import Problem
 from reconcile.kinds.base import Kind
@@ -309,13 +310,32 @@ def _first(problems: list[Problem]) -> str:
 
 
 def render_files(
-    objects: Iterable[Imported], *, existing: Collection[str] = ()
-) -> tuple[dict[str, str], list[str]]:
-    """File name -> YAML text, documents by address; and the clashes: a file name taken by a
-    user's file becomes `NAME.imported.yaml` (then `.imported-2.yaml`, ...), and says so."""
-    by_file: dict[str, list[Imported]] = {}
-    for imported in sorted(objects, key=lambda o: o.address):
-        by_file.setdefault(imported.file, []).append(imported)
+    objects: Iterable[Imported], *, existing: Collection[str] = (), fold: bool = False
+) -> tuple[dict[str, str], list[str], list[Variable]]:
+    """File name -> YAML text, documents by address; the clashes: a file name taken by a
+    user's file becomes `NAME.imported.yaml` (then `.imported-2.yaml`, ...), and says so;
+    and the variables the documents name.
+
+    `fold`: objects identical but for their scope (same kind, name and normalized spec) are
+    one document listing the scopes, in the kind's `many-scopes.yaml` (a name no scope's
+    file can take). It is the document of the first scope: where values became `${VAR}`,
+    the variables named after that scope serve them all (the values are the same)."""
+    ordered = sorted(objects, key=lambda o: o.address)
+    by_file: dict[str, list[dict[str, Any]]] = {}
+    variables: list[Variable] = []
+    if fold:
+        keys = [
+            json.dumps([o.address.kind, o.address.name, o.spec], sort_keys=True) for o in ordered
+        ]
+        for document, members in expand.fold([o.document for o in ordered], keys=keys):
+            first = ordered[members[0]]
+            file = first.file if len(members) == 1 else f"{first.address.kind}s/many-scopes.yaml"
+            by_file.setdefault(file, []).append(document)
+            variables.extend(first.variables)
+    else:
+        for imported in ordered:
+            by_file.setdefault(imported.file, []).append(imported.document)
+            variables.extend(imported.variables)
     files: dict[str, str] = {}
     clashes: list[str] = []
     for name in sorted(by_file):
@@ -327,8 +347,8 @@ def render_files(
             number += 1
         if target != name:
             clashes.append(f"{name} exists: the new documents go to {target}")
-        files[target] = dump_documents([o.document for o in by_file[name]], header=HEADER)
-    return files, clashes
+        files[target] = dump_documents(by_file[name], header=HEADER)
+    return files, clashes, variables
 
 
 def write_files(directory: Path, files: Mapping[str, str]) -> None:

@@ -431,11 +431,45 @@ def _problems(name: str, instance: Any, sensitive: Collection[JsonPath]) -> list
 
 def _explain(error: ValidationError, sensitive: Collection[JsonPath]) -> list[SchemaProblem]:
     path: JsonPath = tuple(error.absolute_path)
+    if error.validator == "anyOf":
+        return _any_of(error, path, sensitive)
     special = _SPECIAL.get(str(error.validator))
     if special is not None:
         return special(error, path)
     secret = path in sensitive or bool(_schema(error).get("x-sensitive"))
     return [SchemaProblem(path, _message(error, secret))]
+
+
+def _any_of(
+    error: ValidationError, path: JsonPath, sensitive: Collection[JsonPath]
+) -> list[SchemaProblem]:
+    """Shapes told apart by their type (one scope or a list of scopes; one address or a
+    list): the problems of the one shape of the value's type, else what was expected."""
+    fitting = [i for i, s in enumerate(error.validator_value) if _fits(s, error.instance)]
+    if len(fitting) == 1:
+        found = []
+        for sub in error.context or ():
+            if sub.relative_schema_path and sub.relative_schema_path[0] == fitting[0]:
+                found.extend(_explain(sub, sensitive))
+        if found:
+            return found
+    wanted = sorted({_shape(s) for s in error.validator_value})
+    got = _JSON_TYPES.get(type(error.instance), "number")
+    return [SchemaProblem(path, f"expected {' or '.join(wanted)}, got {got}")]
+
+
+def _fits(schema: Any, value: Any) -> bool:
+    types = schema.get("type") if isinstance(schema, Mapping) else None
+    if types is None:
+        return False
+    names = [types] if isinstance(types, str) else list(types)
+    return _JSON_TYPES.get(type(value), "number") in {_YAML_NAMES.get(n, n) for n in names}
+
+
+def _shape(schema: Any) -> str:
+    types = schema.get("type", "value") if isinstance(schema, Mapping) else "value"
+    names = [types] if isinstance(types, str) else list(types)
+    return " or ".join(_YAML_NAMES.get(str(n), str(n)) for n in names)
 
 
 def _schema(error: ValidationError) -> Mapping[str, Any]:
@@ -524,6 +558,8 @@ def _message(error: ValidationError, secret: bool) -> str:
         return f"must be {json.dumps(expected)}"
     if kind == "pattern":
         return _pattern_message(str(expected), value, secret)
+    if kind == "minItems" and expected == 1:
+        return "must not be empty"
     if kind in _BOUNDS:
         return _BOUNDS[kind].format(expected)
     return f"fails the schema's '{kind}' check" if secret else error.message

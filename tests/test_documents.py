@@ -59,7 +59,7 @@ def test_a_template_becomes_its_normalized_resource() -> None:
     assert resource.spec["spec"]["image"] == "python:3.11"
     assert resource.origin is not None
     assert (resource.origin.file, resource.origin.line) == ("doc.yaml", 1)
-    assert checked.name_at == (3, 5)
+    assert (checked.placed[0].line, checked.placed[0].col) == (3, 5)
 
 
 def test_interpolation_marks_its_paths_sensitive_and_never_shows_values() -> None:

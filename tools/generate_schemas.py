@@ -233,6 +233,18 @@ def scope_schema(*types: str) -> Schema:
     )
 
 
+def one_or_many(scope: Schema) -> Schema:
+    """`metadata.scope`: one scope, or a list of scopes (one object per scope)."""
+    many = {
+        "type": "array",
+        "items": scope,
+        "minItems": 1,
+        "description": "The same object in each of these scopes: one object, and one "
+        "address, per scope.",
+    }
+    return {"anyOf": [scope, many]}
+
+
 def forbidden(reason: str) -> Schema:
     return {"not": {}, "x-forbidden": reason}
 
@@ -246,7 +258,10 @@ ADDRESS = f"^[^/{UNSAFE_CHARACTERS}]+" + ADDRESS_TAIL
 def lifecycle(slug: str = "") -> Schema:
     """`lifecycle:` beside metadata and spec (the same in every kind; a kind's own schema
     requires `movedFrom` addresses of its kind)."""
-    pattern = "^" + re.escape(slug) + ADDRESS_TAIL if slug else ADDRESS
+    # A slug is lowercase words and hyphens, literal in every regex dialect; re.escape would
+    # write `\-`, which ECMA-262 (the dialect of JSON Schema, and of editors) refuses.
+    assert re.fullmatch(r"[a-z]+(-[a-z]+)*", slug or "a"), slug
+    pattern = "^" + slug + ADDRESS_TAIL if slug else ADDRESS
     address = {"type": "string", "pattern": pattern}
     return closed(
         {
@@ -296,7 +311,7 @@ def template(conv: Converter, kind: str) -> Schema:
     metadata = closed(
         {
             "name": conv.ref("TemplateName"),
-            "scope": conv.ref("DocumentScope"),
+            "scope": one_or_many(conv.ref("DocumentScope")),
             "description": conv.ref("TemplateDescription"),
         },
         required=("name", "scope"),
@@ -323,7 +338,7 @@ def asset_template(conv: Converter) -> Schema:
     metadata = closed(
         {
             "name": conv.ref("AssetName"),
-            "scope": conv.ref("DocumentScope"),
+            "scope": one_or_many(conv.ref("DocumentScope")),
             "description": conv.ref("AssetDescription"),
         },
         required=("name", "scope"),
@@ -371,7 +386,11 @@ def workload(conv: Converter) -> Schema:
     name = {k: v for k, v in create["name"].items() if k != "pattern"} | {"pattern": DNS_LABEL}
     prefix = forbidden("a generated name suffix would change the workload's identity")
     metadata = closed(
-        {"name": name, "scope": conv.ref("WorkloadScope"), "useGivenNameAsPrefix": prefix},
+        {
+            "name": name,
+            "scope": one_or_many(conv.ref("WorkloadScope")),
+            "useGivenNameAsPrefix": prefix,
+        },
         required=("name", "scope"),
     )
     spec = closed(
@@ -427,7 +446,7 @@ def org_unit(conv: Converter, kind: str) -> Schema:
                 **ORG_UNIT_NAME,
                 "description": f"The {kind.lower()}'s name (unique in its cluster).",
             },
-            "scope": conv.ref(f"{kind}Scope"),
+            "scope": one_or_many(conv.ref(f"{kind}Scope")),
             **_api_properties(conv, updatable, "description"),
         },
         required=("name", "scope"),
@@ -453,7 +472,7 @@ def node_pool(conv: Converter) -> Schema:
     metadata = closed(
         {
             "name": conv.described("NodepoolCreateFields", "name", **NAME),
-            "scope": conv.ref("NodePoolScope"),
+            "scope": one_or_many(conv.ref("NodePoolScope")),
         },
         required=("name", "scope"),
     )
@@ -500,7 +519,7 @@ def envelope() -> Schema:
             "metadata": {
                 "type": "object",
                 "required": ["name"],
-                "properties": {"name": NAME, "scope": scope_schema(*SCOPES)},
+                "properties": {"name": NAME, "scope": one_or_many(scope_schema(*SCOPES))},
             },
             "spec": {"type": "object"},
             "lifecycle": lifecycle(),

@@ -22,6 +22,7 @@ from reconcile.gcpause import gc_paused
 from reconcile.importer import (
     ImportResult,
     Selection,
+    Variable,
     collect,
     document_kinds,
     render_files,
@@ -53,6 +54,11 @@ from reconcile.yamlwrite import dump_documents
     "--all", "builtin", is_flag=True, help="Also Run:ai's own objects (built-in workload types)."
 )
 @click.option("--no-state", is_flag=True, help="Write YAML only; record nothing in state.")
+@click.option(
+    "--fold",
+    is_flag=True,
+    help="Write objects identical but for their scope as one document listing the scopes.",
+)
 @server_options
 def import_command(
     *,
@@ -63,6 +69,7 @@ def import_command(
     names: tuple[str, ...],
     builtin: bool,
     no_state: bool,
+    fold: bool,
     ca_bundle: str | None,
     insecure: bool,
 ) -> int:
@@ -85,14 +92,15 @@ def import_command(
         with connect(settings, ca_bundle=ca_bundle, insecure=insecure) as server:
             live = _read_everything(server.client, selection.slugs or frozenset(BY_SLUG))
         result = collect(live, selection, described=described)
-        files, clashes = render_files(result.objects, existing=existing)
+        files, clashes, variables = render_files(result.objects, existing=existing, fold=fold)
+        written = len(files)
         if not any(name in existing for name in SETTINGS_FILES):
             files[SETTINGS_FILES[0]] = _settings_text(settings)
         write_files(out_dir, files)
         if not no_state and result.objects:
             with closing(open_store(load_settings(out_dir), bind=True)) as store:
                 _adopt(store, result)
-    _report(out_dir, result, clashes, recorded=not no_state)
+    _report(out_dir, result, clashes, files=written, variables=variables, recorded=not no_state)
     return ExitCode.ERROR if result.skipped else ExitCode.OK
 
 
@@ -135,8 +143,15 @@ def _adopt(store: StateBackend, result: ImportResult) -> None:
         store.update(add)
 
 
-def _report(out_dir: Path, result: ImportResult, clashes: list[str], *, recorded: bool) -> None:
-    files = len({o.file for o in result.objects})
+def _report(
+    out_dir: Path,
+    result: ImportResult,
+    clashes: list[str],
+    *,
+    files: int,
+    variables: list[Variable],
+    recorded: bool,
+) -> None:
     what = "and recorded them in state as adopted" if recorded else "(state not written)"
     click.echo(f"Imported {len(result.objects)} objects into {files} files in {out_dir} {what}.")
     if result.described:
@@ -145,7 +160,6 @@ def _report(out_dir: Path, result: ImportResult, clashes: list[str], *, recorded
         click.echo(f"{result.builtin} built-in objects left as shipped were skipped (--all).")
     for clash in clashes:
         click.echo(f"Clash: {clash}", err=True)
-    variables = [v for o in result.objects for v in o.variables]
     if variables:
         click.echo("Set these environment variables (credentials are not written) before `plan`:")
         for variable in variables:

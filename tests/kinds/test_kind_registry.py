@@ -68,7 +68,10 @@ def test_scope_rules_match_the_kind_schema(kind: Kind) -> None:
     if scope is None:
         assert kind.scope_types == ()
         return
-    definition = schema["$defs"][scope["$ref"].rsplit("/", 1)[1]]
+    # One scope, or a list of them (one object per scope): both name the same definition.
+    one, many = scope["anyOf"]
+    assert (many["type"], many["items"], many["minItems"]) == ("array", one, 1)
+    definition = schema["$defs"][one["$ref"].rsplit("/", 1)[1]]
     named = tuple(t for t in SCOPE_TYPES if t in definition.get("properties", {}))
     assert named == kind.scope_types
 
