@@ -23,6 +23,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from enum import Enum
 from types import FrameType
+from typing import Any
 
 from reconcile.apply_steps import (
     ApiCalls,
@@ -104,12 +105,15 @@ def apply_plan(
     async_timeout_s: float = 600.0,
     poll_interval_s: float = 2.0,
     retry: RetryPolicy = DEFAULT_RETRY,
+    listed: Mapping[Any, list[Any]] | None = None,
 ) -> ApplyResult:
     """Carry out `plan` against the server and record every completed step in `store`.
 
     `state` is the state the plan was made from (settled, as on disk); `desired` the
     normalized desired set the plan was made from (what is sent comes from it, since a saved
-    plan holds hashes of sensitive values); `lookups` fresh name <-> id lookups.
+    plan holds hashes of sensitive values); `lookups` fresh name <-> id lookups. `listed`:
+    list reads made since the plan, by fetch key (`live.read_lists`, `fresh_lists`): an
+    update, replace or delete of a kind read there is checked against it, not with a GET.
     """
     steps = list(plan.steps())
     journal = StateJournal(store, state)
@@ -121,6 +125,7 @@ def apply_plan(
         desired=desired,
         retry=retry,
         poll=PollPolicy(timeout_s=async_timeout_s, interval_s=poll_interval_s),
+        listed=listed,
     )
     run = _Run(steps, runner.run, parallelism=parallelism, keep_going=keep_going, on_event=on_event)
     run.execute()

@@ -1,8 +1,9 @@
 """One apply step at a time: the calls a planned change makes, with the checks around them.
 
-Journals a `pending-create` intent before every POST, re-reads an object before changing it
-(freshness), retries transient failures (a POST only after checking by name that it did not
-land), waits for asynchronous writes, and commits each state change through the journal.
+Journals a `pending-create` intent before every POST, checks that an object did not move since
+the plan before changing it (freshness: against a list read made at apply start, or one GET),
+retries transient failures (a POST only after checking by name that it did not land), waits
+for asynchronous writes, and commits each state change through the journal.
 Decides nothing from a change's display-only `reason`; never prints.
 """
 
@@ -136,6 +137,7 @@ class StepRunner:
         desired: Mapping[Address, Resource],
         retry: RetryPolicy,
         poll: PollPolicy,
+        listed: Mapping[Any, list[Any]] | None = None,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         self._client = client
@@ -144,6 +146,9 @@ class StepRunner:
         self._lookups = lookups
         self._lookups_lock = threading.Lock()
         self._desired = desired
+        self._listed = listed or {}
+        self._listed_by_id: dict[str, dict[str, Any]] = {}  # slug -> remote id -> list item
+        self._listed_lock = threading.Lock()
         self._retry = retry
         self._poll = poll
         self._sleep = sleep
@@ -306,20 +311,45 @@ class StepRunner:
         return change.remote_id or (entry.remote_id if entry is not None else "")
 
     def _fresh(self, kind: Kind, address: Address, remote_id: str) -> Any:
-        """Re-read the object; StepFailed if it moved since the plan; None if it is gone."""
-        answer = self._call(kind.get_request(remote_id), allow=(404,))
-        if answer.status == 404:
-            return None
+        """The object as the server holds it now: from the list read made at apply start
+        when its kind has one, else one GET (also for an id that read lacks, so that only the
+        server's 404 says an object is gone). StepFailed if it moved since the plan; None if
+        it is gone."""
+        body = self._listed_item(kind, remote_id)
+        if body is None:
+            answer = self._call(kind.get_request(remote_id), allow=(404,))
+            if answer.status == 404:
+                return None
+            body = answer.body
         expected = self._fingerprints.get(str(address))
         if expected is not None:
-            _, spec, meta = kind.from_live(answer.body, self._lookups)  # normalized already
+            _, spec, meta = kind.from_live(body, self._lookups)  # normalized already
             if fingerprint(spec, meta.updated_at) != expected:
                 who = f" (last updated by {meta.updated_by} at {meta.updated_at})"
                 raise StepFailed(
                     f"{address} changed since plan{who if meta.updated_by else ''}; "
                     "plan again to see the change"
                 )
-        return answer.body
+        return body
+
+    def _listed_item(self, kind: Kind, remote_id: str) -> Any:
+        """The item of id `remote_id` in the list read of `kind` made at apply start, or None
+        (not read, not there, or a summary-only kind whose items are not the object)."""
+        request = kind.list_request()
+        items = self._listed.get(request.fetch_key)
+        if items is None or kind.detail_request(remote_id) is not None:
+            return None
+        with self._listed_lock:
+            by_id = self._listed_by_id.get(kind.slug)
+            if by_id is None:
+                by_id = self._listed_by_id[kind.slug] = {}
+                for item in items:
+                    if request.keeps(item):
+                        try:
+                            by_id[kind.identify(item, self._lookups)[1]] = item
+                        except ReconcileError:  # an item whose scope the lookups lack
+                            continue
+        return by_id.get(remote_id)
 
     def _call(self, request: HttpRequest, *, allow: tuple[int, ...] = ()) -> Response:
         """An idempotent call (GET, PUT, PATCH, DELETE). The client already retries these on

@@ -19,6 +19,8 @@ from reconcile.kinds.registry import BY_SLUG, needs_newer
 from reconcile.live_view import LiveView
 from reconcile.model import Address, LiveResource
 
+PAGE_SIZE = 500  # items per page of an offset-paged list read
+
 # Offset-paged lists that have a /count sibling: asked beside the first page, so every other
 # page can be fetched at once.
 _COUNT_PATHS = {
@@ -83,6 +85,29 @@ def read_live(
     )
 
 
+def read_lists(client: Client, slugs: Collection[str]) -> dict[Any, list[Any]]:
+    """The list reads of the kinds named by `slugs` again (all pages, at once), by fetch key,
+    and nothing else: what `apply` checks its updates and deletes against."""
+    unique = {r.fetch_key: r for r in (BY_SLUG[s].list_request() for s in sorted(slugs))}
+    results = client.concurrently([_reader(client, request) for request in unique.values()])
+    lists: dict[Any, list[Any]] = {}
+    for key, result in zip(unique, results, strict=True):
+        if isinstance(result, ApiError):  # the family was there at plan time: as it answered
+            raise result
+        lists[key] = result
+    return lists
+
+
+def list_cost(slug: str, items: int) -> int:
+    """The requests a list read of `slug` makes for `items` items: every page, and the count
+    asked beside the first."""
+    request = BY_SLUG[slug].list_request()
+    if request.pagination is Pagination.SINGLE:
+        return 1
+    counted = 1 if request.path in _COUNT_PATHS else 0
+    return items // PAGE_SIZE + 1 + counted
+
+
 def _lists(client: Client, requests: list[ListRequest], kinds: list[Kind]) -> dict[Any, list[Any]]:
     """The list reads, at once, by fetch key; PlanError naming every kind whose API family the
     server lacks (its list or probe answered 404), before anything else is looked at."""
@@ -130,7 +155,7 @@ def _reader(client: Client, request: ListRequest) -> Callable[[], list[Any] | Ap
                 request.path,
                 items_key=request.items_key,
                 params=dict(request.params),
-                page_size=500 if paged else None,
+                page_size=PAGE_SIZE if paged else None,
                 count_path=_COUNT_PATHS.get(request.path) if paged else None,
             )
         except ApiError as error:

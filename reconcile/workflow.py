@@ -7,15 +7,18 @@ is given and never prints.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from reconcile.applier import settle_pending, verify_binding
 from reconcile.client import Client
 from reconcile.gcpause import gc_paused
-from reconcile.live import read_live
+from reconcile.kinds.registry import BY_SLUG
+from reconcile.live import list_cost, read_lists, read_live
 from reconcile.live_view import LiveView
-from reconcile.model import Address, Drift, EntryStatus, Plan, Resource, State
+from reconcile.model import Action, Address, Drift, EntryStatus, Plan, Resource, State
 from reconcile.planner import (
     BindingSource,
     PlanOptions,
@@ -149,3 +152,25 @@ def saved_plan_check(
             source = BindingSource(plan.binding.server_url, plan.binding.config_dir)
             plan = make_plan(desired, live, state, source=source, options=options)
     return PlanResult(plan=plan, desired=desired, live=live, state=state), reasons
+
+
+def lists_for_apply(client: Client, plan: Plan, live: LiveView) -> dict[Any, list[Any]]:
+    """The list reads an apply checks its updates, replaces and deletes against, made again
+    now (after the plan was shown and accepted): one read per kind whose steps outnumber the
+    requests of its list read, the cheaper of a GET per step and one list; the other kinds'
+    steps keep their GET. Kinds listed as summaries (read in detail per object) keep theirs."""
+    steps: Counter[Any] = Counter()  # by list read: the four template kinds share one
+    slugs: dict[Any, str] = {}
+    for change in plan.steps():
+        kind = BY_SLUG[(change.replaces or change.address).kind]
+        writes = change.action in (Action.UPDATE, Action.REPLACE, Action.DELETE)
+        if writes and kind.detail_request("") is None:
+            key = kind.list_request().fetch_key
+            steps[key] += 1
+            slugs[key] = kind.slug
+    again = {
+        slugs[key]
+        for key, count in steps.items()
+        if key in live.lists and count > list_cost(slugs[key], len(live.lists[key]))
+    }
+    return read_lists(client, again) if again else {}

@@ -29,7 +29,7 @@ from reconcile.client import Client, Credentials
 from reconcile.emulator.server import EmbeddedEmulator
 from reconcile.journal import StateJournal
 from reconcile.kinds.registry import BY_SLUG
-from reconcile.live import read_live
+from reconcile.live import read_lists, read_live
 from reconcile.live_view import LiveView
 from reconcile.model import (
     Action,
@@ -449,7 +449,18 @@ def _hand_edit(api: Api, harness: Harness, name: str) -> None:
     assert response.status_code == 200, response.text
 
 
-def test_objects_edited_since_the_plan_are_not_touched(harness: Harness, api: Api) -> None:
+# Freshness is checked against a list read made at apply start, or with one GET per step.
+FRESHNESS = ("list read", "get")
+
+
+def _listed(harness: Harness, how: str) -> dict[Any, list[Any]] | None:
+    return read_lists(harness.client, {"workspace-template"}) if how == "list read" else None
+
+
+@pytest.mark.parametrize("how", FRESHNESS)
+def test_objects_edited_since_the_plan_are_not_touched(
+    harness: Harness, api: Api, how: str
+) -> None:
     keep, drop = workspace("keep"), workspace("drop")
     assert harness.converge(as_set(keep, drop)).ok
     before = harness.store.read()
@@ -457,7 +468,7 @@ def test_objects_edited_since_the_plan_are_not_touched(harness: Harness, api: Ap
     _hand_edit(api, harness, "keep")
     _hand_edit(api, harness, "drop")
 
-    result = harness.apply(prepared, keep_going=True)
+    result = harness.apply(prepared, keep_going=True, listed=_listed(harness, how))
 
     assert result.applied == () and set(result.failed) == {keep.address, drop.address}
     assert all("changed since plan" in text for text in result.failed.values())
@@ -465,6 +476,39 @@ def test_objects_edited_since_the_plan_are_not_touched(harness: Harness, api: Ap
     kept = harness.template("keep")
     assert kept is not None and kept["spec"]["image"] == "python:3.11"
     assert harness.template("drop") is not None
+
+
+@pytest.mark.parametrize("how", FRESHNESS)
+def test_objects_deleted_since_the_plan_fail_an_update_and_settle_a_delete(
+    harness: Harness, api: Api, how: str
+) -> None:
+    keep, drop = workspace("keep"), workspace("drop")
+    assert harness.converge(as_set(keep, drop)).ok
+    prepared = harness.plan(as_set(workspace("keep", image="python:3.12")))
+    for name in ("keep", "drop"):
+        template = harness.template(name)
+        assert template is not None
+        assert api.delete(f"{TEMPLATES}/workspaces/{template['meta']['id']}").status_code < 300
+
+    result = harness.apply(prepared, keep_going=True, listed=_listed(harness, how))
+
+    assert result.applied == (drop.address,)
+    assert "deleted on the server" in result.failed[keep.address]
+    assert drop.address not in harness.store.read().entries
+
+
+@pytest.mark.parametrize("how", FRESHNESS)
+def test_unmoved_objects_are_updated_and_deleted(harness: Harness, how: str) -> None:
+    keep, drop = workspace("keep"), workspace("drop")
+    assert harness.converge(as_set(keep, drop)).ok
+    prepared = harness.plan(as_set(workspace("keep", image="python:3.12")))
+
+    result = harness.apply(prepared, listed=_listed(harness, how))
+
+    assert result.ok and set(result.applied) == {keep.address, drop.address}
+    updated = harness.template("keep")
+    assert updated is not None and updated["spec"]["image"] == "python:3.12"
+    assert harness.template("drop") is None
 
 
 @pytest.mark.parametrize("keep_going", [False, True])

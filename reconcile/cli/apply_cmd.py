@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import closing, contextmanager
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -38,7 +39,7 @@ from reconcile.model import Action, Plan, Selection
 from reconcile.planner import BindingSource
 from reconcile.render import markdown as render_markdown
 from reconcile.state import StateBackend, open_store
-from reconcile.workflow import PlanResult, plan_for_apply, saved_plan_check
+from reconcile.workflow import PlanResult, lists_for_apply, plan_for_apply, saved_plan_check
 
 
 class _Progress:
@@ -102,6 +103,7 @@ def _execute(
     async_timeout: float,
     fmt: str,
     environment: str,
+    listed: Mapping[Any, list[Any]],
 ) -> int:
     outcome = apply_plan(
         result.plan,
@@ -114,6 +116,7 @@ def _execute(
         keep_going=keep_going,
         on_event=_Progress(tty=sys.stderr.isatty()),
         async_timeout_s=async_timeout,
+        listed=listed,
     )
     applied, failed, not_run = len(outcome.applied), len(outcome.failed), len(outcome.not_run)
     verdict = "interrupted" if outcome.interrupted else "failed"
@@ -247,6 +250,7 @@ def apply_command(
             async_timeout=async_timeout,
             fmt=fmt,
             environment=config.settings.environment,
+            listed=lists_for_apply(server.client, result.plan, result.live),
         )
 
 
@@ -313,4 +317,5 @@ def _apply_saved(
             async_timeout=async_timeout,
             fmt=fmt,
             environment=config.settings.environment,
+            listed=result.live.lists,  # read by the check just now
         )
