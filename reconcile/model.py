@@ -404,6 +404,9 @@ class EntryStatus(str, Enum):
     PENDING_CREATE = "pending-create"  # an intent journaled before a POST, not yet confirmed
 
 
+_STATUS: Mapping[Any, EntryStatus] = {s.value: s for s in EntryStatus}
+
+
 @dataclass(frozen=True)
 class StateEntry:
     """What the tool owns at one address and what it last sent there."""
@@ -428,12 +431,14 @@ class StateEntry:
 
     @classmethod
     def from_dict(cls, address: str, data: Mapping[str, JSON]) -> StateEntry:
+        status = data.get("status")
         return cls(
-            address=Address.parse(address),
-            remote_id=str(data.get("remote_id", "")),
-            last_applied=dict(data.get("last_applied") or {}),
-            status=EntryStatus(data.get("status", EntryStatus.APPLIED.value)),
-            protected=data.get("protect") is True,
+            Address.parse(address),
+            str(data.get("remote_id", "")),
+            dict(data.get("last_applied") or {}),
+            # A dict look-up: calling the enum costs more than the rest of an entry.
+            EntryStatus.APPLIED if status is None else _STATUS.get(status) or EntryStatus(status),
+            data.get("protect") is True,
         )
 
 

@@ -269,6 +269,8 @@ def _compile(schema: Any) -> Check | None:
         return lambda v: False
     if schema.keys() <= _LEAF_ALL:
         return _leaf(schema)
+    if schema.get("type") == "object" and "properties" in schema and schema.keys() <= _RECORD:
+        return _record(schema)
     checks: list[Check] = []
     for key, value in schema.items():
         if key in _IGNORED:
@@ -344,6 +346,36 @@ def _object(key: str, value: Any, schema: Mapping[str, Any]) -> Check | None:
         return True
 
     return properties
+
+
+_RECORD = frozenset({"type", "properties", "additionalProperties", "required"}) | _IGNORED
+
+
+def _record(schema: Mapping[str, Any]) -> Check | None:
+    """An object's type, properties, additionalProperties and required in one closure and one
+    walk of its keys: the shape of most objects (a state entry, a spec's sub-objects), whose
+    keyword-per-closure form made a call per keyword for every one of them."""
+    table = {name: _compile(sub) for name, sub in schema["properties"].items()}
+    extra = schema.get("additionalProperties", True)
+    other = None if extra is False else _compile(extra)
+    if any(c is None for c in table.values()) or (extra is not False and other is None):
+        return None
+    checks = {name: c for name, c in table.items() if c is not None}
+    required = tuple(schema.get("required", ()))
+
+    def record(value: Any) -> bool:
+        if type(value) is not dict:
+            return False
+        for name, item in value.items():
+            check = checks.get(name, other)
+            if check is None or not check(item):  # None: an unknown key, none allowed
+                return False
+        for name in required:  # noqa: SIM110 (a loop: no generator per object)
+            if name not in value:
+                return False
+        return True
+
+    return record
 
 
 def _combined(key: str, value: Any) -> Check | None:

@@ -110,6 +110,26 @@ def test_settings_agree_with_jsonschema() -> None:
         assert (problems == []) == oracle.is_valid(mutated), (mutated, problems)
 
 
+def test_states_agree_with_jsonschema() -> None:
+    oracle = _oracle("state")
+    entry = {"remote_id": "7", "last_applied": {"spec": {"image": "x"}}, "status": "applied"}
+    base = {
+        "version": 2,
+        "lineage": "0b6c",
+        "serial": 3,
+        "tool_version": "1.0",
+        "server": "https://runai.example",
+        "resources": {
+            "workspace-template/project=team-a/nb": {**entry, "protect": True},
+            "workload-type/Train": {"remote_id": "9", "last_applied": {}},
+        },
+    }
+    assert schema._fast("state") is not None
+    for mutated in [base, *_mutations(base)]:
+        problems = schema.validate_instance("state", mutated)
+        assert (problems == []) == oracle.is_valid(mutated), (mutated, problems)
+
+
 @pytest.mark.parametrize(
     "name", sorted({*DOCUMENT_KINDS.values(), schema.ENVELOPE, schema.SETTINGS})
 )
