@@ -5,10 +5,11 @@ process seeded with the tenant's departments and projects and an `apply` of that
 templates of all four types (3-10 environment variables each, some from `${VAR}`; labels,
 compute, node pools). Then times, each as its own process and `--runs` times: `validate`, a
 no-change `plan --detailed-exitcode` (must print "No changes." and exit 0), a plan with 1 %
-of the documents changed (must exit 2), and an `apply` of 1,000 more templates (parallelism
-16; each run's creates are deleted again before the next). Reports medians of wall and CPU
-time (the process and its workers: what a loaded machine does not inflate), the API requests
-of one run, the peak RSS of the CLI process, and the load average beside them.
+of the documents changed (must exit 2), and an `apply` of 1,000 more templates, then of a
+change to each of them, then of their deletion (parallelism 16 each). Reports medians of wall
+and CPU time (the process and its workers: what a loaded machine does not inflate), the API
+requests of one run, the peak RSS of the CLI process, and the load average beside them; then
+the growth table, one line per count.
 
     .venv/bin/python bench/bench_realistic.py --counts 1000,10000,50000 --runs 5
 """
@@ -122,25 +123,31 @@ def sweep_one(count: int, args: argparse.Namespace) -> dict[str, Any]:
         asked["plan, 1 % changed"] = total // args.runs
         write_config(config_dir, count, tenant)
         apply = ["apply", "--auto-approve", "--parallelism", "16", str(config_dir)]
-        walls, cpus, rss, total = [], [], 0, 0
-        for _ in range(args.runs):
-            write_config(config_dir, count + args.apply_count, tenant)
-            (elapsed, cpu, peak, code, _, err), made = requests_of(url, lambda: run(apply, url))
-            assert code == 0, err[-3000:]
-            walls.append(elapsed)
-            cpus.append(cpu)
-            rss, total = max(rss, peak), total + made
-            write_config(config_dir, count, tenant)
-            *_, code, _, err = run([*apply, "--force"], url)  # delete them again
-            assert code == 0, err[-3000:]
-        loads.append(os.getloadavg()[0])
-        rows[f"apply, {args.apply_count} creates"] = {
-            "median": statistics.median(walls),
-            "min": min(walls),
-            "cpu": statistics.median(cpus),
-            "rss_mib": rss / 1024,
+        extra = count + args.apply_count
+        steps = {  # each run: create the extra templates, change each of them, delete them
+            f"apply, {args.apply_count} creates": (extra, 0, False),
+            f"apply, {args.apply_count} updates": (extra, 1, False),
+            f"apply, {args.apply_count} deletes": (count, 0, True),
         }
-        asked[f"apply, {args.apply_count} creates"] = total // args.runs
+        samples: dict[str, list[tuple[float, float, int, int]]] = {label: [] for label in steps}
+        for _ in range(args.runs):
+            for label, (documents, every, force) in steps.items():
+                write_config(config_dir, documents, tenant, changed_every=every, changed_from=count)
+                command = [*apply, "--force"] if force else apply
+                (elapsed, cpu, peak, code, _, err), made = requests_of(
+                    url, lambda command=command: run(command, url)
+                )
+                assert code == 0, err[-3000:]
+                samples[label].append((elapsed, cpu, peak, made))
+        loads.append(os.getloadavg()[0])
+        for label, taken in samples.items():
+            rows[label] = {
+                "median": statistics.median(t[0] for t in taken),
+                "min": min(t[0] for t in taken),
+                "cpu": statistics.median(t[1] for t in taken),
+                "rss_mib": max(t[2] for t in taken) / 1024,
+            }
+            asked[label] = sum(t[3] for t in taken) // args.runs
     finally:
         process.terminate()
         process.wait()
@@ -167,8 +174,9 @@ def main() -> int:
     )
     print("| objects | run | wall median | wall min | CPU median | peak RSS | requests | load |")
     print("| --- | --- | --- | --- | --- | --- | --- | --- |")
+    growth: dict[int, dict[str, Any]] = {}
     for count in counts:
-        found = sweep_one(count, args)
+        found = growth[count] = sweep_one(count, args)
         for label, row in found["rows"].items():
             print(
                 f"| {count:,} | {label} | {row['median']:.2f} s | {row['min']:.2f} s "
@@ -176,7 +184,22 @@ def main() -> int:
                 f"| {found['requests'].get(label, '')} | {found['load']:.1f} |",
                 flush=True,
             )
+    print_growth(growth, args.apply_count)
     return 0
+
+
+def print_growth(growth: dict[int, dict[str, Any]], apply_count: int) -> None:
+    """How cost grows: one line per count, wall median (CPU median) of each measure, and the
+    peak RSS of every run at that count."""
+    labels = ["plan, no change", "plan, 1 % changed", f"apply, {apply_count} creates", "validate"]
+    print()
+    print("| objects | " + " | ".join(labels) + " | peak RSS | load |")
+    print("| --- " * (len(labels) + 3) + "|")
+    for count, found in growth.items():
+        rows = found["rows"]
+        cells = [f"{rows[k]['median']:.2f} s ({rows[k]['cpu']:.2f} s CPU)" for k in labels]
+        peak = max(row["rss_mib"] for row in rows.values())
+        print(f"| {count:,} | " + " | ".join(cells) + f" | {peak:.0f} MiB | {found['load']:.1f} |")
 
 
 if __name__ == "__main__":

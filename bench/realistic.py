@@ -125,11 +125,13 @@ def write_config(
     *,
     per_file: int = 500,
     changed_every: int = 0,
+    changed_from: int = 0,
     state: str = "../state/realistic.json",
 ) -> None:
     """Settings and `count` documents in files of `per_file`, block style as people write them.
 
-    `changed_every` (say 100) edits one environment variable of every that-many-th document.
+    `changed_every` (say 100) edits one environment variable of every that-many-th document,
+    from the `changed_from`-th on.
     """
     config_dir.mkdir(parents=True, exist_ok=True)
     for old in config_dir.glob("templates-*.yaml"):  # a smaller count leaves none behind
@@ -139,7 +141,7 @@ def write_config(
     )
     docs = list(documents(count, tenant))
     if changed_every:
-        for index in range(0, count, changed_every):
+        for index in range(changed_from, count, changed_every):
             docs[index]["spec"]["environmentVariables"] = _variables(index, 1)  # type: ignore[index]
     for start in range(0, count, per_file):
         with (config_dir / f"templates-{start // per_file:03d}.yaml").open("w") as out:

@@ -81,6 +81,11 @@ class StateStore:
         """The state on disk; a missing file is an empty state with a new random lineage, or
         with `new_lineage` (a saved plan made before the first write bound one: keep it)."""
         with self._write_lock:
+            signature = self._disk_signature()
+            if self._current is not None and signature is not None and signature == self._signature:
+                # The file this store last read or wrote, unchanged: a state is immutable, so
+                # `apply`'s check before connecting and its plan share one parse.
+                return self._current
             try:
                 text = self.path.read_text(encoding="utf-8")
             except FileNotFoundError:
