@@ -45,9 +45,10 @@ class Address:
     @classmethod
     def parse(cls, text: str) -> Address:
         parts = text.split("/", 2)
-        if len(parts) == 3 and all(parts):
+        # Spelled out, not all(parts): a state read parses every entry's address.
+        if len(parts) == 3 and parts[0] and parts[1] and parts[2]:
             return cls(parts[0], parts[1], parts[2])
-        if len(parts) == 2 and all(parts):
+        if len(parts) == 2 and parts[0] and parts[1]:
             return cls(parts[0], "", parts[1])
         raise ValueError(f"not an address: {text!r} (expected kind/scope/name or kind/name)")
 
