@@ -124,9 +124,11 @@ def sweep_one(count: int, args: argparse.Namespace) -> dict[str, Any]:
         write_config(config_dir, count, tenant)
         apply = ["apply", "--auto-approve", "--parallelism", "16", str(config_dir)]
         extra = count + args.apply_count
-        steps = {  # each run: create the extra templates, change each of them, delete them
+        # Each run: create the extra templates, change each of them, delete them (`--force`:
+        # changing or deleting 1,000 of a small tenant is over the safety budget).
+        steps = {
             f"apply, {args.apply_count} creates": (extra, 0, False),
-            f"apply, {args.apply_count} updates": (extra, 1, False),
+            f"apply, {args.apply_count} updates": (extra, 1, True),
             f"apply, {args.apply_count} deletes": (count, 0, True),
         }
         samples: dict[str, list[tuple[float, float, int, int]]] = {label: [] for label in steps}

@@ -578,3 +578,30 @@ def test_tls_is_verified_unless_told_otherwise(tls_files: tuple[Path, Path]) -> 
     finally:
         server.shutdown()
         server.server_close()
+
+
+# --- the environment's proxy ----------------------------------------------------------------
+
+
+def test_the_environments_proxy_carries_every_request(
+    emulator: EmbeddedEmulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Read once when the client starts (requests would read the environment per request).
+    assert emulator.app is not None
+    app, seen = emulator.app, []
+
+    def proxy(environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
+        seen.append(environ["PATH_INFO"])  # a forward proxy that answers from the emulator
+        return app(environ, start_response)
+
+    for name in ("NO_PROXY", "no_proxy", "HTTPS_PROXY", "https_proxy", "ALL_PROXY", "all_proxy"):
+        monkeypatch.delenv(name, raising=False)
+    with serve(proxy) as proxy_url:
+        monkeypatch.setenv("HTTP_PROXY", proxy_url)
+        client = make_client(emulator.url)
+        monkeypatch.delenv("HTTP_PROXY")  # read when the client started, not per request
+        try:
+            client.get(WORKSPACES)
+        finally:
+            client.close()
+    assert WORKSPACES in seen and any(path.endswith("/token") for path in seen)
