@@ -457,14 +457,19 @@ def _listed(harness: Harness, how: str) -> dict[Any, list[Any]] | None:
     return read_lists(harness.client, {"workspace-template"}) if how == "list read" else None
 
 
+def _keep_changed_drop_removed(harness: Harness) -> tuple[Resource, Resource, Prepared]:
+    """Templates `keep` and `drop` applied, then a plan that updates one, deletes the other."""
+    keep, drop = workspace("keep"), workspace("drop")
+    assert harness.converge(as_set(keep, drop)).ok
+    return keep, drop, harness.plan(as_set(workspace("keep", image="python:3.12")))
+
+
 @pytest.mark.parametrize("how", FRESHNESS)
 def test_objects_edited_since_the_plan_are_not_touched(
     harness: Harness, api: Api, how: str
 ) -> None:
-    keep, drop = workspace("keep"), workspace("drop")
-    assert harness.converge(as_set(keep, drop)).ok
+    keep, drop, prepared = _keep_changed_drop_removed(harness)
     before = harness.store.read()
-    prepared = harness.plan(as_set(workspace("keep", image="python:3.12")))
     _hand_edit(api, harness, "keep")
     _hand_edit(api, harness, "drop")
 
@@ -482,9 +487,7 @@ def test_objects_edited_since_the_plan_are_not_touched(
 def test_objects_deleted_since_the_plan_fail_an_update_and_settle_a_delete(
     harness: Harness, api: Api, how: str
 ) -> None:
-    keep, drop = workspace("keep"), workspace("drop")
-    assert harness.converge(as_set(keep, drop)).ok
-    prepared = harness.plan(as_set(workspace("keep", image="python:3.12")))
+    keep, drop, prepared = _keep_changed_drop_removed(harness)
     for name in ("keep", "drop"):
         template = harness.template(name)
         assert template is not None
@@ -499,9 +502,7 @@ def test_objects_deleted_since_the_plan_fail_an_update_and_settle_a_delete(
 
 @pytest.mark.parametrize("how", FRESHNESS)
 def test_unmoved_objects_are_updated_and_deleted(harness: Harness, how: str) -> None:
-    keep, drop = workspace("keep"), workspace("drop")
-    assert harness.converge(as_set(keep, drop)).ok
-    prepared = harness.plan(as_set(workspace("keep", image="python:3.12")))
+    keep, drop, prepared = _keep_changed_drop_removed(harness)
 
     result = harness.apply(prepared, listed=_listed(harness, how))
 
