@@ -112,8 +112,8 @@ def apply_plan(
     `state` is the state the plan was made from (settled, as on disk); `desired` the
     normalized desired set the plan was made from (what is sent comes from it, since a saved
     plan holds hashes of sensitive values); `lookups` fresh name <-> id lookups. `listed`:
-    list reads made since the plan, by fetch key (`live.read_lists`, `fresh_lists`): an
-    update, replace or delete of a kind read there is checked against it, not with a GET.
+    list reads made since the plan, by fetch key (`live.read_lists`): an update, replace or
+    delete of a kind read there is checked against it, not with a GET.
     """
     steps = list(plan.steps())
     journal = StateJournal(store, state)

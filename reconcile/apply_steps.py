@@ -347,8 +347,8 @@ class StepRunner:
                     if request.keeps(item):
                         try:
                             by_id[kind.identify(item, self._lookups)[1]] = item
-                        except ReconcileError:  # an item whose scope the lookups lack
-                            continue
+                        except (ReconcileError, KeyError, TypeError, ValueError):
+                            continue  # an item the lookups cannot place: its step GETs it
         return by_id.get(remote_id)
 
     def _call(self, request: HttpRequest, *, allow: tuple[int, ...] = ()) -> Response:
