@@ -120,7 +120,14 @@ def _lists(client: Client, requests: list[ListRequest], kinds: list[Kind]) -> di
     results = client.concurrently(calls)
     paths = [unique[key].path for key in keys] + probes
     absent = {p for p, result in zip(paths, results, strict=True) if isinstance(result, ApiError)}
-    lacking = [k for k in kinds if k.family_probed and k.family_path in absent]
+    # A kind also lacks its family where a lookup it needs is absent (Workloads V2 on a
+    # server older than workload types): its writes could not be checked, nor made.
+    lacking = [
+        k
+        for k in kinds
+        if (k.family_probed and k.family_path in absent)
+        or any(LOOKUP_REQUESTS[name].path in absent for name in k.lookups_needed)
+    ]
     if lacking:
         raise PlanError("\n".join(needs_newer(kind, "this server") for kind in lacking))
     lists: dict[Any, list[Any]] = {}

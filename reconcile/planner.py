@@ -12,6 +12,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from operator import attrgetter
+from typing import cast
 
 from reconcile import lifecycle, safety
 from reconcile.diff import diff_owned, digest, drift, identical
@@ -21,6 +22,7 @@ from reconcile.kinds.calls import HttpRequest
 from reconcile.kinds.lookups import PLANNED_PREFIX, Lookups
 from reconcile.kinds.registry import APPLY_RANK, BY_SLUG, REGISTERED
 from reconcile.kinds.scopes import SCOPE_TYPES
+from reconcile.kinds.workload_types import WORKLOAD_TYPE, planned_type
 from reconcile.live_view import LiveView, fingerprint_of
 from reconcile.model import (
     Action,
@@ -188,10 +190,15 @@ def _classify(
     drifts: list[Drift] = []
     keys, wanted, owned, held = _keyed(desired, state.entries, live.resources)
     named = _Named(live.resources, wanted, owned)
-    lookups = with_planned(live.lookups, desired, live)
+    # Every name the writes use that the server does not know is collected per address
+    # rather than raised at the first, so one plan reports them all.
+    lookups = with_planned(live.lookups, desired, live).collecting()
+    misses = lookups.misses
+    assert misses is not None
     replacements = frozenset(options.replacements)
     problems.extend(lifecycle.unknown_replacements(replacements, desired, state.entries))
     for key in keys:
+        misses.current = key
         resource, entry, current = wanted.get(key), owned.get(key), held.get(key)
         elsewhere = named.elsewhere(entry) if current is None and entry is not None else None
         current = elsewhere or current
@@ -234,6 +241,8 @@ def _classify(
             found = _drift(entry, current, resource, salt=state.lineage)
             if found is not None:
                 drifts.append(found)
+    for met, messages in misses.found.items():  # in address order, as met
+        problems.extend(_unknown(wanted[cast(_Key, met)], message) for message in messages)
     problems.extend(Problem(m) for m in over_quota(_org_units(desired, live, state)))
     for address in live.duplicates:
         if address in desired or address in state.entries:
@@ -244,6 +253,12 @@ def _classify(
         hint = ADOPT_HINT if any("--adopt" in p.message for p in problems) else ""
         raise PlanError(_problem_text(problems), hint=hint)
     return changes, drifts
+
+
+def _unknown(resource: Resource, message: str) -> Problem:
+    """A name a write of `resource` uses that the server does not know, at its document."""
+    where = f"{resource.origin}: " if resource.origin is not None else ""
+    return Problem(f"{where}{resource.address}: {message}")
 
 
 def _forced(
@@ -562,10 +577,10 @@ def _undeletable(kind: Kind) -> str:
 
 
 def with_planned(lookups: Lookups, desired: Mapping[Address, Resource], live: LiveView) -> Lookups:
-    """`lookups` that also know the projects, departments and node pools the plan creates,
-    under planned ids, so documents naming them plan in the same run (their creates wait for
-    these: kinds use what they name). A unit whose own names do not resolve is left out: its
-    create reports that."""
+    """`lookups` that also know the projects, departments, node pools and workload types the
+    plan creates, under planned ids, so documents naming them plan in the same run (their
+    creates wait for these: kinds use what they name). A unit whose own names do not resolve
+    is left out: its create reports that."""
     for kind in sorted(REGISTERED, key=lambda k: APPLY_RANK[k.slug]):
         if kind.names_lookup is None:
             continue
@@ -580,7 +595,12 @@ def with_planned(lookups: Lookups, desired: Mapping[Address, Resource], live: Li
                     continue
         if records:
             lookups = lookups.with_records(kind.names_lookup, records)
-    return lookups
+    types = [
+        planned_type(address, resource.spec, f"{PLANNED_PREFIX}{address}")
+        for address, resource in desired.items()
+        if address.kind == WORKLOAD_TYPE.slug and address not in live.resources
+    ]
+    return lookups.with_records("workloadtype", [t for t in types if t is not None])
 
 
 def _drift(

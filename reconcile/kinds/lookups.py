@@ -1,9 +1,11 @@
 """Name <-> id lookups (projects, departments, clusters, node pools, categories, priorities,
-assets).
+assets, workload types).
 
 Users write names; the API wants ids, typed inconsistently per endpoint (docs/runai-api.md
 section 6). This module says which list calls fill the lookups and translates their items;
-the live reader makes the calls. No I/O here.
+the live reader makes the calls. No I/O here. A name the server does not know raises
+PlanError, or, in lookups made `collecting`, is recorded and answered with a placeholder, so
+that a plan reports every unknown name at once.
 """
 
 from __future__ import annotations
@@ -41,6 +43,9 @@ LOOKUP_REQUESTS: dict[str, ListRequest] = {
     "environments": ListRequest("/api/v1/asset/environment", "entries", Pagination.SINGLE),
     "computes": ListRequest("/api/v1/asset/compute", "entries", Pagination.SINGLE),
     "datasources": ListRequest("/api/v1/asset/datasource", "entries", Pagination.SINGLE),
+    # The registry a Workloads V2 manifest's apiVersion/kind must match (section 2.1); also
+    # the workload type kind's own list read.
+    "workloadtypes": ListRequest("/api/v1/workload-types", "types", Pagination.SINGLE),
 }
 ASSET_LISTS = {"environments": "environment", "computes": "compute", "datasources": ""}
 
@@ -65,6 +70,18 @@ class AssetRecord:
     kind: str  # "environment", "compute", "pvc", "git", ... (AssetKind)
     scope_type: str  # "project", "department", "cluster", "tenant" or "system"
     scope_id: str = ""  # project/department id or cluster uuid as a string; "" above
+
+
+@dataclass(frozen=True)
+class WorkloadType:
+    """A registered workload type: a manifest of `group`/`name` may be submitted."""
+
+    id: str
+    name: str  # the Kubernetes kind
+    group: str  # the API group; the core group is listed as `core`
+
+
+CORE_GROUP = "core"  # how the workload types list names Kubernetes' core API group ("")
 
 
 class _Index:
@@ -93,6 +110,18 @@ class _Index:
         return record.name if record else f"{UNKNOWN_PREFIX}{record_id}"
 
 
+class Misses:
+    """Unknown names met while requests are built, by what was being built (`current`, set
+    by the caller: the planner's address), each once, in the order met."""
+
+    def __init__(self) -> None:
+        self.current: object = None
+        self.found: dict[object, dict[str, None]] = {}
+
+    def add(self, message: str) -> None:
+        self.found.setdefault(self.current, {})[message] = None
+
+
 @dataclass(frozen=True)
 class Lookups:
     """Everything the kinds resolve, read once per run. Build with `from_api` from list items."""
@@ -104,7 +133,11 @@ class Lookups:
     categories: tuple[Named, ...] = ()
     priorities: tuple[Named, ...] = ()
     assets: tuple[AssetRecord, ...] = ()
+    workload_types: tuple[WorkloadType, ...] = ()
     tenant_id: str = TENANT_ID
+    # Set by `collecting`: unknown names are recorded here instead of raised (shared by the
+    # copies `with_records` makes).
+    misses: Misses | None = field(default=None, repr=False, compare=False)
     _index: dict[str, _Index] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -137,6 +170,10 @@ class Lookups:
             for key, default_kind in ASSET_LISTS.items()
             for item in lists.get(key, ())
         )
+        types = tuple(
+            WorkloadType(str(item["id"]), str(item["name"]), str(item.get("group") or CORE_GROUP))
+            for item in lists.get("workloadtypes", ())
+        )
         return cls(
             projects=named("projects"),
             departments=named("departments"),
@@ -145,35 +182,75 @@ class Lookups:
             categories=named("categories"),
             priorities=named("priorities"),
             assets=assets,
+            workload_types=types,
         )
+
+    def collecting(self) -> Lookups:
+        """A copy that records each unknown name in `misses` (new ones) and answers it with
+        a placeholder id (`UNKNOWN_PREFIX`...) instead of raising: for the planner, which
+        reports every unknown name of a plan together and never sends what it built."""
+        return replace(self, misses=Misses())
+
+    def _missed(self, error: PlanError, placeholder: str) -> str:
+        if self.misses is None:
+            raise error
+        self.misses.add(error.message)
+        return placeholder
+
+    def _record(self, what: str, name: str) -> Named:
+        try:
+            return self._index[what].record(name)
+        except PlanError as error:
+            return Named(id=self._missed(error, f"{UNKNOWN_PREFIX}{name}"), name=name)
 
     def id_of(self, what: str, name: str) -> str:
         """`what` is project, department, cluster, category or priority; PlanError if unknown."""
-        return self._index[what].record(name).id
+        return self._record(what, name).id
 
     def name_of(self, what: str, record_id: object) -> str:
         return self._index[what].name(record_id)
 
     def project(self, name: str) -> Named:
-        return self._index["project"].record(name)
+        return self._record("project", name)
 
     def department(self, name: str) -> Named:
-        return self._index["department"].record(name)
+        return self._record("department", name)
 
-    def with_records(self, what: str, records: Iterable[Named]) -> Lookups:
-        """A copy that also knows `records` of `what` (project, department or nodepool), in
-        place of any record of the same name (and cluster: node pool names are per cluster).
-        The planner adds the org units a plan creates (ids `PLANNED_PREFIX`...); the applier
-        swaps in the real ids as their creates return."""
+    def check_workload_type(self, api_version: str, kind: str) -> None:
+        """While planning (`collecting`): record a manifest of `api_version`/`kind` that no
+        registered workload type matches (the server's 400), naming the closest kinds.
+
+        Not otherwise: a workload type the same apply creates is not learnt by the applier's
+        lookups (its id is never sent), and the server checks again anyway."""
+        if self.misses is None:
+            return
+        group = api_version.rpartition("/")[0] or CORE_GROUP
+        if any(t.name == kind and t.group == group for t in self.workload_types):
+            return
+        same_group = {t.name for t in self.workload_types if t.group == group}
+        hint = closest(kind, same_group or {t.name for t in self.workload_types})
+        self.misses.add(f"no workload type is registered for {kind} ({group}){hint}")
+
+    def with_records(self, what: str, records: Iterable[Named | WorkloadType]) -> Lookups:
+        """A copy that also knows `records` of `what` (project, department, nodepool or
+        workloadtype), in place of any record of the same name (and cluster: node pool names
+        are per cluster). The planner adds the org units and workload types a plan creates
+        (ids `PLANNED_PREFIX`...); the applier swaps in the real ids as their creates return."""
         added = tuple(records)
+        if what == "workloadtype":
+            types = tuple(r for r in added if isinstance(r, WorkloadType))
+            taken_types = {(t.name, t.group) for t in types}
+            kept_types = (t for t in self.workload_types if (t.name, t.group) not in taken_types)
+            return replace(self, workload_types=(*kept_types, *types))
+        named = tuple(r for r in added if isinstance(r, Named))
         per_cluster = what == "nodepool"  # node pool names are unique per cluster only
-        taken = {(r.name, r.cluster_id if per_cluster else "") for r in added}
+        taken = {(r.name, r.cluster_id if per_cluster else "") for r in named}
 
         def merged(current: tuple[Named, ...]) -> tuple[Named, ...]:
             kept = (
                 r for r in current if (r.name, r.cluster_id if per_cluster else "") not in taken
             )
-            return (*kept, *added)
+            return (*kept, *named)
 
         if what == "project":
             return replace(self, projects=merged(self.projects))
@@ -188,8 +265,15 @@ class Lookups:
         for pool in self.nodepools:
             if pool.name == name and pool.cluster_id == cluster_id:
                 return pool.id
+        placeholder = f"{UNKNOWN_PREFIX}{name}"
+        if self.misses is not None and cluster_id.startswith(UNKNOWN_PREFIX):
+            return placeholder  # its unknown cluster is reported already
         cluster = self.name_of("cluster", cluster_id)
-        raise PlanError(f"node pool {name!r} does not exist on cluster {cluster}")
+        known = {p.name for p in self.nodepools if p.cluster_id == cluster_id}
+        error = PlanError(
+            f"node pool {name!r} does not exist on cluster {cluster}{closest(name, known)}"
+        )
+        return self._missed(error, placeholder)
 
     def nodepool_name(self, pool_id: object) -> str:
         for pool in self.nodepools:
@@ -218,17 +302,23 @@ class Lookups:
 
     def asset_id(self, name: str, kind: str, scope: str) -> str:
         """The asset `name` of `kind` visible from `scope`, the nearest scope first."""
+        placeholder = f"{UNKNOWN_PREFIX}{name}"
         candidates = [a for a in self.assets if a.name == name and a.kind == kind]
         if not candidates:
             known = {a.name for a in self.assets if a.kind == kind}
-            raise PlanError(
+            error = PlanError(
                 f"no {kind} asset named {name!r} exists on the server{closest(name, known)}"
             )
-        for scope_type, scope_id in self._ancestry(scope):
+            return self._missed(error, placeholder)
+        chain = self._ancestry(scope)
+        if any(unit_id.startswith(UNKNOWN_PREFIX) for _, unit_id in chain):
+            return placeholder  # the scope's unknown unit is reported already
+        for scope_type, scope_id in chain:
             for asset in candidates:
                 if asset.scope_type == scope_type and asset.scope_id == scope_id:
                     return asset.id
-        raise PlanError(f"{kind} asset {name!r} is not visible from scope {scope}")
+        error = PlanError(f"{kind} asset {name!r} is not visible from scope {scope}")
+        return self._missed(error, placeholder)
 
     def _ancestry(self, scope: str) -> list[tuple[str, str]]:
         """The scopes whose assets `scope` can use, nearest first (project -> ... -> system)."""
@@ -239,7 +329,7 @@ class Lookups:
             chain.append(("project", project.id))
             chain += [("department", project.parent_id), ("cluster", project.cluster_id)]
         elif scope_type == "department":
-            department = self._index["department"].record(name)
+            department = self.department(name)
             chain += [("department", department.id), ("cluster", department.cluster_id)]
         elif scope_type == "cluster":
             chain.append(("cluster", self.id_of("cluster", name)))

@@ -14,7 +14,7 @@ from typing import Any
 from reconcile.errors import PlanError
 from reconcile.kinds.base import SPEC_NAMES, LiveMeta, NameCheck, SyncKind
 from reconcile.kinds.calls import HttpRequest, ListRequest, Pagination, params
-from reconcile.kinds.lookups import UNKNOWN_PREFIX, Lookups
+from reconcile.kinds.lookups import LOOKUP_REQUESTS, UNKNOWN_PREFIX, Lookups, WorkloadType
 from reconcile.kinds.specs import sort_keys
 from reconcile.model import Address, FieldChange, Spec
 
@@ -41,7 +41,7 @@ class WorkloadTypeKind(SyncKind):
         return "WorkloadTypeKind()"
 
     def list_request(self) -> ListRequest:
-        return ListRequest(PATH, "types", Pagination.SINGLE)
+        return LOOKUP_REQUESTS["workloadtypes"]  # one read serves both
 
     def identify(self, item: Mapping[str, Any], lookups: Lookups) -> tuple[Address, str]:
         return Address(self.slug, "", str(item["name"])), str(item["id"])
@@ -119,6 +119,13 @@ class WorkloadTypeKind(SyncKind):
         if "resourceInterfaces" in doc:
             fields["resourceInterfaces"] = copy.deepcopy(doc["resourceInterfaces"])
         return fields
+
+
+def planned_type(address: Address, spec: Spec, remote_id: str) -> WorkloadType | None:
+    """The registry entry a create of this document makes (a custom type: its spec names
+    the group), under `remote_id`; None when it names no group (its create is refused)."""
+    group = (spec.get("spec") or {}).get("group")
+    return WorkloadType(remote_id, address.name, str(group)) if group else None
 
 
 def _name(lookups: Lookups, what: str, record_id: Any, given: Any) -> str | None:

@@ -60,7 +60,7 @@ class WorkloadKind:
     answers_with_object = True  # the WorkloadV2, still syncing: polled until it settles
     names_lookup: str | None = None
     built_in_names: frozenset[str] = frozenset()
-    lookups_needed = frozenset({"projects"})
+    lookups_needed = frozenset({"projects", "workloadtypes"})
 
     def __repr__(self) -> str:
         return "WorkloadKind()"
@@ -106,6 +106,11 @@ class WorkloadKind:
     def create_request(self, address: Address, spec: Spec, lookups: Lookups) -> HttpRequest:
         project = lookups.project(parse_scope(address.scope)[1])
         doc = spec.get("spec", {})
+        manifest = doc.get("manifest") or {}
+        # The server accepts a manifest only of a registered workload type (section 2.1).
+        lookups.check_workload_type(
+            str(manifest.get("apiVersion", "")), str(manifest.get("kind", ""))
+        )
         metadata: dict[str, Any] = {"name": address.name, "projectId": project.id}
         if project.cluster_id:
             metadata["clusterId"] = project.cluster_id
