@@ -43,6 +43,7 @@ from reconcile.model import (
 )
 from reconcile.ordering import in_waves, pair_moves, select
 from reconcile.quotas import over_quota
+from reconcile.refusals import refused_deletes
 from reconcile.schema import sensitive_patterns
 from reconcile.sensitive import is_marker, marker_paths, redact, reveal
 from reconcile.settings import SafetySettings
@@ -112,8 +113,8 @@ def make_plan(
     see `normalized`).
 
     Raises PlanError listing every unowned live object at a desired address (without
-    --adopt) and every name the server cannot resolve, and naming every protected object
-    the plan would destroy.
+    --adopt) and every name the server cannot resolve, naming every protected object the
+    plan would destroy, or listing every delete the server would refuse.
     """
     moves = lifecycle.moves(desired, state)
     state = lifecycle.moved(state, moves)  # `movedFrom`: the entry at its new address
@@ -123,6 +124,9 @@ def make_plan(
     selected = select(changes, targets=options.targets, excludes=options.excludes)
     ordered = in_waves(pair_moves(selected, state))
     lifecycle.check_protected(ordered, desired, state)
+    refused = refused_deletes(ordered, desired, live)
+    if refused:
+        raise PlanError(_problem_text([Problem(m) for m in refused]))
     violations = safety.check(
         ordered,
         managed_count=len(state.entries),

@@ -41,7 +41,16 @@ GATEWAYS = {
 # Modules that decide (plan, order, budget, build documents) or drive the apply work only
 # through what kinds describe: they never read the server themselves, and find a kind in
 # the registry, not in the live reader.
-NO_SERVER_IO = ("planner", "applier", "ordering", "safety", "documents", "expand", "lifecycle")
+NO_SERVER_IO = (
+    "planner",
+    "applier",
+    "ordering",
+    "safety",
+    "documents",
+    "expand",
+    "lifecycle",
+    "refusals",
+)
 SERVER_IO = ("client", "live")
 
 

@@ -318,7 +318,7 @@ class Lookups:
                 if asset.scope_type == scope_type and asset.scope_id == scope_id:
                     return asset.id
         error = PlanError(f"{kind} asset {name!r} is not visible from scope {scope}")
-        return self._missed(error, placeholder)
+        return self._missed(error, candidates[0].id)  # what a write would name
 
     def _ancestry(self, scope: str) -> list[tuple[str, str]]:
         """The scopes whose assets `scope` can use, nearest first (project -> ... -> system)."""
