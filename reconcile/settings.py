@@ -54,6 +54,8 @@ class Settings:
     max_response_mib: int = 64
     server_from_env: bool = False  # True when RUNAI_URL chose the server
     emulator_api_version: str = "2.24"  # the Run:ai version the embedded emulator is
+    # `plan` sends the creates the API can validate as dry runs (`plan --server-dry-run`).
+    server_dry_run: bool = False
     settings_file: Path | None = None
 
     @property
@@ -101,6 +103,7 @@ class Settings:
         state_file = default_file if state_url or not state else str(state)
         safety = {**DEFAULTS["safety"], **dict(data.get("safety") or {})}
         server = str(own.get("server", data.get("server", DEFAULTS["server"])))
+        dry_run = own.get("server_dry_run", data.get("server_dry_run", DEFAULTS["server_dry_run"]))
         override = env.get(SERVER_ENV, "").strip()
         emulator = dict(data.get("emulator") or {})
         emulator_version = env.get(EMULATOR_VERSION_ENV, "").strip() or str(
@@ -122,6 +125,7 @@ class Settings:
             **{key: int(data.get(key, DEFAULTS[key])) for key in _CLIENT_KEYS},
             server_from_env=bool(override),
             emulator_api_version=emulator_version,
+            server_dry_run=bool(dry_run),
             settings_file=settings_file,
         )
 
@@ -129,7 +133,14 @@ class Settings:
 # The settings file's keys with their defaults, as written in the file (derived from the
 # dataclasses above so the defaults live in one place).
 _CLIENT_KEYS = ("request_timeout_seconds", "run_timeout_seconds", "max_response_mib")
-_FILE_KEYS = ("server", "environment", "parallelism", "plan_ttl_seconds", *_CLIENT_KEYS)
+_FILE_KEYS = (
+    "server",
+    "environment",
+    "parallelism",
+    "plan_ttl_seconds",
+    "server_dry_run",
+    *_CLIENT_KEYS,
+)
 DEFAULTS: dict[str, Any] = {
     **{f.name: f.default for f in fields(Settings) if f.name in _FILE_KEYS},
     "safety": asdict(SafetySettings()),

@@ -14,6 +14,8 @@ from typing import Any
 
 from reconcile.applier import settle_pending, verify_binding
 from reconcile.client import Client
+from reconcile.dry_run import server_refusals
+from reconcile.errors import PlanError
 from reconcile.gcpause import gc_paused
 from reconcile.kinds.registry import BY_SLUG
 from reconcile.live import list_cost, read_lists, read_live
@@ -25,6 +27,7 @@ from reconcile.planner import (
     desired_digest,
     detect_drift,
     make_plan,
+    with_planned,
 )
 from reconcile.state import StateBackend
 
@@ -69,15 +72,26 @@ def plan_run(
     source: BindingSource,
     options: PlanOptions,
     known: LiveView | None = None,
+    server_dry_run: bool = False,
 ) -> PlanResult:
     """Read the server and plan `desired` (the config's resources) against `state`.
 
-    `known`: live objects read earlier in this run (see `read_owned`)."""
+    `known`: live objects read earlier in this run (see `read_owned`). `server_dry_run`:
+    also send the plan's creates that the API can validate as dry runs (`dry_run.py`);
+    PlanError listing every refusal."""
     # Paused: tens of thousands of specs are built and kept; the cyclic collector walked
     # them over and over (a third of a 10,000-template plan).
     with gc_paused():
         live = read_for(client, desired, state, known=known)
         plan = make_plan(desired, live, state, source=source, options=options)
+    if server_dry_run:
+        lookups = with_planned(live.lookups, desired, live)
+        refusals = server_refusals(client, plan, desired, lookups)
+        if refusals:
+            raise PlanError(
+                f"the server refuses {len(refusals)} of the plan's creates (dry run):\n"
+                + "\n".join(f"  {refusal}" for refusal in refusals)
+            )
     return PlanResult(plan=plan, desired=desired, live=live, state=state)
 
 

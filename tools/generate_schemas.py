@@ -282,8 +282,11 @@ def lifecycle(slug: str = "") -> Schema:
             },
             "ignoreChanges": {
                 "type": "array",
-                "items": {**NAME, "description": "A field path, e.g. spec.compute.cpuCoreRequest "
-                "or spec.environmentVariables[name=X].value."},
+                "items": {
+                    **NAME,
+                    "description": "A field path, e.g. spec.compute.cpuCoreRequest "
+                    "or spec.environmentVariables[name=X].value.",
+                },
                 "description": "Field paths whose differences are neither changes nor drift "
                 "(still sent when the object is created).",
             },
@@ -541,6 +544,13 @@ STATE = {
     "reads it from PGPASSWORD or PGPASSFILE); RUNAI_RECONCILE_STATE overrides it.",
 }
 
+SERVER_DRY_RUN = {
+    "type": "boolean",
+    "description": "`plan` sends each create the API can validate (Workloads V2) as a dry "
+    "run, one request each, and fails on a refusal; --server-dry-run / --no-server-dry-run "
+    "override it.",
+}
+
 
 def settings() -> Schema:
     safety = DEFAULTS["safety"]
@@ -561,9 +571,12 @@ def settings() -> Schema:
                 "description": "Per-environment values, by environment name; they override "
                 "the top-level ones for that environment.",
                 "propertyNames": {"pattern": ENVIRONMENT_NAME},
-                "additionalProperties": closed({"server": SERVER, "state": STATE}),
+                "additionalProperties": closed(
+                    {"server": SERVER, "state": STATE, "server_dry_run": SERVER_DRY_RUN}
+                ),
             },
             "state": STATE,
+            "server_dry_run": {**SERVER_DRY_RUN, "default": DEFAULTS["server_dry_run"]},
             "parallelism": {
                 "type": "integer",
                 "minimum": 1,

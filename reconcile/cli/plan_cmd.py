@@ -60,6 +60,12 @@ def _plan_exit(plan: Plan, *, detailed: bool) -> int:
 )
 @click.option("--detailed-exitcode", is_flag=True, help="Exit 2 when there are changes.")
 @click.option("--format", "fmt", type=FORMATS, default="text", show_default=True)
+@click.option(
+    "--server-dry-run/--no-server-dry-run",
+    default=None,
+    help="Send each create the API can validate (Workloads V2) as a dry run, one request "
+    "each; exit 1 on a refusal. Default: the settings' server_dry_run.",
+)
 @selection_options
 @server_options
 @annotated
@@ -69,6 +75,7 @@ def plan_command(
     out: Path | None,
     detailed_exitcode: bool,
     fmt: str,
+    server_dry_run: bool | None,
     target: tuple[str, ...],
     exclude: tuple[str, ...],
     adopt: bool,
@@ -88,6 +95,9 @@ def plan_command(
             ),
             options=plan_options(config, Selection(target, exclude, adopt, replacements)),
             known=session.known,
+            server_dry_run=(
+                config.settings.server_dry_run if server_dry_run is None else server_dry_run
+            ),
         )
     environment = config.settings.environment
     click.echo(render_plan(result.plan, fmt, environment=environment), nl=False)

@@ -113,6 +113,10 @@ class Kind(Protocol):
     # Objects the server makes itself (the default node pool): adopted without --adopt and
     # forgotten, never deleted, like every object of a kind that cannot be deleted.
     built_in_names: frozenset[str]
+    # The query parameter that makes a create validate only, writing nothing (Workloads V2
+    # `dryRun`, docs/runai-api.md section 4); None: the API has none. `plan
+    # --server-dry-run` sends each create of the kind with it.
+    dry_run_param: str | None
 
     def list_request(self) -> ListRequest:
         """The list read for live objects (limit=500 where the endpoint pages)."""
@@ -227,6 +231,7 @@ class SyncKind:
     answers_with_object = True
     names_lookup: str | None = None
     built_in_names: frozenset[str] = frozenset()
+    dry_run_param: str | None = None
 
     def normalize(self, spec: Spec) -> Spec:
         """Nulls and empties dropped, keys sorted: enough for a kind whose schema has no

@@ -60,6 +60,7 @@ class WorkloadKind:
     answers_with_object = True  # the WorkloadV2, still syncing: polled until it settles
     names_lookup: str | None = None
     built_in_names: frozenset[str] = frozenset()
+    dry_run_param: str | None = "dryRun"  # POST only: PUT has no dry run (section 4)
     lookups_needed = frozenset({"projects", "workloadtypes"})
 
     def __repr__(self) -> str:

@@ -416,3 +416,15 @@ def test_v1_sort_search_and_errors(three: Api) -> None:
         response = three.get(V1, **params)
         assert response.status_code == 400
         assert_valid("Error", response.json())
+
+
+def test_a_container_without_an_image_is_refused_at_create_and_dry_run(api: Api) -> None:
+    request = body()
+    del request["manifest"]["spec"]["template"]["spec"]["containers"][0]["image"]
+    for query in ("", "?dryRun=true"):
+        refused = api.call("POST", f"{V2}{query}", json=request)
+        assert refused.status_code == 400
+        assert refused.json()["message"].endswith(
+            "manifest spec.template.spec.containers[0].image: Required value"
+        )
+    assert api.get(f"{V1}/count").json() == {"count": 0}

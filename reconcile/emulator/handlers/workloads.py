@@ -89,6 +89,28 @@ def _manifest(body: dict[str, Any], *, required: bool) -> dict[str, Any] | None:
     return manifest
 
 
+def _check_containers(node: Any, path: str = "") -> None:
+    """What the cluster's own validation refuses of a manifest, as a dry run there answers
+    (docs/emulator.md): a container (in any `containers` or `initContainers` list) without
+    a `name` or an `image`. Nothing in the control plane's lists can tell this in advance."""
+    if isinstance(node, list):
+        for index, item in enumerate(node):
+            _check_containers(item, f"{path}[{index}]")
+        return
+    if not isinstance(node, dict):
+        return
+    for key, value in node.items():
+        where = f"{path}.{key}" if path else str(key)
+        if key in ("containers", "initContainers") and isinstance(value, list):
+            for index, container in enumerate(value):
+                for field in ("name", "image"):
+                    if not isinstance(container, dict) or not container.get(field):
+                        raise ApiProblem(400, f"Bad request - manifest {where}[{index}].{field}: "
+                                         "Required value")  # fmt: skip
+        else:
+            _check_containers(value, where)
+
+
 def _gvk(manifest: dict[str, Any]) -> dict[str, str]:
     group, _, version = str(manifest["apiVersion"]).rpartition("/")
     return {"group": group, "version": version, "kind": str(manifest["kind"])}
@@ -151,6 +173,7 @@ def _new_workload(call: Call) -> dict[str, Any]:
     gvk = _gvk(raw)
     state.workload_type(store, gvk)
     _check_names(store, metadata)
+    _check_containers(raw)
     for other in store.find(state.WORKLOADS, lambda w: w["metadata"]["name"] == name):
         if other["metadata"]["projectId"] == project["id"] and state.sync_status(other) != "Gone":
             raise ApiProblem(409, f"Workload {name!r} already exists in project {project['name']}")
@@ -204,6 +227,7 @@ def _update(call: Call) -> Reply:
         if (old["group"], old["kind"]) != (new["group"], new["kind"]):
             raise ApiProblem(400, f"Bad request - the manifest kind cannot change from "
                              f"{old['kind']} to {new['kind']}")  # fmt: skip
+        _check_containers(raw)
         project = store.get(org.PROJECTS, stored["metadata"]["projectId"]) or {}
         stored["metadata"]["gvk"] = new
         stored["rawManifest"] = raw
