@@ -145,3 +145,23 @@ def test_validate_says_the_same_offline(cli: Cli, tmp_path: Path) -> None:
     assert cli("validate", config).exit_code == 0
     bad = cli("validate", config, "--api-version", "two")
     assert bad.exit_code == 64 and "--api-version" in bad.stderr
+
+
+def test_workloads_are_told_at_plan_time_before_workload_types(
+    older: tuple[str, Cli, Api], tmp_path: Path
+) -> None:
+    # A Workload's manifests are checked against the workload types list (2.22+): a server
+    # without that list cannot have Workloads V2 (2.23+) either.
+    version, cli, _ = older
+    config = tmp_path / "config"
+    config.mkdir()
+    (config / "runai-reconcile.yaml").write_text("state: ../state.json\n", encoding="utf-8")
+    (config / "web.yaml").write_text(
+        (EXAMPLES / "workloads" / "web.yaml").read_text("utf-8"), "utf-8"
+    )
+    run = cli("plan", config)
+    if version == "2.20":
+        assert run.exit_code == 1, run.output
+        assert "Workload needs Run:ai 2.23 or later: this server does not offer " in run.stderr
+    else:
+        assert run.exit_code == 0, run.output

@@ -44,6 +44,28 @@ def test_unknown_and_ambiguous_names_are_plan_errors(org_lists: dict[str, Any]) 
         Lookups.from_api(org_lists).scope_id("department=nope")
 
 
+def test_collecting_lookups_record_every_unknown_name_and_go_on(lookups: Lookups) -> None:
+    collecting = lookups.collecting()
+    misses = collecting.misses
+    assert misses is not None
+    misses.current = "first"
+    assert collecting.scope_id("department=reserch") == ("department", "id:reserch")
+    # The unknown department's cluster is unknown too: reported once, at the department.
+    department = collecting.department("reserch")
+    assert collecting.nodepool_id(department.cluster_id or "id:x", "a100") == "id:a100"
+    misses.current = "second"
+    collecting.check_workload_type("apps/v1", "Deploymnt")
+    lookups.check_workload_type("apps/v1", "Deploymnt")  # only checked while planning
+    assert misses.found == {
+        "first": {
+            "department 'reserch' does not exist on the server (did you mean 'research'?)": None
+        },
+        "second": {"no workload type is registered for Deploymnt (apps)": None},
+    }
+    with pytest.raises(PlanError):  # the lookups it was made from still raise
+        lookups.scope_id("department=reserch")
+
+
 @pytest.mark.parametrize("bad", ["project", "tenant=x", "galaxy=far", ""])
 def test_parse_scope_refuses_malformed_scopes(bad: str) -> None:
     with pytest.raises(PlanError, match="not a scope"):
