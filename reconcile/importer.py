@@ -24,7 +24,7 @@ from reconcile import expand
 from reconcile.documents import Source, check_document, escape_literal
 from reconcile.errors import Problem
 from reconcile.kinds.base import Kind
-from reconcile.kinds.lookups import UNKNOWN_PREFIX
+from reconcile.kinds.lookups import UNKNOWN_PREFIX, Lookups
 from reconcile.kinds.registry import BY_SLUG, DOCUMENT_KINDS, KINDS
 from reconcile.kinds.scopes import scope_mapping
 from reconcile.live_view import LiveView
@@ -111,7 +111,7 @@ def collect(
             builtin += 1
             continue
         kind = BY_SLUG[resource.address.kind]
-        outcome = _import_one(kind, resource, taken)
+        outcome = _import_one(kind, resource, live.lookups, taken)
         if isinstance(outcome, Skipped):
             skipped.append(outcome)
         else:
@@ -142,14 +142,18 @@ def _shipped(resource: LiveResource, birth: str | None) -> bool:
     return created is not None and created == birth and updated in (None, created)
 
 
-def _import_one(kind: Kind, live: LiveResource, taken: set[str]) -> Imported | Skipped:
+def _import_one(
+    kind: Kind, live: LiveResource, lookups: Lookups, taken: set[str]
+) -> Imported | Skipped:
     address = live.address
     if address.scope == "system" or UNKNOWN_PREFIX in address.scope:
         return Skipped(address, f"its scope {address.scope!r} is not one a document can name")
     # The JSON text answers "no `id:` anywhere" in C; the walk runs only when it may be there.
-    unresolved = _unresolved(live.spec) if UNKNOWN_PREFIX in json.dumps(live.spec) else None
+    # The JSON text answers "no `id:` anywhere" in C; only then is the object read again,
+    # recording the ids the lookups lacked (a user's own value may look the same).
+    unresolved = _unresolved(kind, live, lookups) if UNKNOWN_PREFIX in json.dumps(live.spec) else ""
     if unresolved:
-        return Skipped(address, f"it refers to {unresolved!r}, which the server does not list")
+        return Skipped(address, f"it refers to an object the server does not list ({unresolved})")
     file = file_for(address)
     if file is None:
         return Skipped(address, f"its scope {address.scope!r} is not a safe file name")
@@ -196,21 +200,15 @@ def file_for(address: Address) -> str | None:
     return f"{address.kind}s/{scope_type}{'-' + name if name else ''}.yaml"
 
 
-def _unresolved(spec: Any) -> str | None:
-    """A name the lookups could not give (`id:...`), outside a Workload's own manifest."""
-    if isinstance(spec, str):
-        return spec if spec.startswith(UNKNOWN_PREFIX) else None
-    if isinstance(spec, dict):
-        items = [v for k, v in spec.items() if k != "manifest"]
-    elif isinstance(spec, list):
-        items = spec
-    else:
-        return None
-    for item in items:
-        found = _unresolved(item)
-        if found:
-            return found
-    return None
+def _unresolved(kind: Kind, live: LiveResource, lookups: Lookups) -> str:
+    """The ids `live` names that the server's lists lack, as the lookups word them ("" for
+    none): its object translated again with lookups that record each such id."""
+    if not isinstance(live.raw, Mapping):
+        return "its server object is not at hand"
+    probe = lookups.collecting()
+    kind.from_live(live.raw, probe)
+    assert probe.misses is not None
+    return "; ".join(m for found in probe.misses.found.values() for m in found)
 
 
 def _placeholders(

@@ -105,9 +105,9 @@ class _Index:
             raise PlanError(f"{self.what} name {name!r} is ambiguous on the server (ids {ids})")
         return found[0]
 
-    def name(self, record_id: object) -> str:
+    def name(self, record_id: object) -> str | None:
         record = self.by_id.get(str(record_id))
-        return record.name if record else f"{UNKNOWN_PREFIX}{record_id}"
+        return record.name if record else None
 
 
 class Misses:
@@ -208,7 +208,15 @@ class Lookups:
         return self._record(what, name).id
 
     def name_of(self, what: str, record_id: object) -> str:
-        return self._index[what].name(record_id)
+        name = self._index[what].name(record_id)
+        return self._unknown_id(what, record_id) if name is None else name
+
+    def _unknown_id(self, what: str, record_id: object) -> str:
+        """The name shown for an id the server's lists lack: a placeholder, recorded when
+        collecting (so `import` can tell it from a user's value that looks the same)."""
+        if self.misses is not None:
+            self.misses.add(f"{what} id {record_id!r} is not one the server lists")
+        return f"{UNKNOWN_PREFIX}{record_id}"
 
     def project(self, name: str) -> Named:
         return self._record("project", name)
@@ -279,7 +287,7 @@ class Lookups:
         for pool in self.nodepools:
             if pool.id == str(pool_id):
                 return pool.name
-        return f"{UNKNOWN_PREFIX}{pool_id}"
+        return self._unknown_id("node pool", pool_id)
 
     def scope_id(self, scope: str) -> tuple[str, str]:
         """An address scope -> (scopeType, scopeId as a string) for template writes."""
@@ -298,7 +306,7 @@ class Lookups:
         for asset in self.assets:
             if asset.id == str(asset_id):
                 return asset.name
-        return f"{UNKNOWN_PREFIX}{asset_id}"
+        return self._unknown_id("asset", asset_id)
 
     def asset_id(self, name: str, kind: str, scope: str) -> str:
         """The asset `name` of `kind` visible from `scope`, the nearest scope first."""

@@ -76,3 +76,22 @@ def test_what_cannot_be_represented_is_skipped_and_listed(tmp_path: Path) -> Non
     written = (out / "workspace-templates" / "tenant.yaml").read_text()
     assert "name: fine" in written
     assert sorted(p.name for p in (out / "workspace-templates").iterdir()) == ["tenant.yaml"]
+
+
+def test_a_value_that_looks_like_an_unknown_id_is_imported(
+    cli: Cli, api: Api, tmp_path: Path
+) -> None:
+    """`id:...` is how a name the lookups lack is shown; a user's own value may read the
+    same and is imported like any other."""
+    body = {
+        "meta": {"name": "looks-odd", "scopeType": "tenant", "scopeId": "1"},
+        "spec": {"image": "python:3.11", "args": "id:"},
+    }
+    assert api.post("/api/v1/workload-templates/workspaces", body).status_code == 202
+    out = tmp_path / "config"
+    run = cli("import", out, "--kind", "WorkspaceTemplate")
+    assert run.exit_code == 0, run.output
+    written = (out / "workspace-templates" / "tenant.yaml").read_text()
+    assert "looks-odd" in written and "id:" in written, written
+    plan = cli("plan", "--detailed-exitcode", out)
+    assert plan.exit_code == 0 and "No changes." in plan.stdout, plan.output
