@@ -20,7 +20,15 @@ from reconcile.kinds.lookups import closest
 from reconcile.kinds.registry import DOCUMENT_KINDS, KINDS
 from reconcile.kinds.scopes import scope_text
 from reconcile.model import NO_LIFECYCLE, Address, Lifecycle, Origin, Resource
-from reconcile.paths import ANY_ITEM, NAME_KEY, format_path, item_name, parse_path, segment_of
+from reconcile.paths import (
+    ANY_ITEM,
+    NAME_KEY,
+    format_path,
+    is_item,
+    item_name,
+    parse_path,
+    segment_of,
+)
 from reconcile.printable import quoted
 from reconcile.schema import (
     CATEGORIES,
@@ -144,6 +152,7 @@ def check_document(
     problems = [_unset(source, at, name) for at, name in missing]
     problems.extend(_hidden_names(doc, source, secret))
     secret = list(dict.fromkeys([*secret, *source.marked]))
+    problems.extend(_literal_secrets(doc, source, secret))
     found = validate_document(doc, sensitive=secret)
     problems.extend(_located(source, p) for p in found)
     identity_broken = any(p.path[:1] in (("kind",), ("metadata",)) for p in found)
@@ -190,6 +199,35 @@ def _hidden_names(doc: Any, source: Source, from_env: list[JsonPath]) -> list[Pr
                 message = f"{what} cannot be a name (names are shown): write the name plainly"
                 problems.append(source.problem(path, message))
     return problems
+
+
+def _literal_secrets(doc: Any, source: Source, hidden: list[JsonPath]) -> list[Problem]:
+    """A secret the API holds (a field the schema marks x-sensitive) written plainly: refused,
+    as a config in git must not hold it. It comes from `${VAR}` or a `!sensitive` value."""
+    kind = doc.get("kind") if isinstance(doc, dict) else None
+    patterns = sensitive_patterns(kind) if isinstance(kind, str) else ()
+    problems = []
+    for pattern in patterns:
+        for path in _concrete(doc, parse_path(pattern)):
+            if not any(path[: len(h)] == h for h in hidden):
+                message = (
+                    "a secret cannot be written in the config: write ${VAR} and set VAR in the "
+                    "environment, or tag the value !sensitive"
+                )
+                problems.append(source.problem(path, message))
+    return problems
+
+
+def _concrete(node: Any, segments: tuple[str, ...], at: JsonPath = ()) -> list[JsonPath]:
+    """The paths in `node` that the parsed pattern `segments` names (`[*]`: any item)."""
+    if not segments:
+        return [] if node is None else [at]
+    head, rest = segments[0], segments[1:]
+    if is_item(head) and isinstance(node, list):
+        return [p for i, item in enumerate(node) for p in _concrete(item, rest, (*at, i))]
+    if isinstance(node, dict) and head in node:
+        return _concrete(node[head], rest, (*at, head))
+    return []
 
 
 def _names(path: JsonPath, naming: tuple[tuple[str, ...], ...]) -> bool:

@@ -45,7 +45,7 @@ from reconcile.ordering import in_waves, pair_moves, select
 from reconcile.quotas import over_quota
 from reconcile.refusals import refused_deletes
 from reconcile.schema import sensitive_patterns
-from reconcile.sensitive import is_marker, marker_paths, redact, reveal
+from reconcile.sensitive import as_applied, is_marker, marker_paths, redact, reveal
 from reconcile.settings import SafetySettings
 
 _Key = tuple[str, str, str]
@@ -168,6 +168,7 @@ def detect_drift(
                 _, wanted, owned, _ = _keyed(desired, state.entries, {})
                 named = _Named(live.resources, wanted, owned)
             current = named.elsewhere(entry)
+        current = _with_write_only(current, entry, resource, state.lineage)
         if resource is not None and resource.lifecycle.ignore_changes:
             resource, current, ignored = lifecycle.ignoring(resource, current, entry)
             entry = ignored or entry
@@ -205,7 +206,7 @@ def _classify(
         misses.current = key
         resource, entry, current = wanted.get(key), owned.get(key), held.get(key)
         elsewhere = named.elsewhere(entry) if current is None and entry is not None else None
-        current = elsewhere or current
+        current = _with_write_only(elsewhere or current, entry, resource, state.lineage)
         # Compared without the ignored paths; a create shows (and sends) the whole document.
         if resource is not None and current is not None and resource.lifecycle.ignore_changes:
             resource, current, entry = lifecycle.ignoring(resource, current, entry)
@@ -263,6 +264,19 @@ def _unknown(resource: Resource, message: str) -> Problem:
     """A name a write of `resource` uses that the server does not know, at its document."""
     where = f"{resource.origin}: " if resource.origin is not None else ""
     return Problem(f"{where}{resource.address}: {message}")
+def _with_write_only(
+    current: LiveResource | None, entry: StateEntry | None, resource: Resource | None, salt: str
+) -> LiveResource | None:
+    """`current` with what state says was applied at its kind's write-only paths (secrets the
+    server keeps to itself): an unchanged secret then compares equal, a rotated one differs."""
+    if current is None or entry is None:
+        return current
+    paths = BY_SLUG[current.address.kind].write_only_paths
+    if not paths:
+        return current
+    desired = resource.spec if resource is not None else None
+    spec = as_applied(current.spec, paths, entry.last_applied, desired, salt)
+    return replace(current, spec=spec)
 
 
 def _forced(

@@ -3,11 +3,19 @@
 Values from `${ENV}` and fields the schemas mark sensitive are never shown (renderers mask
 them with a placeholder) and never stored (plan and state files keep a salted hash). Pure
 functions over JSON; paths in the grammar of reconcile/paths.py.
+
+The hash is scrypt, salted with the state's lineage (a plan file's own salt there): whoever
+reads a state file holds its salt, so a fast hash would let them test guesses of a weak
+password by the billion; scrypt's cost in time and memory makes each guess expensive. A run
+hashes each distinct value once (memoized), so the cost is per secret, not per object.
 """
 
 from __future__ import annotations
 
+import copy
+import functools
 import hashlib
+import hmac
 import json
 from collections.abc import Callable, Iterable, Sequence
 from itertools import repeat
@@ -16,9 +24,11 @@ from reconcile.model import JSON
 from reconcile.paths import (
     format_path,
     item_matches,
+    lookup,
     pair_items,
     parse_path,
     path_covers,
+    set_value,
     walk,
 )
 
@@ -28,10 +38,36 @@ _ENCODER = json.JSONEncoder()
 Mask = Callable[[JSON], JSON]
 
 
+# scrypt's cost: 2**14 rounds of 8 KiB blocks (16 MiB), the strength its authors advise
+# for interactive logins; a run pays it once per distinct secret.
+_SCRYPT = {"n": 2**14, "r": 8, "p": 1, "maxmem": 64 * 1024 * 1024, "dklen": 32}
+
+
 def salted_hash(salt: str, value: JSON) -> str:
-    """sha256 over the salt and the value's canonical JSON."""
-    text = json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    return hashlib.sha256(f"{salt}\n{text}".encode()).hexdigest()
+    """scrypt over the value's canonical JSON, salted (64 hex digits)."""
+    return _scrypt(salt, _canonical(value))
+
+
+def _canonical(value: JSON) -> str:
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+@functools.lru_cache(maxsize=4096)
+def _scrypt(salt: str, text: str) -> str:
+    return hashlib.scrypt(text.encode(), salt=salt.encode(), **_SCRYPT).hex()
+
+
+def _legacy_hash(salt: str, value: JSON) -> str:
+    """The plain salted sha256 older state files hold: still recognised, so an upgrade sees
+    no change; state records the stronger hash when it next writes the entry."""
+    return hashlib.sha256(f"{salt}\n{_canonical(value)}".encode()).hexdigest()
+
+
+def same_secret(salt: str, value: JSON, stored: str) -> bool:
+    """True when `value` is the secret whose hash is `stored` (either hash)."""
+    return hmac.compare_digest(salted_hash(salt, value), stored) or hmac.compare_digest(
+        _legacy_hash(salt, value), stored
+    )
 
 
 def hash_marker(salt: str) -> Mask:
@@ -152,7 +188,7 @@ def _reveal(stored: JSON, candidate: JSON, salt: str, *, verify: bool) -> JSON:
     if is_marker(stored):
         if candidate is None:
             return stored
-        if verify and salted_hash(salt, candidate) != stored[MARKER]:
+        if verify and not same_secret(salt, candidate, str(stored[MARKER])):
             return stored
         return candidate
     if isinstance(stored, dict):
@@ -170,3 +206,20 @@ def marker_paths(stored: JSON) -> tuple[str, ...]:
     config, these say which of its live values must not be shown."""
     found = (format_path(path) for path, value in walk(stored) if is_marker(value))
     return tuple(dict.fromkeys(found))
+
+
+def as_applied(live: JSON, paths: Sequence[str], stored: JSON, desired: JSON, salt: str) -> JSON:
+    """`live` with the values state says were applied at `paths`, which the server never
+    answers with (write-only secrets): the desired value where it hashes as stored (no
+    change), else the stored marker (a change, shown without either value)."""
+    if not paths or not isinstance(live, dict):
+        return live
+    applied = reveal(stored, desired, salt, verify=True) if desired is not None else stored
+    out = copy.deepcopy(live)
+    for path in paths:
+        found, value = lookup(applied, path)
+        if found and value is not None:
+            set_value(out, path, copy.deepcopy(value))
+    # Keys sorted again, as a normalized spec has them (the fast comparisons read text).
+    sorted_copy: JSON = json.loads(json.dumps(out, sort_keys=True))
+    return sorted_copy

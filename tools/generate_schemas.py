@@ -18,9 +18,10 @@ parts come from the API's own component schemas, converted from OpenAPI 3.0:
   descriptions, label and annotation names and values must be one line (see `docs/runai-api.md`,
   "Names and patterns"): these values reach terminals, PR comments and CI annotations.
 Two keywords of our own: `x-sensitive: true` marks a credential the API itself holds, a
-value renderers must mask (none of the supported kinds has one: their secrets are references
-to Kubernetes secrets and credential assets, by name, which are shown; an environment
-variable's `value` is ordinary text unless it comes from `${VAR}` or is tagged `!sensitive`),
+value renderers must mask and a document may only take from `${VAR}` or a `!sensitive` value
+(the secrets of Credential and Registry; templates' secrets are references to Kubernetes
+secrets and credential assets, by name, which are shown; an environment variable's `value`
+is ordinary text unless it comes from `${VAR}` or is tagged `!sensitive`),
 and `x-forbidden: REASON` (with `not: {}`) names a field the tool refuses, for a clear message.
 
 Supporting a new Run:ai version is one command (then commit schemas/):
@@ -495,6 +496,147 @@ def node_pool(conv: Converter) -> Schema:
     return document("NodePool", metadata, spec)
 
 
+def _asset_metadata(conv: Converter, what: str) -> Schema:
+    return closed(
+        {
+            "name": {
+                **conv.ref("AssetName"),
+                "description": f"The {what}'s name (unique in its scope).",
+            },
+            "scope": conv.ref("DocumentScope"),
+            "description": conv.ref("AssetDescription"),
+        },
+        required=("name", "scope"),
+    )
+
+
+def _secret(conv: Converter, component: str, prop: str, **schema: Any) -> Schema:
+    """A secret the API keeps: only from `${VAR}` or a `!sensitive` value, masked everywhere."""
+    return conv.described(
+        component, prop, type="string", minLength=1, **schema, **{"x-sensitive": True}
+    )
+
+
+# spec.type -> (its creation spec component, its fields, the secret fields one of which, or
+# existingSecretName, it needs).
+CREDENTIAL_TYPES: dict[str, tuple[str, tuple[str, ...], tuple[str, ...]]] = {
+    "access-key": (
+        "AccessKeyCreationSpec",
+        ("existingSecretName", "accessKeyId", "secretAccessKey"),
+        ("secretAccessKey",),
+    ),
+    "password": ("PasswordCreationSpec", ("existingSecretName", "user", "password"), ("password",)),
+    "docker-registry": (
+        "DockerRegistryCreationSpec",
+        ("existingSecretName", "user", "password", "url"),
+        ("password",),
+    ),
+    "generic-secret": (
+        "GenericSecretCreationSpec",
+        ("existingSecretName", "keyValuePairs"),
+        ("keyValuePairs",),
+    ),
+    "ngc-api-key": ("NgcApiKeyCreationSpec", ("ngc_api_key",), ("ngc_api_key",)),
+}
+
+
+def credential(conv: Converter) -> Schema:
+    """Credential: one document kind, its `spec.type` picks the API type and its fields."""
+    pair = closed(
+        {
+            "key": conv.described("KeyValuePair", "key", **LINE),
+            "value": _secret(conv, "KeyValuePair", "value"),
+        },
+        required=("key", "value"),
+    )
+    fields: Schema = {
+        "type": {
+            "enum": list(CREDENTIAL_TYPES),
+            "description": "The credential's type: "
+            "access-key (S3), password, docker-registry, generic-secret or ngc-api-key. "
+            "Changing it replaces the credential.",
+        },
+        "existingSecretName": conv.described("AccessKeyCreationSpec", "existingSecretName", **LINE),
+        "accessKeyId": conv.described("AccessKeyCreationSpec", "accessKeyId", **LINE),
+        "secretAccessKey": _secret(conv, "AccessKeyCreationSpec", "secretAccessKey"),
+        "user": conv.described("PasswordCreationSpec", "user", **LINE),
+        "password": _secret(conv, "PasswordCreationSpec", "password"),
+        "url": conv.described("DockerRegistryCreationSpec", "url", **LINE),
+        "keyValuePairs": {
+            "type": "array",
+            "minItems": 1,
+            "items": pair,
+            "description": "The key-value pairs the secret holds.",
+        },
+        "ngc_api_key": _secret(
+            conv, "NgcApiKeyCreationSpec", "ngc_api_key", pattern="^[-._A-Za-z0-9]+$"
+        ),
+    }
+    rules = []
+    for name, (_, own, secrets) in CREDENTIAL_TYPES.items():
+        others = {
+            f: forbidden(f"not a field of a {name} credential")
+            for f in fields
+            if f not in own and f != "type"
+        }
+        shapes = [{"required": [s]} for s in secrets]
+        if "existingSecretName" in own:
+            shapes.append({"required": ["existingSecretName"]})
+        then: Schema = {"properties": others}
+        if len(shapes) > 1:
+            then["oneOf"] = shapes
+        else:
+            then["required"] = list(secrets)
+        rules.append(
+            {"if": {"properties": {"type": {"const": name}}, "required": ["type"]}, "then": then}
+        )
+    spec = closed(
+        fields,
+        required=("type",),
+        allOf=rules,
+        description="The secret fields (secretAccessKey, password, keyValuePairs "
+        "values, ngc_api_key) come only from ${VAR} or a !sensitive value; the API "
+        "never answers with them, and only the description can change in place.",
+    )
+    return document("Credential", _asset_metadata(conv, "credential"), spec)
+
+
+def registry(conv: Converter) -> Schema:
+    spec = closed(
+        {
+            "url": conv.described("RegistrySpec", "url", **LINE),
+            "user": conv.described("RegistrySpec", "user", **LINE),
+            "password": _secret(conv, "RegistrySpec", "password"),
+        },
+        required=("url", "user", "password"),
+        description="A change to the URL, user or password replaces the registry.",
+    )
+    return document("Registry", _asset_metadata(conv, "registry"), spec)
+
+
+def access_rule(conv: Converter) -> Schema:
+    metadata = closed(
+        {
+            "name": conv.described("AccessRuleCreationFields", "subjectId", **NAME),
+            "scope": conv.ref("DocumentScope"),
+        },
+        required=("name", "scope"),
+    )
+    spec = closed(
+        {
+            "subjectType": {**conv.convert(conv.components["SubjectType"]), "default": "user"},
+            "role": {
+                **LINE,
+                "description": "The role's name, as the roles list spells it "
+                "(e.g. ML engineer). Changing it replaces the rule: access rules have "
+                "no update.",
+            },
+        },
+        required=("role",),
+    )
+    return document("AccessRule", metadata, spec)
+
+
 def manifest(components: dict[str, Schema]) -> Schema:
     """A Kubernetes object as a Workload's `manifestFile` holds it (the checks validate makes)."""
     return {
@@ -682,6 +824,9 @@ KIND_BUILDERS: dict[str, Callable[[Converter], Schema]] = {
     "NodePool": node_pool,
     "Department": functools.partial(org_unit, kind="Department"),
     "Project": functools.partial(org_unit, kind="Project"),
+    "Credential": credential,
+    "Registry": registry,
+    "AccessRule": access_rule,
     **{k: functools.partial(template, kind=k) for k in TEMPLATE_SPECS},
     "AssetTemplate": asset_template,
     "WorkloadType": workload_type,

@@ -31,7 +31,9 @@ from reconcile.emulator.framework import (
     Route,
 )
 from reconcile.emulator.handlers import (
+    access_rules,
     assets,
+    credentials,
     node_pools,
     org,
     org_units,
@@ -51,6 +53,8 @@ HANDLER_MODULES: tuple[ModuleType, ...] = (
     org,
     org_units,
     node_pools,
+    credentials,
+    access_rules,
 )
 
 StartResponse = Callable[..., Any]

@@ -73,6 +73,7 @@ def _load(store: Store, doc: Doc) -> None:
         _load_org(store, doc, when, who, int(tenant["id"]))
         _load_workload_properties(store, doc, when, who, int(tenant["id"]))
         _load_assets(store, doc.get("assets") or {}, when, who, int(tenant["id"]))
+        _load_roles(store, doc, when, who)
     except ApiProblem as exc:  # a scope naming an id the seed does not define
         raise SeedError(exc.message) from exc
 
@@ -161,6 +162,17 @@ def _load_workload_properties(store: Store, doc: Doc, when: str, who: str, tenan
             "resourceInterfaces": [org.resource_interface(entry["name"], entry["group"], version)],
             "createdAt": when, "createdBy": who, "updatedAt": when, "updatedBy": who,
             org.PRIVATE_SOURCE: "internal" if entry.get("native") else "external",
+        })  # fmt: skip
+
+
+def _load_roles(store: Store, doc: Doc, when: str, who: str) -> None:
+    """The predefined roles (RoleV1): not custom, enabled, without permissions listed."""
+    for index, entry in enumerate(_entries(doc, "roles"), start=1):
+        role_id = int(entry.get("id") or index)
+        store.insert(org.ROLES, str(role_id), {
+            "id": role_id, "name": entry["name"], "description": entry.get("description", ""),
+            "permissions": [], "custom": False, "effectiveEnabled": True, "enabled": True,
+            "createdAt": when, "updatedAt": when, "createdBy": who,
         })  # fmt: skip
 
 

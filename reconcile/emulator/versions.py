@@ -26,6 +26,7 @@ _ANY = frozenset({"GET", "POST", "PUT", "PATCH", "DELETE"})
 # workloads view and the v1 token are in every version).
 _INTRODUCED: tuple[tuple[str, frozenset[str], str], ...] = (
     ("/api/v1/workload-templates/inferences", _ANY, "2.24"),
+    ("/api/v1/asset/credentials/ngc-api-key", _ANY, "2.23"),
     ("/api/v1/workload-templates/name-availability", _ANY, "2.24"),
     ("/api/v1/workload-templates", _ANY, "2.23"),
     ("/api/v1/workload-types", frozenset({"POST", "DELETE"}), "2.23"),

@@ -10,6 +10,7 @@ import copy
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from reconcile.kinds import asset_meta
 from reconcile.kinds.base import TEMPLATE_NAMES, LiveMeta, NameCheck, SyncKind
 from reconcile.kinds.calls import HttpRequest, ListRequest, Pagination, params
 from reconcile.kinds.defaults import SCHEMA_DEFAULTS
@@ -49,10 +50,7 @@ class AssetTemplateKind(SyncKind):
         return ListRequest(PATH, "entries", Pagination.SINGLE)
 
     def identify(self, item: Mapping[str, Any], lookups: Lookups) -> tuple[Address, str]:
-        meta = item["meta"]
-        scope_type = str(meta.get("scope") or "tenant")
-        scope = lookups.scope_text(scope_type, meta.get(SCOPE_ID_FIELDS.get(scope_type, ""), ""))
-        return Address(self.slug, scope, str(meta["name"])), str(meta["id"])
+        return asset_meta.identity(self.slug, item, lookups)
 
     def from_live(self, obj: Mapping[str, Any], lookups: Lookups) -> tuple[Address, Spec, LiveMeta]:
         address, remote_id = self.identify(obj, lookups)
@@ -81,13 +79,10 @@ class AssetTemplateKind(SyncKind):
         return {**spec, "spec": {**inner, "specificEnv": specific}}
 
     def create_request(self, address: Address, spec: Spec, lookups: Lookups) -> HttpRequest:
-        scope_type, name = parse_scope(address.scope)
-        meta = self._meta(address, spec)
-        meta["scope"] = scope_type
-        if scope_type == "project":
-            meta["projectId"] = _int_id(lookups.id_of("project", name))
-        elif scope_type in SCOPE_ID_FIELDS:
-            meta[SCOPE_ID_FIELDS[scope_type]] = lookups.id_of(scope_type, name)
+        meta = {
+            **asset_meta.named_meta(address, spec),
+            **asset_meta.scope_meta(address.scope, lookups),
+        }
         body = {"meta": meta, "spec": self._api_spec(address, spec, lookups)}
         return HttpRequest("POST", PATH, sort_keys(body))
 
@@ -101,7 +96,10 @@ class AssetTemplateKind(SyncKind):
         lookups: Lookups,
     ) -> HttpRequest:
         # PUT replaces the template: the full desired body, so cleared fields simply go away.
-        body = {"meta": self._meta(address, spec), "spec": self._api_spec(address, spec, lookups)}
+        body = {
+            "meta": asset_meta.named_meta(address, spec),
+            "spec": self._api_spec(address, spec, lookups),
+        }
         return HttpRequest("PUT", f"{PATH}/{remote_id}", sort_keys(body))
 
     def delete_request(self, remote_id: str) -> HttpRequest:
@@ -123,14 +121,6 @@ class AssetTemplateKind(SyncKind):
 
     def remote_id_from_response(self, body: Mapping[str, Any]) -> str:
         return str(body["meta"]["id"])
-
-    @staticmethod
-    def _meta(address: Address, spec: Spec) -> dict[str, Any]:
-        meta: dict[str, Any] = {"name": address.name}
-        description = spec.get("metadata", {}).get("description")
-        if description is not None:
-            meta["description"] = description
-        return meta
 
     @staticmethod
     def _api_spec(address: Address, spec: Spec, lookups: Lookups) -> dict[str, Any]:
@@ -183,11 +173,6 @@ def _ref_name(ref: Any, lookups: Lookups) -> str:
     if name.startswith(UNKNOWN_PREFIX) and isinstance(ref, Mapping) and ref.get("name"):
         return str(ref["name"])
     return name
-
-
-def _int_id(project_id: str) -> int | str:
-    """Asset meta types projectId as int32; org-unit ids are strings of digits."""
-    return int(project_id) if project_id.isdigit() else project_id
 
 
 ASSET_TEMPLATE = AssetTemplateKind()

@@ -117,6 +117,10 @@ class Kind(Protocol):
     # `dryRun`, docs/runai-api.md section 4); None: the API has none. `plan
     # --server-dry-run` sends each create of the kind with it.
     dry_run_param: str | None
+    # Paths (document shape) the API takes on create and never answers with (a credential's
+    # secret): the live spec lacks them, so the planner sets there what state says was
+    # applied, and a changed value shows as a change to its hash.
+    write_only_paths: tuple[str, ...]
 
     def list_request(self) -> ListRequest:
         """The list read for live objects (limit=500 where the endpoint pages)."""
@@ -232,6 +236,7 @@ class SyncKind:
     names_lookup: str | None = None
     built_in_names: frozenset[str] = frozenset()
     dry_run_param: str | None = None
+    write_only_paths: tuple[str, ...] = ()
 
     def normalize(self, spec: Spec) -> Spec:
         """Nulls and empties dropped, keys sorted: enough for a kind whose schema has no

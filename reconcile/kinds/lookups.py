@@ -1,5 +1,5 @@
 """Name <-> id lookups (projects, departments, clusters, node pools, categories, priorities,
-assets, workload types).
+roles, assets, workload types).
 
 Users write names; the API wants ids, typed inconsistently per endpoint (docs/runai-api.md
 section 6). This module says which list calls fill the lookups and translates their items;
@@ -40,6 +40,7 @@ LOOKUP_REQUESTS: dict[str, ListRequest] = {
     ),
     "categories": ListRequest("/api/v1/workload-categories", "categories", Pagination.SINGLE),
     "priorities": ListRequest("/api/v1/workload-priorities", "priorities", Pagination.SINGLE),
+    "roles": ListRequest("/api/v1/authorization/roles", None, Pagination.SINGLE),  # RolesV1
     "environments": ListRequest("/api/v1/asset/environment", "entries", Pagination.SINGLE),
     "computes": ListRequest("/api/v1/asset/compute", "entries", Pagination.SINGLE),
     "datasources": ListRequest("/api/v1/asset/datasource", "entries", Pagination.SINGLE),
@@ -132,6 +133,7 @@ class Lookups:
     nodepools: tuple[Named, ...] = ()
     categories: tuple[Named, ...] = ()
     priorities: tuple[Named, ...] = ()
+    roles: tuple[Named, ...] = ()
     assets: tuple[AssetRecord, ...] = ()
     workload_types: tuple[WorkloadType, ...] = ()
     tenant_id: str = TENANT_ID
@@ -147,6 +149,7 @@ class Lookups:
             "cluster": _Index("cluster", self.clusters),
             "category": _Index("category", self.categories),
             "priority": _Index("priority", self.priorities),
+            "role": _Index("role", self.roles),
         }
         object.__setattr__(self, "_index", index)
 
@@ -181,6 +184,7 @@ class Lookups:
             nodepools=named("nodepools"),
             categories=named("categories"),
             priorities=named("priorities"),
+            roles=named("roles"),
             assets=assets,
             workload_types=types,
         )
@@ -204,7 +208,8 @@ class Lookups:
             return Named(id=self._missed(error, f"{UNKNOWN_PREFIX}{name}"), name=name)
 
     def id_of(self, what: str, name: str) -> str:
-        """`what` is project, department, cluster, category or priority; PlanError if unknown."""
+        """`what` is project, department, cluster, category, priority or role; PlanError if
+        unknown."""
         return self._record(what, name).id
 
     def name_of(self, what: str, record_id: object) -> str:

@@ -12,10 +12,13 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from graphlib import CycleError, TopologicalSorter
 
+from reconcile.kinds.access_rules import ACCESS_RULE
 from reconcile.kinds.asset_templates import ASSET_TEMPLATE
 from reconcile.kinds.base import Kind
+from reconcile.kinds.credentials import CREDENTIAL
 from reconcile.kinds.node_pools import NODE_POOL
 from reconcile.kinds.org_units import DEPARTMENT, PROJECT
+from reconcile.kinds.registries import REGISTRY
 from reconcile.kinds.workload_templates import WORKLOAD_TEMPLATE_KINDS
 from reconcile.kinds.workload_types import WORKLOAD_TYPE
 from reconcile.kinds.workloads import WORKLOAD
@@ -25,6 +28,9 @@ REGISTERED: tuple[Kind, ...] = (
     NODE_POOL,
     DEPARTMENT,
     PROJECT,
+    CREDENTIAL,
+    REGISTRY,
+    ACCESS_RULE,
     WORKLOAD_TYPE,
     WORKLOAD_TEMPLATE_KINDS["WorkspaceTemplate"],
     WORKLOAD_TEMPLATE_KINDS["TrainingTemplate"],

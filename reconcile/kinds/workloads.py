@@ -61,6 +61,7 @@ class WorkloadKind:
     names_lookup: str | None = None
     built_in_names: frozenset[str] = frozenset()
     dry_run_param: str | None = "dryRun"  # POST only: PUT has no dry run (section 4)
+    write_only_paths: tuple[str, ...] = ()
     lookups_needed = frozenset({"projects", "workloadtypes"})
 
     def __repr__(self) -> str:

@@ -27,6 +27,10 @@ WORKLOAD_TYPES = "workload_types"
 ENVIRONMENTS = "assets_environment"
 COMPUTES = "assets_compute"
 DATASOURCES = "assets_datasource"
+CREDENTIALS = "assets_credentials"
+REGISTRIES = "assets_registries"
+ROLES = "roles"
+ACCESS_RULES = "access_rules"
 # Private keys start with "_" and never leave the emulator (see `public`).
 PRIVATE_SOURCE = "_source"
 # Datasource asset kind -> its member in DatasourceListResponseAssetSpec.
