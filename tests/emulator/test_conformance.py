@@ -126,14 +126,23 @@ JUPYTER = "98107013-7931-4fbe-b66a-e31d7f380853"  # seeded tenant environment
 ONE_GPU = "2b53ff03-61f2-4d52-9960-3fdb594dba79"  # seeded tenant compute
 TRAIN = "758b4978-ba4a-4f9c-add6-058c3c17dc68"  # seeded category
 LOW = "8634ed19-776c-4ffa-9b6d-72ba28cea37f"  # seeded priority
+RULES = "/api/v1/authorization/access-rules"
+# A credential of each type, by the secret its create takes.
+CREDENTIAL_SECRETS: dict[str, dict[str, Any]] = {
+    "access-key": {"accessKeyId": "id", "secretAccessKey": "s"},
+    "password": {"user": "u", "password": "p"},
+    "docker-registry": {"user": "u", "password": "p", "url": "https://r.example.com"},
+    "generic-secret": {"keyValuePairs": [{"key": "k", "value": "v"}]},
+    "ngc-api-key": {"ngc_api_key": "key"},
+}
 
 
 def _created_id(response: requests.Response) -> str:
     assert response.status_code in (201, 202), response.text
     body = response.json()
     found = body.get("id") or (body.get("meta") or body.get("metadata") or {}).get("id")
-    assert isinstance(found, str), body
-    return found
+    assert isinstance(found, (str, int)) and not isinstance(found, bool), body
+    return str(found)  # access rules are numbered
 
 
 class Known:
@@ -177,6 +186,22 @@ class Known:
                 f"{collection}/{{}}",
                 lambda c=collection, b=body: self._post(c, b(self._name())),  # type: ignore[misc]
             )
+        for kind, secret in CREDENTIAL_SECRETS.items():
+            self._makers[f"{ASSETS}/credentials/{kind}/{{AssetId}}"] = (
+                f"{ASSETS}/credentials/{kind}/{{}}",
+                lambda kind=kind, secret=secret: self._post(  # type: ignore[misc]
+                    f"{ASSETS}/credentials/{kind}", self._asset(secret)
+                ),
+            )
+        registry = {"url": "https://r.example.com", "credentialKind": "password", "user": "u"}
+        self._makers[f"{ASSETS}/registries/{{AssetId}}"] = (
+            f"{ASSETS}/registries/{{}}",
+            lambda: self._post(f"{ASSETS}/registries", self._asset({**registry, "password": "p"})),
+        )
+        self._makers[f"{RULES}/{{accessRuleId}}"] = (
+            f"{RULES}/{{}}",
+            lambda: self._post(RULES, self._access_rule()),
+        )
         self._makers["/api/v2/workloads/{WorkloadV2Id}"] = (
             "/api/v2/workloads/{}",
             lambda: self._post("/api/v2/workloads", self._workload()),
@@ -193,6 +218,14 @@ class Known:
         assets = {"environment": JUPYTER, "compute": ONE_GPU, "datasources": []}
         meta = {"name": self._name(), "scope": "project", "projectId": int(TEAM_A)}
         return {"meta": meta, "spec": {"assets": assets}}
+
+    def _asset(self, spec: dict[str, Any]) -> dict[str, Any]:
+        return {"meta": {"name": self._name(), "scope": "tenant"}, "spec": spec}
+
+    def _access_rule(self) -> dict[str, Any]:
+        subject = f"{self._name()}@example.com"
+        return {"subjectId": subject, "subjectType": "user", "roleId": 1,
+                "scopeType": "project", "scopeId": TEAM_A}  # fmt: skip
 
     def _workload_type(self) -> dict[str, Any]:
         name = f"Known{self._counter}Job"
@@ -224,6 +257,7 @@ class Known:
             "/api/v1/asset/environment/{AssetId}": {"AssetId": JUPYTER},
             "/api/v1/clusters/{clusterUuid}": {"clusterUuid": CLUSTER_A},
             "/api/v1/workload-categories/{categoryId}": {"categoryId": TRAIN},
+            "/api/v1/authorization/roles/{roleIdPath}": {"roleIdPath": "1"},
         }
         if path in fixed:
             return fixed[path]
