@@ -8,6 +8,7 @@ document is read back through the config checks before it is kept, so what is wr
 
 from __future__ import annotations
 
+import copy
 import fnmatch
 import json
 import os
@@ -15,7 +16,7 @@ import re
 import tempfile
 from collections.abc import Collection, Iterable, Mapping
 from contextlib import suppress
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -29,7 +30,7 @@ from reconcile.kinds.registry import BY_SLUG, DOCUMENT_KINDS, KINDS
 from reconcile.kinds.scopes import scope_mapping
 from reconcile.live_view import LiveView
 from reconcile.model import Address, LiveResource, Spec
-from reconcile.paths import format_path, item_segment, parse_path
+from reconcile.paths import delete, format_path, item_segment, parse_path, set_value
 from reconcile.schema import sensitive_patterns
 from reconcile.yamlwrite import dump_documents
 
@@ -57,11 +58,14 @@ class Selection:
 
 @dataclass(frozen=True)
 class Variable:
-    """An environment variable a placeholder names; its value stays on the server."""
+    """An environment variable a placeholder names; its value stays on the server. `unread`:
+    the server never answers with it (a credential's secret), so nobody but its owner knows
+    the value to set."""
 
     name: str
     address: Address
     path: str
+    unread: bool = False
 
 
 @dataclass(frozen=True)
@@ -158,23 +162,45 @@ def _import_one(
     if file is None:
         return Skipped(address, f"its scope {address.scope!r} is not a safe file name")
     last = ""
-    for spec in (kind.minimal(live.spec), live.spec):
-        document, variables, env, has_vars = _placeholders(
-            kind, address, document_of(kind, address, spec), taken
-        )
-        source = Source(file, _nowhere, has_vars=has_vars)
-        read = check_document(document, source, env=env, load_manifest=_inline)
-        if read.problems:
-            last = f"it does not validate as a document: {_first(read.problems)}"
-        elif read.resource is None or read.resource.spec != live.spec:
-            last = "its document does not read back as the object the server holds"
-        else:
-            sensitive = tuple(sorted(read.resource.sensitive))
-            taken.update(v.name for v in variables)
-            return Imported(
-                address, live.remote_id, file, document, live.spec, sensitive, variables
+    # Secrets the server never answers with get a placeholder where the document needs one
+    # (a credential takes the one secret of its type, or none with `existingSecretName`).
+    paths = kind.write_only_paths
+    for unread in dict.fromkeys((paths, *((p,) for p in paths), ())):
+        for spec in (kind.minimal(live.spec), live.spec):
+            document, variables, env, has_vars = _placeholders(
+                kind, address, document_of(kind, address, _with_unread(spec, unread)), taken
             )
+            source = Source(file, _nowhere, has_vars=has_vars)
+            read = check_document(document, source, env=env, load_manifest=_inline)
+            if read.problems:
+                last = f"it does not validate as a document: {_first(read.problems)}"
+            elif read.resource is None or _without(read.resource.spec, unread) != live.spec:
+                last = "its document does not read back as the object the server holds"
+            else:
+                sensitive = tuple(sorted(read.resource.sensitive))
+                taken.update(v.name for v in variables)
+                variables = tuple(replace(v, unread=v.path in unread) for v in variables)
+                return Imported(
+                    address, live.remote_id, file, document, live.spec, sensitive, variables
+                )
     return Skipped(address, last)
+
+
+_UNREAD = "unread"  # stands in for a secret the server keeps, until it becomes `${VAR}`
+
+
+def _with_unread(spec: Spec, paths: Iterable[str]) -> Spec:
+    out = copy.deepcopy(spec)
+    for path in paths:
+        set_value(out, path, _UNREAD)
+    return out
+
+
+def _without(spec: Spec, paths: Iterable[str]) -> Spec:
+    out = copy.deepcopy(spec)
+    for path in paths:
+        delete(out, path)
+    return out
 
 
 def document_of(kind: Kind, address: Address, spec: Spec) -> dict[str, Any]:

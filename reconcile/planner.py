@@ -42,6 +42,7 @@ from reconcile.model import (
     StateEntry,
 )
 from reconcile.ordering import in_waves, pair_moves, select
+from reconcile.paths import lookup
 from reconcile.quotas import over_quota
 from reconcile.refusals import refused_deletes
 from reconcile.schema import sensitive_patterns
@@ -268,14 +269,16 @@ def _with_write_only(
     current: LiveResource | None, entry: StateEntry | None, resource: Resource | None, salt: str
 ) -> LiveResource | None:
     """`current` with what state says was applied at its kind's write-only paths (secrets the
-    server keeps to itself): an unchanged secret then compares equal, a rotated one differs."""
-    if current is None or entry is None:
+    server keeps to itself): an unchanged secret then compares equal, a rotated one differs;
+    one state knows nothing of (adopted, imported) is taken as desired."""
+    if current is None:
         return current
     paths = BY_SLUG[current.address.kind].write_only_paths
     if not paths:
         return current
     desired = resource.spec if resource is not None else None
-    spec = as_applied(current.spec, paths, entry.last_applied, desired, salt)
+    stored = entry.last_applied if entry is not None else {}
+    spec = as_applied(current.spec, paths, stored, desired, salt)
     return replace(current, spec=spec)
 
 
@@ -436,6 +439,16 @@ def _record_reason(entry: StateEntry | None, remote_id: str, resource: Resource)
         return f"state holds id {entry.remote_id}, the server {remote_id}: record the server's"
     if entry.protected is not resource.lifecycle.protect:
         return f"lifecycle.protect is now {str(resource.lifecycle.protect).lower()}: record it"
+    unknown = [
+        path
+        for path in BY_SLUG[resource.address.kind].write_only_paths
+        if lookup(resource.spec, path)[0] and not lookup(entry.last_applied, path)[0]
+    ]
+    if unknown:
+        return (
+            f"state holds no hash of {', '.join(unknown)} (the server never shows it): "
+            "record the configured value's; --replace sends it"
+        )
     return "state holds an older spec than the server: record it"
 
 

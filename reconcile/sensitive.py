@@ -211,13 +211,19 @@ def marker_paths(stored: JSON) -> tuple[str, ...]:
 def as_applied(live: JSON, paths: Sequence[str], stored: JSON, desired: JSON, salt: str) -> JSON:
     """`live` with the values state says were applied at `paths`, which the server never
     answers with (write-only secrets): the desired value where it hashes as stored (no
-    change), else the stored marker (a change, shown without either value)."""
+    change), else the stored marker (a change, shown without either value).
+
+    Where state holds no value at a path (an imported or adopted object), nothing tells the
+    server's secret from the desired one: it is taken to be the desired one, and apply
+    records its hash (`--replace` sends it)."""
     if not paths or not isinstance(live, dict):
         return live
     applied = reveal(stored, desired, salt, verify=True) if desired is not None else stored
     out = copy.deepcopy(live)
     for path in paths:
         found, value = lookup(applied, path)
+        if not found or value is None:
+            found, value = lookup(desired, path)
         if found and value is not None:
             set_value(out, path, copy.deepcopy(value))
     # Keys sorted again, as a normalized spec has them (the fast comparisons read text).

@@ -31,8 +31,11 @@ MANAGED = {
     ),
     "workload-types": frozenset({"workload-type"}),
     "workloads": frozenset({"workload"}),
+    "credentials": frozenset({"credential"}),
+    "registries": frozenset({"registry"}),
+    "access-rules": frozenset({"access-rule"}),
 }
-NAMED = ("projects", "departments", "clusters", "categories", "priorities")
+NAMED = ("projects", "departments", "clusters", "categories", "priorities", "roles")
 NODE_POOLS = "node-pools"  # not a lookup of any kind: listed for `get` alone
 ASSETS = ("environments", "computes", "datasources")
 Row = dict[str, str]
@@ -99,7 +102,8 @@ def get_command(
 
 
 def lookup_rows(what: str, lookups: Lookups) -> list[Row]:
-    """Name and scope of each project, department, cluster, category, priority or asset."""
+    """Name and scope of each project, department, cluster, category, priority, role or
+    asset."""
     rows: list[Row]
     if what == "projects":
         rows = [
@@ -124,10 +128,11 @@ def lookup_rows(what: str, lookups: Lookups) -> list[Row]:
 
 def _lookups_for(what: str) -> frozenset[str]:
     """The lookup lists `get WHAT` reads: the list itself and those its scope column names
-    (org units); managed kinds read what they need, categories and priorities have no scope."""
+    (org units); managed kinds read what they need; categories, priorities and roles have no
+    scope."""
     if what in MANAGED or what == NODE_POOLS:
         return frozenset()
-    if what in ("categories", "priorities"):
+    if what in ("categories", "priorities", "roles"):
         return frozenset({what})
     return frozenset({what, "projects", "departments", "clusters"})
 

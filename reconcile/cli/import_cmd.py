@@ -160,9 +160,18 @@ def _report(
         click.echo(f"{result.builtin} built-in objects left as shipped were skipped (--all).")
     for clash in clashes:
         click.echo(f"Clash: {clash}", err=True)
-    if variables:
+    shown = [v for v in variables if not v.unread]
+    if shown:
         click.echo("Set these environment variables (credentials are not written) before `plan`:")
-        for variable in variables:
+        for variable in shown:
+            click.echo(f"  {variable.name}  ({variable.address} {variable.path})")
+    unread = [v for v in variables if v.unread]
+    if unread:
+        click.echo(
+            "Set these to the secrets the objects hold (the server never shows them; the first "
+            "apply records their hashes and sends nothing, `--replace` sends them):"
+        )
+        for variable in unread:
             click.echo(f"  {variable.name}  ({variable.address} {variable.path})")
     if result.skipped:
         click.echo(f"Skipped {len(result.skipped)} objects that cannot be represented:", err=True)

@@ -14,6 +14,9 @@ TYPES = "/api/v1/workload-types"
 TEMPLATES = "/api/v1/workload-templates"
 ASSET_TEMPLATES = "/api/v1/asset/workload-template"
 V2 = "/api/v2/workloads"
+CREDENTIALS = "/api/v1/asset/credentials"
+REGISTRIES = "/api/v1/asset/registries"
+RULES = "/api/v1/authorization/access-rules"
 TRAIN, LOW, HIGH = (
     "758b4978-ba4a-4f9c-add6-058c3c17dc68",
     "8634ed19-776c-4ffa-9b6d-72ba28cea37f",
@@ -90,7 +93,42 @@ def create_tenant(api: Api) -> list[str]:
     made += ["workload-type/FooJob", "workload-type/PyTorchJob"]
     _ok(api.post(V2, workload_body("web")))
     made.append("workload/project=team-a/web")
+    made += _credentials(api)
+    for subject, kind, role, (scope_type, scope_id), scope in (
+        ("alice@example.com", "user", 7, SCOPES["project=team-a"], "project=team-a"),
+        ("ml-team", "group", 8, SCOPES["department=research"], "department=research"),
+        ("ops@example.com", "user", 3, SCOPES["tenant"], "tenant"),
+    ):
+        rule = {"subjectId": subject, "subjectType": kind, "roleId": role,
+                "scopeType": scope_type, "scopeId": scope_id}  # fmt: skip
+        _ok(api.post(RULES, rule))
+        made.append(f"access-rule/{scope}/{subject}")
     return made
+
+
+def _credentials(api: Api) -> list[str]:
+    """A credential of each type (one taken from a Kubernetes secret) and a registry: their
+    secrets (SECRET) are sent once and never answered."""
+    made = []
+    for kind, name, (scope, meta), spec in (
+        ("access-key", "bucket", ("project=team-a", {"scope": "project", "projectId": int(TEAM_A)}),
+         {"accessKeyId": "AKIAEXAMPLE", "secretAccessKey": SECRET}),
+        ("password", "db", ("department=research",
+                            {"scope": "department", "departmentId": RESEARCH}),
+         {"user": "reader", "password": SECRET}),
+        ("docker-registry", "hub", ("cluster=cluster-a", {"scope": "cluster", "clusterId": CLUSTER_A}),
+         {"user": "bot", "password": SECRET, "url": "https://registry.example.com"}),
+        ("generic-secret", "from-cluster", ("tenant", {"scope": "tenant"}),
+         {"existingSecretName": "shared-tokens"}),
+        ("ngc-api-key", "ngc", ("tenant", {"scope": "tenant"}), {"ngc_api_key": SECRET}),
+    ):  # fmt: skip
+        body = {"meta": {"name": name, **meta}, "spec": spec}
+        _ok(api.post(f"{CREDENTIALS}/{kind}", body))
+        made.append(f"credential/{scope}/{name}")
+    registry = {"url": "https://registry.example.com", "credentialKind": "password",
+                "user": "bot", "password": SECRET}  # fmt: skip
+    _ok(api.post(REGISTRIES, {"meta": {"name": "internal", "scope": "tenant"}, "spec": registry}))
+    return [*made, "registry/tenant/internal"]
 
 
 def workload_body(name: str) -> dict[str, Any]:

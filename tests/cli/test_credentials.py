@@ -26,17 +26,14 @@ spec:
   accessKeyId: AKIAEXAMPLE
   secretAccessKey: ${S3_SECRET}
 """
-GENERIC = (
-    """
+GENERIC = f"""
 kind: Credential
-metadata: {name: hub, scope: {tenant: true}}
+metadata: {{name: hub, scope: {{tenant: true}}}}
 spec:
   type: generic-secret
   keyValuePairs:
-    - {key: token, value: !sensitive "%s"}
+    - {{key: token, value: !sensitive "{TOKEN_VALUE}"}}
 """
-    % TOKEN_VALUE
-)
 REGISTRY = """
 kind: Registry
 metadata: {name: internal, scope: {tenant: true}}

@@ -38,12 +38,23 @@ def test_round_trip_of_every_kind_and_scope(cli: Cli, api: Api, tmp_path: Path) 
     assert [a for a in imported if a.split("/")[0] not in org] == sorted(made)
     assert "project/department=research/team-a" in imported
     env = variables(run.stdout)
-    assert len(env) == 16 * 2 + 4  # every environment variable value of every template
+    # Every environment variable value of every template, and the secret of each credential
+    # and registry that holds one.
+    assert len(env) == 16 * 2 + 4 + 5
     text = "\n".join(p.read_text() for p in config.rglob("*.yaml"))
-    assert SECRET not in text and "secret" not in text.lower()
+    fields = ("secretAccessKey", "existingSecretName", "generic-secret")
+    assert SECRET not in text and "secret" not in re.sub("|".join(fields), "", text).lower()
     assert "$${RUNAI_PROJECT}" in text  # Run:ai's own placeholder, kept literal
     assert "exclude" not in text and "readOnly" not in text  # schema defaults left out
     assert cli("validate", config, env={**env, "RUNAI_URL": None}).exit_code == 0
+    # The secrets the server never shows are recorded by the first apply, with no write.
+    plan = cli("plan", "--detailed-exitcode", config, env=env)
+    assert plan.exit_code == 2 and "5 to record in state." in plan.stdout, plan.output
+    api.clear_log()
+    assert cli("apply", "--auto-approve", config, env=env).exit_code == 0
+    writes = [r for r in api.request_log()["requests"] if r["method"] != "GET"]
+    assert [r["path"] for r in writes] in ([], ["/api/v1/token"])
+    assert SECRET not in next((config / "state").glob("*.json")).read_text()
     plan = cli("plan", "--detailed-exitcode", config, env=env)
     assert plan.exit_code == 0, plan.output
     assert "No changes." in plan.stdout
