@@ -414,6 +414,9 @@ class _Page:
             return cls(items, False)
         if "pagination" in body:
             return cls(items, (body["pagination"] or {}).get("nextOffset") is not None)
+        if "totalRecords" in body:
+            # `{accessRules, totalRecords}` says no offset: a full page may have a next one.
+            return cls(items, True)
         # `{projects, next}`: `next` is present only while there is more.
         return cls(items, body.get("next") is not None)
 

@@ -51,7 +51,8 @@ class Pagination(str, Enum):
 
     # `{items_key: [...], "pagination": {"nextOffset": n}}` with offset/limit: templates.
     OFFSET = "offset"
-    # `{items_key: [...], "next": n}` with offset/limit: workloads, projects, departments.
+    # `{items_key: [...], "next": n}` with offset/limit: workloads, projects, departments;
+    # access rules answer `totalRecords` instead of `next` (read until a page is short).
     NEXT = "next"
     # One response, no paging parameters: legacy assets, workload types, categories,
     # priorities, clusters (a bare array when items_key is None).

@@ -6,12 +6,13 @@ replacing the rule, and bad input refused before any write.
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.cli.helpers import Cli, read_state, state_path, write_docs
+from tests.cli.helpers import EXAMPLES, Cli, read_state, state_path, write_docs
 from tests.emulator.helpers import Api
 
 SECRET = "s3-secret-Zq81xPw"
@@ -199,3 +200,17 @@ def test_bad_input_is_refused_before_any_write(
     run = cli("apply", "--auto-approve", config, env={**_env(), **env})
     assert run.exit_code == 1, run.output
     assert _writes(api) == []
+
+
+def test_the_access_example_applies_and_keeps_its_demo_secrets_out_of_state(
+    cli: Cli, tmp_path: Path
+) -> None:
+    config = tmp_path / "examples" / "access"
+    shutil.copytree(EXAMPLES / "access", config)
+    demo_secrets = ("demo-secret-access-key", "hf_demo_token", "demo-registry-password")
+    run = cli("apply", "--auto-approve", config)
+    assert run.exit_code == 0, run.output
+    assert "Apply complete: 5 applied." in run.stdout
+    state_text = state_path(config).read_text(encoding="utf-8")
+    assert not [s for s in demo_secrets if s in run.output + state_text]
+    assert "No changes." in cli("plan", config).stdout
