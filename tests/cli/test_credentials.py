@@ -7,6 +7,7 @@ replacing the rule, and bad input refused before any write.
 from __future__ import annotations
 
 import shutil
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -214,3 +215,18 @@ def test_the_access_example_applies_and_keeps_its_demo_secrets_out_of_state(
     state_text = state_path(config).read_text(encoding="utf-8")
     assert not [s for s in demo_secrets if s in run.output + state_text]
     assert "No changes." in cli("plan", config).stdout
+
+
+def test_access_rules_are_read_past_a_full_page(cli: Cli, api: Api) -> None:
+    """The list has no `next`: a full page of 500 is followed by the next one."""
+
+    def grant(index: int) -> None:
+        body = {"subjectId": f"user{index}@example.com", "subjectType": "user", "roleId": 8,
+                "scopeType": "project", "scopeId": "42"}  # fmt: skip
+        assert api.post("/api/v1/authorization/access-rules", body).status_code == 201
+
+    with ThreadPoolExecutor(4) as pool:
+        list(pool.map(grant, range(501)))
+    run = cli("get", "access-rules", "--format", "json")
+    assert run.exit_code == 0, run.output
+    assert len(run.json()) == 501
