@@ -20,6 +20,13 @@ OK = "kind: WorkloadType\nmetadata: {name: Job}\nspec: {category: Train, priorit
 
 # case -> [(file in the case, line, col, JSON path ("" for none), message fragment)]
 EXPECTED: dict[str, list[tuple[str, int, int, str, str]]] = {
+    "credential-literal-secret": [
+        ("doc.yaml", 6, 20, "$.spec.secretAccessKey", "a secret cannot be written in the config"),
+    ],
+    "credential-without-secret": [
+        ("doc.yaml", 4, 3, "$.spec", "exactly one of 'password' or 'existingSecretName'"),
+        ("doc.yaml", 6, 3, "$.spec.accessKeyId", "'accessKeyId' is not allowed: not a field"),
+    ],
     "asset-template-asset-by-id": [
         ("doc.yaml", 7, 9, "$.spec.assets.datasources[0].name", "missing required field 'name'"),
         ("doc.yaml", 7, 10, "$.spec.assets.datasources[0].id", "unknown field 'id'"),

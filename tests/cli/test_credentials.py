@@ -110,8 +110,14 @@ def test_secrets_never_reach_state_or_any_plan_format_and_rotation_is_told_by_ha
     assert "spec.secretAccessKey: (sensitive) -> (sensitive)" in rotated["text"].stdout
     assert "secretAccessKey" in rotated["markdown"].stdout
 
+    assert cli("drift", config, env=_env()).exit_code == 0  # the server's secret is no drift
+
+    planfile = tmp_path / "rotate.plan.json"
+    saved = cli("plan", config, "-out", planfile, env=_env(ROTATED))
+    assert saved.exit_code == 0, saved.output
+    _no_secret(planfile.read_text(encoding="utf-8"))
     api.clear_log()
-    applied = cli("apply", "--auto-approve", config, env=_env(ROTATED))
+    applied = cli("apply", "--auto-approve", planfile, config, env=_env(ROTATED))
     assert applied.exit_code == 0, applied.output
     assert [m for m, _ in _writes(api)] == ["DELETE", "POST"]
     _no_secret(state_path(config).read_text(encoding="utf-8"))
