@@ -65,8 +65,9 @@ def _legacy_hash(salt: str, value: JSON) -> str:
 
 def same_secret(salt: str, value: JSON, stored: str) -> bool:
     """True when `value` is the secret whose hash is `stored` (either hash)."""
-    return hmac.compare_digest(salted_hash(salt, value), stored) or hmac.compare_digest(
-        _legacy_hash(salt, value), stored
+    expected = stored.encode()  # bytes: a state file's text need not be ASCII
+    return hmac.compare_digest(salted_hash(salt, value).encode(), expected) or (
+        hmac.compare_digest(_legacy_hash(salt, value).encode(), expected)
     )
 
 
