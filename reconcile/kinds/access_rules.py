@@ -12,7 +12,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from reconcile.errors import PlanError
-from reconcile.kinds.base import LiveMeta, NameCheck, SyncKind
+from reconcile.kinds.base import ItemPaths, LiveMeta, NameCheck, SyncKind
 from reconcile.kinds.calls import LIST_LIMIT, HttpRequest, ListRequest, Pagination, params
 from reconcile.kinds.lookups import Lookups
 from reconcile.kinds.scopes import SCOPE_TYPES
@@ -22,7 +22,7 @@ PATH = "/api/v1/authorization/access-rules"
 SUBJECT_TYPE = "user"  # the document's default subject type
 
 
-class AccessRuleKind(SyncKind):
+class AccessRuleKind(ItemPaths, SyncKind):
     """An access rule; identity is (scope, subject), the role is in the spec."""
 
     document_kind = "AccessRule"
@@ -30,6 +30,7 @@ class AccessRuleKind(SyncKind):
     api_family = "access rules (/api/v1/authorization/access-rules)"
     since = "2.18"  # in the oldest spec known (docs/runai-api.md section 0)
     family_path = PATH
+    path = PATH
     family_probed = True
     scope_types: tuple[str, ...] = SCOPE_TYPES
     uses: tuple[str, ...] = ("department", "project")  # its scope may be created in the plan
@@ -89,12 +90,6 @@ class AccessRuleKind(SyncKind):
     ) -> HttpRequest:
         # Never asked for: every changed path forces a replace (immutable_paths).
         raise PlanError(f"{address}: access rules have no update; the rule is replaced")
-
-    def delete_request(self, remote_id: str) -> HttpRequest:
-        return HttpRequest("DELETE", f"{PATH}/{remote_id}")
-
-    def get_request(self, remote_id: str) -> HttpRequest:
-        return HttpRequest("GET", f"{PATH}/{remote_id}")
 
     def find_by_name_request(self, address: Address, lookups: Lookups) -> ListRequest:
         return ListRequest(

@@ -223,6 +223,18 @@ def naming_paths(kind: Kind | None) -> tuple[tuple[str, ...], ...]:
     return (*IDENTITY_PATHS, *checked, *kind.name_refs)
 
 
+class ItemPaths:
+    """The read and delete of one object at `{path}/{remote id}` (most kinds' own endpoints)."""
+
+    path: str
+
+    def delete_request(self, remote_id: str) -> HttpRequest:
+        return HttpRequest("DELETE", f"{self.path}/{remote_id}")
+
+    def get_request(self, remote_id: str) -> HttpRequest:
+        return HttpRequest("GET", f"{self.path}/{remote_id}")
+
+
 class SyncKind:
     """Defaults shared by the kinds whose list items are complete and whose writes are final."""
 

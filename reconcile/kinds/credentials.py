@@ -16,7 +16,7 @@ from typing import Any
 
 from reconcile.errors import PlanError
 from reconcile.kinds import asset_meta
-from reconcile.kinds.base import LiveMeta, NameCheck, SyncKind
+from reconcile.kinds.base import ItemPaths, LiveMeta, NameCheck, SyncKind
 from reconcile.kinds.calls import HttpRequest, ListRequest, Pagination, params
 from reconcile.kinds.lookups import Lookups
 from reconcile.kinds.scopes import SCOPE_TYPES
@@ -55,7 +55,7 @@ BY_ASSET_KIND = {t.asset_kind: t for t in TYPES.values()}
 SECRET_FIELDS = tuple(sorted({s for t in TYPES.values() for s in t.secrets}))
 
 
-class CredentialKind(SyncKind):
+class CredentialKind(ItemPaths, SyncKind):
     """A credential asset; identity is (scope, name), its type is part of its spec."""
 
     document_kind = "Credential"
@@ -63,6 +63,7 @@ class CredentialKind(SyncKind):
     api_family = "credential assets (/api/v1/asset/credentials)"
     since = "2.18"  # every type but ngc-api-key (2.23) is in the oldest spec known
     family_path = PATH
+    path = PATH
     family_probed = True
     scope_types: tuple[str, ...] = SCOPE_TYPES
     uses: tuple[str, ...] = ("department", "project")  # its scope may be created in the plan
@@ -128,12 +129,6 @@ class CredentialKind(SyncKind):
         description = spec.get("metadata", {}).get("description")
         meta = {} if description is None else {"description": description}
         return HttpRequest("PUT", f"{PATH}/{remote_id}", {"meta": meta})
-
-    def delete_request(self, remote_id: str) -> HttpRequest:
-        return HttpRequest("DELETE", f"{PATH}/{remote_id}")
-
-    def get_request(self, remote_id: str) -> HttpRequest:
-        return HttpRequest("GET", f"{PATH}/{remote_id}")
 
     def find_by_name_request(self, address: Address, lookups: Lookups) -> ListRequest:
         return ListRequest(PATH, "entries", Pagination.SINGLE, params(name=address.name))

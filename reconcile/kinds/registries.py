@@ -14,7 +14,7 @@ from typing import Any
 
 from reconcile.errors import PlanError
 from reconcile.kinds import asset_meta
-from reconcile.kinds.base import LiveMeta, NameCheck, SyncKind
+from reconcile.kinds.base import ItemPaths, LiveMeta, NameCheck, SyncKind
 from reconcile.kinds.calls import HttpRequest, ListRequest, Pagination, params
 from reconcile.kinds.lookups import Lookups
 from reconcile.kinds.scopes import SCOPE_TYPES
@@ -25,7 +25,7 @@ PATH = "/api/v1/asset/registries"
 CREDENTIAL_KIND = "password"  # RegistrySpec.credentialKind: the only kind the API names
 
 
-class RegistryKind(SyncKind):
+class RegistryKind(ItemPaths, SyncKind):
     """A registry asset; identity is (scope, name)."""
 
     document_kind = "Registry"
@@ -33,6 +33,7 @@ class RegistryKind(SyncKind):
     api_family = "registries (/api/v1/asset/registries)"
     since = "2.18"  # in the oldest spec known (docs/runai-api.md section 0)
     family_path = PATH
+    path = PATH
     family_probed = True
     renames_in_place = True  # its PUT carries meta.name
     scope_types: tuple[str, ...] = SCOPE_TYPES
@@ -82,12 +83,6 @@ class RegistryKind(SyncKind):
         # stands, and a change to it replaces the registry (immutable_paths).
         body = {"meta": asset_meta.named_meta(address, spec), "spec": _api_spec(address, spec)}
         return HttpRequest("PUT", f"{PATH}/{remote_id}", sort_keys(body))
-
-    def delete_request(self, remote_id: str) -> HttpRequest:
-        return HttpRequest("DELETE", f"{PATH}/{remote_id}")
-
-    def get_request(self, remote_id: str) -> HttpRequest:
-        return HttpRequest("GET", f"{PATH}/{remote_id}")
 
     def find_by_name_request(self, address: Address, lookups: Lookups) -> ListRequest:
         return ListRequest(PATH, "entries", Pagination.SINGLE, params(name=address.name))
