@@ -19,7 +19,8 @@ from reconcile.kinds.registry import (
     dependency_ranks,
 )
 from reconcile.kinds.scopes import SCOPE_TYPES
-from reconcile.schema import load_schema
+from reconcile.paths import paths_overlap
+from reconcile.schema import load_schema, sensitive_patterns
 
 ROOT = Path(__file__).resolve().parents[2]
 KIND_MODULES = sorted((ROOT / "reconcile" / "kinds").glob("*.py"))
@@ -74,6 +75,15 @@ def test_scope_rules_match_the_kind_schema(kind: Kind) -> None:
     definition = schema["$defs"][one["$ref"].rsplit("/", 1)[1]]
     named = tuple(t for t in SCOPE_TYPES if t in definition.get("properties", {}))
     assert named == kind.scope_types
+
+
+@pytest.mark.parametrize("kind", REGISTERED, ids=lambda k: k.slug)
+def test_write_only_paths_are_secrets_of_the_kind_schema(kind: Kind) -> None:
+    """What the server never answers with is compared by hash: it must be a sensitive path
+    (or hold one), so that it is hashed in state and masked in every output."""
+    patterns = sensitive_patterns(kind.document_kind)
+    for path in kind.write_only_paths:
+        assert any(paths_overlap(path, p) for p in patterns), path
 
 
 def test_defaults_table_is_generated_from_the_committed_slice() -> None:
