@@ -311,7 +311,20 @@ def _keyword(key: str, value: Any, schema: Mapping[str, Any]) -> Check | None:
         if item is None:
             return None
         return lambda v: not isinstance(v, list) or all(item(i) for i in v)
+    if key in ("if", "then", "else"):
+        return _conditional(key, schema)
     return _combined(key, value)
+
+
+def _conditional(key: str, schema: Mapping[str, Any]) -> Check | None:
+    """`if` with its `then` and `else` (both true when absent); the two are judged there."""
+    if key != "if":
+        return (lambda v: True) if "if" in schema else None
+    parts = [_compile(schema.get(k, True)) for k in ("if", "then", "else")]
+    if any(p is None for p in parts):
+        return None
+    test, then, otherwise = (p for p in parts if p is not None)
+    return lambda v: then(v) if test(v) else otherwise(v)
 
 
 def _object(key: str, value: Any, schema: Mapping[str, Any]) -> Check | None:

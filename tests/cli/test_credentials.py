@@ -236,3 +236,19 @@ def test_access_rules_are_read_past_a_full_page(cli: Cli, api: Api) -> None:
     run = cli("get", "access-rules", "--format", "json")
     assert run.exit_code == 0, run.output
     assert len(run.json()) == 501
+
+
+def test_get_lists_roles_credentials_registries_and_access_rules(cli: Cli, tmp_path: Path) -> None:
+    config = _config(tmp_path / "c", CREDENTIAL, REGISTRY, PROJECT, RULE)
+    assert cli("apply", "--auto-approve", config, env=_env()).exit_code == 0
+    roles = cli("get", "roles", "--format", "json").json()
+    assert {"name": "ML engineer", "scope": ""} in roles
+    for what, row in (
+        ("credentials", {"kind": "credential", "name": "bucket", "scope": "project=team-a"}),
+        ("registries", {"kind": "registry", "name": "internal", "scope": "tenant"}),
+        ("access-rules", {"kind": "access-rule", "name": "alice@example.com",
+                          "scope": "project=vision"}),
+    ):  # fmt: skip
+        run = cli("get", what, "--format", "json")
+        assert run.exit_code == 0, run.output
+        assert run.json() == [row]
