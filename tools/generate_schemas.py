@@ -45,6 +45,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from reconcile.emulator.versions import VERSIONS as EMULATOR_VERSIONS  # noqa: E402
+from reconcile.kinds.credentials import TYPES as CREDENTIAL_TYPES  # noqa: E402
 from reconcile.kinds.registry import DOCUMENT_KINDS  # noqa: E402
 from reconcile.model import STATE_VERSION, EntryStatus  # noqa: E402
 from reconcile.printable import NAME_PATTERN, ONE_LINE_PATTERN, UNSAFE_CHARACTERS  # noqa: E402
@@ -283,11 +284,8 @@ def lifecycle(slug: str = "") -> Schema:
             },
             "ignoreChanges": {
                 "type": "array",
-                "items": {
-                    **NAME,
-                    "description": "A field path, e.g. spec.compute.cpuCoreRequest "
-                    "or spec.environmentVariables[name=X].value.",
-                },
+                "items": {**NAME, "description": "A field path, e.g. spec.compute.cpuCoreRequest "
+                "or spec.environmentVariables[name=X].value."},
                 "description": "Field paths whose differences are neither changes nor drift "
                 "(still sent when the object is created).",
             },
@@ -517,29 +515,6 @@ def _secret(conv: Converter, component: str, prop: str, **schema: Any) -> Schema
     )
 
 
-# spec.type -> (its creation spec component, its fields, the secret fields one of which, or
-# existingSecretName, it needs).
-CREDENTIAL_TYPES: dict[str, tuple[str, tuple[str, ...], tuple[str, ...]]] = {
-    "access-key": (
-        "AccessKeyCreationSpec",
-        ("existingSecretName", "accessKeyId", "secretAccessKey"),
-        ("secretAccessKey",),
-    ),
-    "password": ("PasswordCreationSpec", ("existingSecretName", "user", "password"), ("password",)),
-    "docker-registry": (
-        "DockerRegistryCreationSpec",
-        ("existingSecretName", "user", "password", "url"),
-        ("password",),
-    ),
-    "generic-secret": (
-        "GenericSecretCreationSpec",
-        ("existingSecretName", "keyValuePairs"),
-        ("keyValuePairs",),
-    ),
-    "ngc-api-key": ("NgcApiKeyCreationSpec", ("ngc_api_key",), ("ngc_api_key",)),
-}
-
-
 def credential(conv: Converter) -> Schema:
     """Credential: one document kind, its `spec.type` picks the API type and its fields."""
     pair = closed(
@@ -573,7 +548,8 @@ def credential(conv: Converter) -> Schema:
         ),
     }
     rules = []
-    for name, (_, own, secrets) in CREDENTIAL_TYPES.items():
+    for name, kind in CREDENTIAL_TYPES.items():
+        own, secrets = (*kind.fields, *kind.secrets), kind.secrets
         others = {
             f: forbidden(f"not a field of a {name} credential")
             for f in fields

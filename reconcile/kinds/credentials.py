@@ -35,7 +35,6 @@ class CredentialType:
     asset_kind: str
     fields: tuple[str, ...]  # spec fields the API answers with
     secrets: tuple[str, ...]  # spec fields sent on create and never answered
-    since: str = "2.18"
 
 
 TYPES: dict[str, CredentialType] = {
@@ -48,7 +47,7 @@ TYPES: dict[str, CredentialType] = {
                        ("existingSecretName", "user", "url"), ("password",)),
         CredentialType("generic-secret", "genericSecret", ("existingSecretName",),
                        ("keyValuePairs",)),
-        CredentialType("ngc-api-key", "ngcApiKey", (), ("ngc_api_key",), since="2.23"),
+        CredentialType("ngc-api-key", "ngcApiKey", (), ("ngc_api_key",)),  # 2.23 and later
     )
 }  # fmt: skip
 BY_ASSET_KIND = {t.asset_kind: t for t in TYPES.values()}
