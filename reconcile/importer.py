@@ -183,6 +183,8 @@ def _import_one(
                 return Imported(
                     address, live.remote_id, file, document, live.spec, sensitive, variables
                 )
+    if paths:  # a secret no single placeholder stands for (a generic secret's pairs)
+        last += "; the server never shows its secret: write its document by hand"
     return Skipped(address, last)
 
 

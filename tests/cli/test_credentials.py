@@ -252,3 +252,16 @@ def test_get_lists_roles_credentials_registries_and_access_rules(cli: Cli, tmp_p
         run = cli("get", what, "--format", "json")
         assert run.exit_code == 0, run.output
         assert run.json() == [row]
+
+
+def test_import_skips_a_generic_secret_whose_pairs_the_server_never_shows(
+    cli: Cli, api: Api, tmp_path: Path
+) -> None:
+    body = {"meta": {"name": "pairs", "scope": "tenant"},
+            "spec": {"keyValuePairs": [{"key": "token", "value": TOKEN_VALUE}]}}  # fmt: skip
+    assert api.post("/api/v1/asset/credentials/generic-secret", body).status_code == 202
+    run = cli("import", tmp_path / "imported", "--kind", "Credential")
+    assert run.exit_code == 1, run.output
+    assert "credential/tenant/pairs: " in run.stderr
+    assert "the server never shows its secret: write its document by hand" in run.stderr
+    _no_secret(run.output)
