@@ -350,8 +350,11 @@ def render_files(
     by_file: dict[str, list[dict[str, Any]]] = {}
     variables: list[Variable] = []
     if fold:
+        # A secret the server never shows may differ where all else is equal: such objects
+        # keep a document (and a variable) each.
         keys = [
-            json.dumps([o.address.kind, o.address.name, o.spec], sort_keys=True) for o in ordered
+            json.dumps([o.address.kind, o.address.name, o.spec, _unread_scope(o)], sort_keys=True)
+            for o in ordered
         ]
         for document, members in expand.fold([o.document for o in ordered], keys=keys):
             first = ordered[members[0]]
@@ -375,6 +378,11 @@ def render_files(
             clashes.append(f"{name} exists: the new documents go to {target}")
         files[target] = dump_documents(by_file[name], header=HEADER)
     return files, clashes, variables
+
+
+def _unread_scope(imported: Imported) -> str:
+    """The object's scope when it holds a secret the server never shows, else ""."""
+    return imported.address.scope if any(v.unread for v in imported.variables) else ""
 
 
 def write_files(directory: Path, files: Mapping[str, str]) -> None:

@@ -265,3 +265,17 @@ def test_import_skips_a_generic_secret_whose_pairs_the_server_never_shows(
     assert "credential/tenant/pairs: " in run.stderr
     assert "the server never shows its secret: write its document by hand" in run.stderr
     _no_secret(run.output)
+
+
+def test_import_fold_keeps_a_document_per_credential_as_their_secrets_may_differ(
+    cli: Cli, api: Api, tmp_path: Path
+) -> None:
+    for project, secret in (("42", SECRET), ("43", ROTATED)):
+        meta = {"name": "bucket", "scope": "project", "projectId": int(project)}
+        body = {"meta": meta, "spec": {"accessKeyId": "AKIA", "secretAccessKey": secret}}
+        assert api.post("/api/v1/asset/credentials/access-key", body).status_code == 202
+    run = cli("import", "--fold", "--kind", "Credential", tmp_path / "imported")
+    assert run.exit_code == 0, run.output
+    assert "Imported 2 objects into 2 files" in run.stdout
+    assert not (tmp_path / "imported" / "credentials" / "many-scopes.yaml").exists()
+    assert run.stdout.count("CREDENTIAL_PROJECT_TEAM_") == 2
