@@ -501,7 +501,7 @@ def _asset_metadata(conv: Converter, what: str) -> Schema:
                 **conv.ref("AssetName"),
                 "description": f"The {what}'s name (unique in its scope).",
             },
-            "scope": conv.ref("DocumentScope"),
+            "scope": one_or_many(conv.ref("DocumentScope")),
             "description": conv.ref("AssetDescription"),
         },
         required=("name", "scope"),
@@ -594,7 +594,7 @@ def access_rule(conv: Converter) -> Schema:
     metadata = closed(
         {
             "name": conv.described("AccessRuleCreationFields", "subjectId", **NAME),
-            "scope": conv.ref("DocumentScope"),
+            "scope": one_or_many(conv.ref("DocumentScope")),
         },
         required=("name", "scope"),
     )
