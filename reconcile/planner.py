@@ -265,6 +265,8 @@ def _unknown(resource: Resource, message: str) -> Problem:
     """A name a write of `resource` uses that the server does not know, at its document."""
     where = f"{resource.origin}: " if resource.origin is not None else ""
     return Problem(f"{where}{resource.address}: {message}")
+
+
 def _with_write_only(
     current: LiveResource | None, entry: StateEntry | None, resource: Resource | None, salt: str
 ) -> LiveResource | None:

@@ -12,6 +12,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from reconcile.errors import PlanError
+from reconcile.kinds import asset_meta
 from reconcile.kinds.base import ItemPaths, LiveMeta, NameCheck, SyncKind
 from reconcile.kinds.calls import LIST_LIMIT, HttpRequest, ListRequest, Pagination, params
 from reconcile.kinds.lookups import Lookups
@@ -73,7 +74,7 @@ class AccessRuleKind(ItemPaths, SyncKind):
         body = {
             "subjectId": address.name,
             "subjectType": doc.get("subjectType", SUBJECT_TYPE),
-            "roleId": int(lookups.id_of("role", str(doc.get("role")))),
+            "roleId": asset_meta.int_id(lookups.id_of("role", str(doc.get("role")))),
             "scopeType": scope_type,
             "scopeId": scope_id,
         }

@@ -44,6 +44,6 @@ def named_meta(address: Address, spec: Spec) -> dict[str, Any]:
 
 
 def int_id(project_id: str) -> int | str:
-    """Asset meta types projectId as int32; org-unit ids are strings of digits (a planned
-    id is not, until its create returns)."""
+    """Asset meta types projectId (and access rules roleId) as int32; lookup ids are strings
+    of digits (a planned or unknown one is not, and is never sent)."""
     return int(project_id) if project_id.isdigit() else project_id
