@@ -31,6 +31,7 @@ from reconcile.emulator.framework import (
     Route,
 )
 from reconcile.emulator.handlers import (
+    asset_writes,
     assets,
     node_pools,
     org,
@@ -46,6 +47,7 @@ _LOG = logging.getLogger("reconcile.emulator")
 HANDLER_MODULES: tuple[ModuleType, ...] = (
     templates,
     assets,
+    asset_writes,
     workload_types,
     workloads,
     org,
@@ -172,7 +174,7 @@ class EmulatorApp:
         self, request: Request, route: Route, params: dict[str, str]
     ) -> tuple[Response, str]:
         self.faults.delay()
-        pre = self.faults.before()
+        pre = self.faults.before(f"{request.method} {route.rule}")
         if pre is not None:
             headers = {"Retry-After": str(pre.retry_after_s)} if pre.retry_after_s else None
             body = {"code": pre.status, "message": pre.message}
