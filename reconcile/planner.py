@@ -581,10 +581,10 @@ def _undeletable(kind: Kind) -> str:
 
 
 def with_planned(lookups: Lookups, desired: Mapping[Address, Resource], live: LiveView) -> Lookups:
-    """`lookups` that also know the projects, departments, node pools and workload types the
-    plan creates, under planned ids, so documents naming them plan in the same run (their
-    creates wait for these: kinds use what they name). A unit whose own names do not resolve
-    is left out: its create reports that."""
+    """`lookups` that also know the projects, departments, node pools, assets and workload
+    types the plan creates, under planned ids, so documents naming them plan in the same run
+    (their creates wait for these: kinds use what they name). An object whose own names do
+    not resolve is left out: its create reports that."""
     for kind in sorted(REGISTERED, key=lambda k: APPLY_RANK[k.slug]):
         if kind.names_lookup is None:
             continue
@@ -592,9 +592,9 @@ def with_planned(lookups: Lookups, desired: Mapping[Address, Resource], live: Li
         for address in desired:
             if address.kind == kind.slug and address not in live.resources:
                 try:
-                    records.append(
-                        kind.lookup_record(address, f"{PLANNED_PREFIX}{address}", lookups)
-                    )
+                    planned = f"{PLANNED_PREFIX}{address}"
+                    spec = desired[address].spec
+                    records.append(kind.lookup_record(address, planned, lookups, spec=spec))
                 except PlanError:
                     continue
         if records:

@@ -65,7 +65,7 @@ EXPECTED: dict[str, list[tuple[str, int, int, str, str]]] = {
     ],
     "kind-missing": [("doc.yaml", 1, 1, "$.kind", "missing required field 'kind'")],
     "kind-unknown": [
-        ("doc.yaml", 1, 7, "$.kind", "must be one of: NodePool, Department, Project, WorkloadType,")
+        ("doc.yaml", 1, 7, "$.kind", "must be one of: NodePool, Department, Project,")
     ],
     "metadata-name-missing": [
         ("doc.yaml", 2, 11, "$.metadata.name", "missing required field 'name'")

@@ -10,11 +10,12 @@ import copy
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from reconcile.kinds import asset_meta
 from reconcile.kinds.base import TEMPLATE_NAMES, LiveMeta, NameCheck, SyncKind
-from reconcile.kinds.calls import HttpRequest, ListRequest, Pagination, params
+from reconcile.kinds.calls import HttpRequest, ListRequest, Pagination
 from reconcile.kinds.defaults import SCHEMA_DEFAULTS
 from reconcile.kinds.lookups import UNKNOWN_PREFIX, Lookups
-from reconcile.kinds.scopes import SCOPE_ID_FIELDS, SCOPE_TYPES, parse_scope
+from reconcile.kinds.scopes import SCOPE_TYPES
 from reconcile.kinds.specs import drop_defaults, fill_defaults, prune_sorted, sort_keys
 from reconcile.model import Address, FieldChange, Spec
 
@@ -33,8 +34,15 @@ class AssetTemplateKind(SyncKind):
     family_probed = True
     scope_types: tuple[str, ...] = SCOPE_TYPES
     # A template's priority and category default to its workload type's: types first; its
-    # scope may be a project or department the same plan creates.
-    uses: tuple[str, ...] = ("workload-type", "department", "project")
+    # scope may be a project or department, and its assets ones, the same plan creates.
+    uses: tuple[str, ...] = (
+        "workload-type",
+        "department",
+        "project",
+        "environment",
+        "compute",
+        "datasource",
+    )
     name_checks: tuple[NameCheck, ...] = (NameCheck(("spec", "specificEnv"), TEMPLATE_NAMES),)
     name_refs: tuple[tuple[str, ...], ...] = (("spec", "assets"),)  # asset names, resolved to ids
     lookups_needed = frozenset(
@@ -49,10 +57,7 @@ class AssetTemplateKind(SyncKind):
         return ListRequest(PATH, "entries", Pagination.SINGLE)
 
     def identify(self, item: Mapping[str, Any], lookups: Lookups) -> tuple[Address, str]:
-        meta = item["meta"]
-        scope_type = str(meta.get("scope") or "tenant")
-        scope = lookups.scope_text(scope_type, meta.get(SCOPE_ID_FIELDS.get(scope_type, ""), ""))
-        return Address(self.slug, scope, str(meta["name"])), str(meta["id"])
+        return asset_meta.identify(self.slug, item, lookups)
 
     def from_live(self, obj: Mapping[str, Any], lookups: Lookups) -> tuple[Address, Spec, LiveMeta]:
         address, remote_id = self.identify(obj, lookups)
@@ -73,6 +78,12 @@ class AssetTemplateKind(SyncKind):
         fill_defaults(specific, SCHEMA_DEFAULTS["SpecificRunParams"], keep_sorted=True)
         return normalized
 
+    def references(self, spec: Spec) -> tuple[tuple[str, str], ...]:
+        assets = spec.get("spec", {}).get("assets") or {}
+        found = [(role, str(assets[role])) for role in ("environment", "compute") if role in assets]
+        found += [("datasource", str(d["name"])) for d in assets.get("datasources") or []]
+        return tuple(found)
+
     def minimal(self, spec: Spec) -> Spec:
         inner = spec.get("spec")
         if not isinstance(inner, dict) or "specificEnv" not in inner:
@@ -81,13 +92,10 @@ class AssetTemplateKind(SyncKind):
         return {**spec, "spec": {**inner, "specificEnv": specific}}
 
     def create_request(self, address: Address, spec: Spec, lookups: Lookups) -> HttpRequest:
-        scope_type, name = parse_scope(address.scope)
-        meta = self._meta(address, spec)
-        meta["scope"] = scope_type
-        if scope_type == "project":
-            meta["projectId"] = _int_id(lookups.id_of("project", name))
-        elif scope_type in SCOPE_ID_FIELDS:
-            meta[SCOPE_ID_FIELDS[scope_type]] = lookups.id_of(scope_type, name)
+        meta = {
+            **asset_meta.updatable_meta(address, spec),
+            **asset_meta.scope_meta(address.scope, lookups),
+        }
         body = {"meta": meta, "spec": self._api_spec(address, spec, lookups)}
         return HttpRequest("POST", PATH, sort_keys(body))
 
@@ -101,7 +109,10 @@ class AssetTemplateKind(SyncKind):
         lookups: Lookups,
     ) -> HttpRequest:
         # PUT replaces the template: the full desired body, so cleared fields simply go away.
-        body = {"meta": self._meta(address, spec), "spec": self._api_spec(address, spec, lookups)}
+        body = {
+            "meta": asset_meta.updatable_meta(address, spec),
+            "spec": self._api_spec(address, spec, lookups),
+        }
         return HttpRequest("PUT", f"{PATH}/{remote_id}", sort_keys(body))
 
     def delete_request(self, remote_id: str) -> HttpRequest:
@@ -111,26 +122,13 @@ class AssetTemplateKind(SyncKind):
         return HttpRequest("GET", f"{PATH}/{remote_id}")
 
     def find_by_name_request(self, address: Address, lookups: Lookups) -> ListRequest:
-        scope_type, name = parse_scope(address.scope)
-        # With `scope` given, the list holds that scope only (not inherited templates).
-        query = dict(params(name=address.name, scope=scope_type))
-        if scope_type in SCOPE_ID_FIELDS:
-            query[SCOPE_ID_FIELDS[scope_type]] = lookups.id_of(scope_type, name)
-        return ListRequest(PATH, "entries", Pagination.SINGLE, params(**query))
+        return asset_meta.find_request(PATH, address, lookups)
 
     def immutable_paths(self, changed_paths: Sequence[str]) -> tuple[str, ...]:
         return ()  # meta.scope and the name are in the address; everything else has a PUT
 
     def remote_id_from_response(self, body: Mapping[str, Any]) -> str:
         return str(body["meta"]["id"])
-
-    @staticmethod
-    def _meta(address: Address, spec: Spec) -> dict[str, Any]:
-        meta: dict[str, Any] = {"name": address.name}
-        description = spec.get("metadata", {}).get("description")
-        if description is not None:
-            meta["description"] = description
-        return meta
 
     @staticmethod
     def _api_spec(address: Address, spec: Spec, lookups: Lookups) -> dict[str, Any]:
@@ -183,11 +181,6 @@ def _ref_name(ref: Any, lookups: Lookups) -> str:
     if name.startswith(UNKNOWN_PREFIX) and isinstance(ref, Mapping) and ref.get("name"):
         return str(ref["name"])
     return name
-
-
-def _int_id(project_id: str) -> int | str:
-    """Asset meta types projectId as int32; org-unit ids are strings of digits."""
-    return int(project_id) if project_id.isdigit() else project_id
 
 
 ASSET_TEMPLATE = AssetTemplateKind()

@@ -13,6 +13,7 @@ from collections.abc import Iterable, Mapping
 from graphlib import CycleError, TopologicalSorter
 
 from reconcile.kinds.asset_templates import ASSET_TEMPLATE
+from reconcile.kinds.assets import COMPUTE, DATASOURCE, ENVIRONMENT
 from reconcile.kinds.base import Kind
 from reconcile.kinds.node_pools import NODE_POOL
 from reconcile.kinds.org_units import DEPARTMENT, PROJECT
@@ -25,6 +26,9 @@ REGISTERED: tuple[Kind, ...] = (
     NODE_POOL,
     DEPARTMENT,
     PROJECT,
+    ENVIRONMENT,
+    COMPUTE,
+    DATASOURCE,
     WORKLOAD_TYPE,
     WORKLOAD_TEMPLATE_KINDS["WorkspaceTemplate"],
     WORKLOAD_TEMPLATE_KINDS["TrainingTemplate"],
