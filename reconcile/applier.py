@@ -42,6 +42,7 @@ from reconcile.kinds.lookups import Lookups
 from reconcile.kinds.registry import BY_SLUG
 from reconcile.live_view import LiveView, fingerprint_of
 from reconcile.model import Action, Address, Change, EntryStatus, Plan, Resource, State
+from reconcile.planner import with_planned
 from reconcile.state import StateBackend
 
 DEFAULT_RETRY = RetryPolicy()
@@ -119,6 +120,10 @@ def apply_plan(
     delete of a kind read there is checked against it, not with a GET.
     """
     steps = list(plan.steps())
+    # What this plan creates is named by planned ids until its create returns (a step that
+    # still names one then is not started), as when the plan was made.
+    creating = {c.address for c in steps if c.action is Action.CREATE}
+    lookups = with_planned(lookups, desired, existing=set(desired) - creating)
     journal = StateJournal(store, state)
     runner = StepRunner(
         client=client,

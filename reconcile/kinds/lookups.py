@@ -279,12 +279,36 @@ class Lookups:
             return (*kept, *named)
 
         if what == "project":
-            return replace(self, projects=merged(self.projects))
-        if what == "department":
-            return replace(self, departments=merged(self.departments))
-        if what == "nodepool":
-            return replace(self, nodepools=merged(self.nodepools))
-        raise ValueError(f"no lookup of {what!r} records")
+            updated = replace(self, projects=merged(self.projects))
+        elif what == "department":
+            updated = replace(self, departments=merged(self.departments))
+        elif what == "nodepool":
+            updated = replace(self, nodepools=merged(self.nodepools))
+        else:
+            raise ValueError(f"no lookup of {what!r} records")
+        # A unit's planned id gives way to its real one where other records name it too (an
+        # asset the plan creates in it, a project in a department it creates): they stay
+        # findable from the unit's real id even when their own create never returns.
+        swaps = {
+            old.id: new.id
+            for old in self._records(what)
+            for new in added
+            if old.name == new.name and planned_address(old.id) and not planned_address(new.id)
+        }
+        return updated._renamed(swaps) if swaps else updated
+
+    def _records(self, what: str) -> tuple[Named, ...]:
+        return {"project": self.projects, "department": self.departments}.get(what, ())
+
+    def _renamed(self, ids: Mapping[str, str]) -> Lookups:
+        """A copy whose projects' parents and assets' scopes name `ids`' new ids for old."""
+        return replace(
+            self,
+            projects=tuple(replace(p, parent_id=ids.get(p.parent_id, p.parent_id))
+                           for p in self.projects),
+            assets=tuple(replace(a, scope_id=ids.get(a.scope_id, a.scope_id))
+                         for a in self.assets),
+        )  # fmt: skip
 
     def nodepool_id(self, cluster_id: str, name: str) -> str:
         """The id of node pool `name` of the cluster `cluster_id`; PlanError if unknown."""
@@ -345,6 +369,13 @@ class Lookups:
                     return asset.id
         error = PlanError(f"{kind} asset {name!r} is not visible from scope {scope}")
         return self._missed(error, candidates[0].id)  # what a write would name
+
+    def sees(self, user: str, asset: str) -> bool:
+        """Whether an object at address scope `user` may use an asset at scope `asset`: the
+        asset's scope is the user's own or one above it. PlanError for an unknown unit."""
+        scope_type, name = parse_scope(asset)
+        unit = "" if scope_type == "tenant" else self.id_of(scope_type, name)
+        return (scope_type, unit) in self._ancestry(user)
 
     def _ancestry(self, scope: str) -> list[tuple[str, str]]:
         """The scopes whose assets `scope` can use, nearest first (project -> ... -> system)."""
