@@ -34,6 +34,8 @@ class AssetKind(SyncKind):
     slug: str
     api_family: str
     lookup_list: str  # the LOOKUP_REQUESTS entry that lists these assets
+    api_kind: str = ""  # the API's `meta.kind` of every asset of the kind (not data sources)
+    defaults_schema: str | None = None  # the schema whose defaults its spec takes
     since = "2.18"  # every asset collection is in the oldest spec known (section 0)
     family_probed = True
     scope_types: tuple[str, ...] = SCOPE_TYPES
@@ -58,18 +60,18 @@ class AssetKind(SyncKind):
 
     def asset_kind(self, spec: Mapping[str, Any]) -> str:
         """The API's `meta.kind` (AssetKind) for a document spec."""
-        raise NotImplementedError
+        return self.api_kind
 
     def collection(self, spec: Mapping[str, Any]) -> str:
         """The API collection a document spec is written to."""
-        raise NotImplementedError
+        return self.family_path
 
     def api_spec(self, obj: Mapping[str, Any]) -> dict[str, Any]:
         """The spec of a server object (a list entry or a GET answer), as the API has it."""
         return dict(obj.get("spec") or {})
 
     def defaults(self, spec: Mapping[str, Any]) -> Mapping[str, Any]:
-        return {}
+        return SCHEMA_DEFAULTS[self.defaults_schema] if self.defaults_schema else {}
 
     # --- the Kind protocol -------------------------------------------------------------------
 
@@ -162,15 +164,8 @@ class EnvironmentKind(AssetKind):
     slug = "environment"
     api_family = "environment assets (/api/v1/asset/environment)"
     lookup_list = "environments"
-
-    def asset_kind(self, spec: Mapping[str, Any]) -> str:
-        return "environment"
-
-    def collection(self, spec: Mapping[str, Any]) -> str:
-        return self.family_path
-
-    def defaults(self, spec: Mapping[str, Any]) -> Mapping[str, Any]:
-        return SCHEMA_DEFAULTS["EnvironmentAssetSpec"]
+    api_kind = "environment"
+    defaults_schema = "EnvironmentAssetSpec"
 
 
 class ComputeKind(AssetKind):
@@ -180,12 +175,7 @@ class ComputeKind(AssetKind):
     slug = "compute"
     api_family = "compute assets (/api/v1/asset/compute)"
     lookup_list = "computes"
-
-    def asset_kind(self, spec: Mapping[str, Any]) -> str:
-        return "compute"
-
-    def collection(self, spec: Mapping[str, Any]) -> str:
-        return self.family_path
+    api_kind = "compute"
 
 
 # Data source types as documents write them -> (the API's path segment, its AssetKind, the

@@ -6,9 +6,8 @@ asset a template uses; an unknown asset name; a failed create stopping only what
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
-from tests.cli.helpers import Cli, read_state, write_docs
+from tests.cli.helpers import Cli, planned_changes, read_state, write_docs
 from tests.emulator.helpers import Api
 
 PROJECT = """
@@ -61,17 +60,11 @@ def _config(root: Path, *docs: str) -> Path:
     return root
 
 
-def _plan(cli: Cli, config_dir: Path, *args: str) -> dict[str, dict[str, Any]]:
-    run = cli("plan", config_dir, "--format", "json", "--detailed-exitcode", *args)
-    assert run.exit_code in (0, 2, 3), run.output
-    return {c["address"]: c for c in run.json()["changes"]}
-
-
 def test_a_project_an_environment_and_a_template_using_it_apply_in_one_run(
     cli: Cli, tmp_path: Path, api: Api
 ) -> None:
     config = _config(tmp_path / "c", PROJECT, ENVIRONMENT, SCRATCH, TEMPLATE)
-    planned = _plan(cli, config)
+    planned = planned_changes(cli, config)
     assert {a: c["action"] for a, c in planned.items()} == {
         "project/department=research/vision-lab": "create",
         ENV_ADDRESS: "create",
@@ -105,7 +98,7 @@ def test_a_project_an_environment_and_a_template_using_it_apply_in_one_run(
     # An environment change plans one update, sent as the API's PUT.
     changed = _config(config, PROJECT, ENVIRONMENT.replace("scipy", "datascience"), SCRATCH,
                       TEMPLATE)  # fmt: skip
-    update = _plan(cli, changed)
+    update = planned_changes(cli, changed)
     steps = {a: c for a, c in update.items() if c["action"] != "no-op"}
     assert list(steps) == [ENV_ADDRESS] and steps[ENV_ADDRESS]["action"] == "update"
     assert [f["path"] for f in steps[ENV_ADDRESS]["fields"]] == ["spec.image"]
@@ -115,7 +108,7 @@ def test_a_project_an_environment_and_a_template_using_it_apply_in_one_run(
 
     # A create-only field replaces the asset.
     narrowed = ENVIRONMENT.replace("training: false", "training: true")
-    replaced = _plan(cli, _config(config, PROJECT, narrowed, SCRATCH, TEMPLATE))
+    replaced = planned_changes(cli, _config(config, PROJECT, narrowed, SCRATCH, TEMPLATE))
     assert replaced[ENV_ADDRESS]["action"] == "replace"
 
 
@@ -125,7 +118,7 @@ def test_removing_an_environment_a_template_uses_needs_force(cli: Cli, tmp_path:
     # The template now names a tenant environment of the seed instead; the old one goes.
     kept = TEMPLATE.replace("environment: notebook-env", "environment: jupyter-lab")
     _config(config, PROJECT, SCRATCH, kept)
-    assert _plan(cli, config)[ENV_ADDRESS]["action"] == "delete"
+    assert planned_changes(cli, config)[ENV_ADDRESS]["action"] == "delete"
     assert cli("apply", "--auto-approve", config).exit_code == 0  # nothing uses it now
 
     _config(config, PROJECT, ENVIRONMENT, SCRATCH, TEMPLATE)
