@@ -273,9 +273,9 @@ def _compile(schema: Any) -> Check | None:
         return _record(schema)
     checks: list[Check] = []
     for key, value in schema.items():
-        if key in _IGNORED:
+        if key in _IGNORED or key in ("then", "else"):  # compiled with their `if`
             continue
-        check = _keyword(key, value, schema)
+        check = _conditional(schema) if key == "if" else _keyword(key, value, schema)
         if check is None:
             return None
         checks.append(check)
@@ -376,6 +376,15 @@ def _record(schema: Mapping[str, Any]) -> Check | None:
         return True
 
     return record
+
+
+def _conditional(schema: Mapping[str, Any]) -> Check | None:
+    """`if` with its `then` and `else` (an absent branch holds): a kind's variants by a field
+    (a data source's `type`)."""
+    test, then, other = (_compile(schema.get(k, True)) for k in ("if", "then", "else"))
+    if test is None or then is None or other is None:
+        return None
+    return lambda v: then(v) if test(v) else other(v)
 
 
 def _combined(key: str, value: Any) -> Check | None:
