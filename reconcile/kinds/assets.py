@@ -22,7 +22,6 @@ from reconcile.kinds.scopes import SCOPE_TYPES, parse_scope
 from reconcile.kinds.specs import drop_defaults, fill_defaults, prune_sorted, sort_keys
 from reconcile.model import Address, FieldChange, Spec
 
-BASE = "/api/v1/asset"
 SUPPORTED_TYPES = "workloadSupportedTypes"  # AssetCreationFields: set at creation only
 
 
