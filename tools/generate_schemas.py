@@ -350,14 +350,7 @@ def template(conv: Converter, kind: str) -> Schema:
 
 
 def asset_template(conv: Converter) -> Schema:
-    metadata = closed(
-        {
-            "name": conv.ref("AssetName"),
-            "scope": one_or_many(conv.ref("DocumentScope")),
-            "description": conv.ref("AssetDescription"),
-        },
-        required=("name", "scope"),
-    )
+    metadata = _asset_metadata(conv)
     datasource = closed(
         {
             "name": {**NAME, "description": "The data source asset's name."},
@@ -384,7 +377,7 @@ def _asset_metadata(conv: Converter) -> Schema:
     return closed(
         {
             "name": conv.ref("AssetName"),
-            "scope": conv.ref("DocumentScope"),
+            "scope": one_or_many(conv.ref("DocumentScope")),
             "description": conv.ref("AssetDescription"),
         },
         required=("name", "scope"),
