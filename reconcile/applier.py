@@ -7,7 +7,9 @@ The caller holds the state lock for the whole run.
 
 Failure rule: when a step fails, steps already running finish and nothing else starts; with
 `keep_going`, every other step still runs except those of a later wave that touch the same
-(scope, name) as a failed step (a create that needs a name a failed delete did not free).
+(scope, name) as a failed step (a create that needs a name a failed delete did not free) and
+those whose request names an object this run was to create and did not (a template whose
+environment's create failed: `StepBlocked`, reported as not run).
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from reconcile.apply_steps import (
     ApiCalls,
     PollPolicy,
     RetryPolicy,
+    StepBlocked,
     StepFailed,
     StepRunner,
     find_remote_id,
@@ -39,6 +42,7 @@ from reconcile.kinds.lookups import Lookups
 from reconcile.kinds.registry import BY_SLUG
 from reconcile.live_view import LiveView, fingerprint_of
 from reconcile.model import Action, Address, Change, EntryStatus, Plan, Resource, State
+from reconcile.planner import with_planned
 from reconcile.state import StateBackend
 
 DEFAULT_RETRY = RetryPolicy()
@@ -116,6 +120,10 @@ def apply_plan(
     delete of a kind read there is checked against it, not with a GET.
     """
     steps = list(plan.steps())
+    # What this plan creates is named by planned ids until its create returns (a step that
+    # still names one then is not started), as when the plan was made.
+    creating = {c.address for c in steps if c.action is Action.CREATE}
+    lookups = with_planned(lookups, desired, existing=set(desired) - creating)
     journal = StateJournal(store, state)
     runner = StepRunner(
         client=client,
@@ -200,7 +208,7 @@ class _Run:
 
     def _wave(self, steps: list[Change], pool: ThreadPoolExecutor) -> None:
         queue = deque(steps)
-        running: dict[Future[tuple[str | None, float]], Change] = {}
+        running: dict[Future[tuple[EventKind, str, float]], Change] = {}
         while queue or running:
             while queue and len(running) < max(1, self.parallelism):
                 step = queue.popleft()
@@ -213,10 +221,8 @@ class _Run:
             if running:
                 done, _ = wait(running, return_when=FIRST_COMPLETED)
                 for future in sorted(done, key=lambda f: running[f].address):
-                    error, elapsed = future.result()
-                    step = running.pop(future)
-                    kind = EventKind.APPLIED if error is None else EventKind.FAILED
-                    self._finish(step, kind, error or "", elapsed)
+                    kind, error, elapsed = future.result()
+                    self._finish(running.pop(future), kind, error, elapsed)
 
     def _blocked(self, step: Change) -> str:
         """Why `step` must not start ("" when it may)."""
@@ -230,15 +236,18 @@ class _Run:
                 return f"not started: it depends on {failed.address}, which failed"
         return ""
 
-    def _timed(self, step: Change) -> tuple[str | None, float]:
+    def _timed(self, step: Change) -> tuple[EventKind, str, float]:
         started = time.monotonic()
         try:
             self.execute_step(step)
+        except StepBlocked as blocked:  # what it names was not created: it never started
+            return EventKind.NOT_RUN, blocked.message, time.monotonic() - started
         except StepFailed as failed:
-            return failed.message, time.monotonic() - started
+            return EventKind.FAILED, failed.message, time.monotonic() - started
         except Exception as error:  # a bug must not hide which steps completed
-            return f"unexpected {type(error).__name__}: {error}", time.monotonic() - started
-        return None, time.monotonic() - started
+            message = f"unexpected {type(error).__name__}: {error}"
+            return EventKind.FAILED, message, time.monotonic() - started
+        return EventKind.APPLIED, "", time.monotonic() - started
 
     def _finish(self, step: Change, kind: EventKind, message: str, elapsed: float = 0.0) -> None:
         if kind is EventKind.APPLIED:

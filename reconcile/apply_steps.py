@@ -21,7 +21,7 @@ from reconcile.errors import ApiError, ReconcileError
 from reconcile.journal import StateJournal
 from reconcile.kinds.base import AsyncStatus, Kind
 from reconcile.kinds.calls import HttpRequest, Pagination
-from reconcile.kinds.lookups import Lookups
+from reconcile.kinds.lookups import PLANNED_PREFIX, Lookups, planned_address
 from reconcile.kinds.registry import BY_SLUG
 from reconcile.lifecycle import keeping_live
 from reconcile.live_view import fingerprint
@@ -76,6 +76,36 @@ class StepFailed(Exception):
         self.message = message
         self.unsure = unsure
         self.conflict = conflict  # the first POST met an object of that name (409)
+
+
+class StepBlocked(StepFailed):
+    """A step that was not started: its request names an object this plan was to create
+    first (by a planned id), and that create returned no id (it failed or did not run)."""
+
+
+def _created_first(address: Address, request: HttpRequest) -> HttpRequest:
+    """`request`, unless it still holds a planned id (StepBlocked naming what it waits for)."""
+    waiting = sorted(_planned_in((request.path, request.body, request.params)))
+    if waiting:
+        raise StepBlocked(
+            f"not started: {address} names {', '.join(waiting)}, which this run did not create"
+        )
+    return request
+
+
+def _planned_in(value: Any) -> set[str]:
+    """The addresses of the planned ids anywhere in a request's path, body or parameters."""
+    if isinstance(value, str):
+        found = planned_address(value)
+        if found is not None:
+            return {found}
+        marker = value.find(PLANNED_PREFIX)  # inside a path: /projects/planned:...
+        return {value[marker + len(PLANNED_PREFIX) :]} if marker >= 0 else set()
+    if isinstance(value, Mapping):
+        return {a for v in value.values() for a in _planned_in(v)}
+    if isinstance(value, (list, tuple)):
+        return {a for v in value for a in _planned_in(v)}
+    return set()
 
 
 @dataclass(frozen=True)
@@ -172,7 +202,7 @@ class StepRunner:
 
     def _create(self, change: Change, spec: Spec, *, moved_from: Address | None = None) -> None:
         address, kind = change.address, BY_SLUG[change.address.kind]
-        request = kind.create_request(address, spec, self._lookups)
+        request = _created_first(address, kind.create_request(address, spec, self._lookups))
         earlier = self._journal.state.entries.get(address)
         if earlier is not None and earlier.status is not EntryStatus.PENDING_CREATE:
             earlier = None  # only an unsettled intent of an earlier run matters here
@@ -193,16 +223,16 @@ class StepRunner:
             raise
         entry = self._entry(address, remote_id, spec)
         self._journal.commit(lambda s: s.with_entry(entry))
-        self._learn(kind, address, remote_id)
+        self._learn(kind, address, remote_id, spec)
         self._confirm(kind, remote_id)
 
-    def _learn(self, kind: Kind, address: Address, remote_id: str) -> None:
-        """A created project, department or node pool becomes nameable by later steps
+    def _learn(self, kind: Kind, address: Address, remote_id: str, spec: Spec) -> None:
+        """A created project, department, node pool or asset becomes nameable by later steps
         (the plan knew it by a planned id only)."""
         if kind.names_lookup is None:
             return
         with self._lookups_lock:
-            record = kind.lookup_record(address, remote_id, self._lookups)
+            record = kind.lookup_record(address, remote_id, self._lookups, spec=spec)
             self._lookups = self._lookups.with_records(kind.names_lookup, [record])
 
     def _take_earlier(self, kind: Kind, earlier: StateEntry, spec: Spec, cause: StepFailed) -> None:
@@ -213,7 +243,7 @@ class StepRunner:
             raise StepFailed(cause.message, unsure=True) from cause
         entry = replace(earlier, remote_id=found, status=EntryStatus.APPLIED)
         self._journal.commit(lambda s: s.with_entry(entry))
-        self._learn(kind, earlier.address, found)
+        self._learn(kind, earlier.address, found, spec)
         if earlier.last_applied != self._entry(earlier.address, found, spec).last_applied:
             raise StepFailed(
                 f"{earlier.address}: an earlier run's create landed (id {found}) with another "
@@ -229,7 +259,7 @@ class StepRunner:
             raise StepFailed(f"{change.address} changed since plan: deleted on the server")
         spec = self._keeping_ignored(kind, change.address, spec, body)
         request = request_for(kind, replace(change, after=spec, remote_id=remote_id), self._lookups)
-        self._call(request)
+        self._call(_created_first(change.address, request))
         entry = self._entry(change.address, remote_id, spec)
         old = change.replaces  # a rename: state follows the object to its new address
         self._journal.commit(lambda s: (s.without(old) if old else s).with_entry(entry))

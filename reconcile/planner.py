@@ -8,13 +8,13 @@ the live view and the state are read by the caller.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from operator import attrgetter
 from typing import cast
 
-from reconcile import lifecycle, safety
+from reconcile import asset_use, lifecycle, safety
 from reconcile.diff import diff_owned, digest, drift, identical
 from reconcile.errors import PlanError, Problem
 from reconcile.kinds.base import Kind, deletable
@@ -136,6 +136,7 @@ def make_plan(
         min_managed=options.safety.min_managed,
         desired_count=len(desired),
         unmanaged=_unmanaged(ordered, desired, live, state),
+        users=_asset_users(ordered, desired, live, state),
     )
     binding = Binding(
         state_lineage=state.lineage,
@@ -198,7 +199,7 @@ def _classify(
     named = _Named(live.resources, wanted, owned)
     # Every name the writes use that the server does not know is collected per address
     # rather than raised at the first, so one plan reports them all.
-    lookups = with_planned(live.lookups, desired, live).collecting()
+    lookups = with_planned(live.lookups, desired, live.resources).collecting()
     misses = lookups.misses
     assert misses is not None
     replacements = frozenset(options.replacements)
@@ -587,6 +588,24 @@ def _unmanaged(
     return [a for a in live.resources if a not in desired and a not in state.entries]
 
 
+def _asset_users(
+    changes: Sequence[Change], desired: Mapping[Address, Resource], live: LiveView, state: State
+) -> dict[Address, list[Address]]:
+    """Per asset the plan destroys, the objects that stay and name it: desired ones, and live
+    ones the plan does not manage (none looked for when no asset is destroyed)."""
+    if not any(
+        c.action in (Action.DELETE, Action.REPLACE) and c.address.kind in asset_use.ASSET_KINDS
+        for c in changes
+    ):
+        return {}
+    holders = {a: r.spec for a, r in desired.items()}
+    for address, current in live.resources.items():
+        if address not in holders and address not in state.entries:
+            holders[address] = current.spec
+    lookups = with_planned(live.lookups, desired, live.resources)
+    return asset_use.users(changes, holders, lookups)
+
+
 def _org_units(
     desired: Mapping[Address, Resource], live: LiveView, state: State
 ) -> dict[Address, Spec]:
@@ -609,21 +628,24 @@ def _undeletable(kind: Kind) -> str:
     return f"a {kind.document_kind}"
 
 
-def with_planned(lookups: Lookups, desired: Mapping[Address, Resource], live: LiveView) -> Lookups:
-    """`lookups` that also know the projects, departments, node pools and workload types the
-    plan creates, under planned ids, so documents naming them plan in the same run (their
-    creates wait for these: kinds use what they name). A unit whose own names do not resolve
-    is left out: its create reports that."""
+def with_planned(
+    lookups: Lookups, desired: Mapping[Address, Resource], existing: Collection[Address]
+) -> Lookups:
+    """`lookups` that also know the projects, departments, node pools, assets and workload
+    types the plan creates, under planned ids, so documents naming them plan in the same run
+    (their creates wait for these: kinds use what they name). An object whose own names do
+    not resolve is left out: its create reports that. `existing`: the addresses the server
+    holds already."""
     for kind in sorted(REGISTERED, key=lambda k: APPLY_RANK[k.slug]):
         if kind.names_lookup is None:
             continue
         records = []
         for address in desired:
-            if address.kind == kind.slug and address not in live.resources:
+            if address.kind == kind.slug and address not in existing:
                 try:
-                    records.append(
-                        kind.lookup_record(address, f"{PLANNED_PREFIX}{address}", lookups)
-                    )
+                    planned = f"{PLANNED_PREFIX}{address}"
+                    spec = desired[address].spec
+                    records.append(kind.lookup_record(address, planned, lookups, spec=spec))
                 except PlanError:
                     continue
         if records:
@@ -631,7 +653,7 @@ def with_planned(lookups: Lookups, desired: Mapping[Address, Resource], live: Li
     types = [
         planned_type(address, resource.spec, f"{PLANNED_PREFIX}{address}")
         for address, resource in desired.items()
-        if address.kind == WORKLOAD_TYPE.slug and address not in live.resources
+        if address.kind == WORKLOAD_TYPE.slug and address not in existing
     ]
     return lookups.with_records("workloadtype", [t for t in types if t is not None])
 

@@ -6,7 +6,7 @@ costs (`plan` exits 3, `apply` refuses unless `--force`).
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
 
 from reconcile.kinds.registry import BY_SLUG
 from reconcile.kinds.scopes import SCOPE_TYPES
@@ -28,6 +28,7 @@ def check(
     min_managed: int = 10,
     desired_count: int | None = None,
     unmanaged: Collection[Address] = (),
+    users: Mapping[Address, Sequence[Address]] | None = None,
 ) -> tuple[str, ...]:
     """Every budget violation of `plan_changes`, in a fixed order; empty when within budget.
 
@@ -35,7 +36,8 @@ def check(
     desired set; when None it is inferred from the plan (no create, update, replace or no-op
     means an empty desired set), so pass it when the plan is filtered by `--target`.
     `unmanaged` are live objects outside the plan (not desired, not owned): a project or
-    department destroyed while one of them lives in it is a violation too.
+    department destroyed while one of them lives in it is a violation too. `users`: per
+    asset the plan destroys, the objects that stay and name it (`asset_use.users`).
     """
     destroys = [c for c in plan_changes if c.action in _DESTROYING]
     deletes = [c for c in destroys if c.action is Action.DELETE]
@@ -63,6 +65,12 @@ def check(
         if BY_SLUG[c.address.kind].destroy_stops_work
     )
     violations.extend(_holding(destroys, plan_changes, unmanaged))
+    violations.extend(
+        f"{c.address} will be {_destroyed(c)} while {_listed(users[c.address])} "
+        f"{'uses' if len(users[c.address]) == 1 else 'use'} it: it needs confirmation"
+        for c in destroys
+        if users and users.get(c.address)
+    )
     return tuple(violations)
 
 
@@ -81,14 +89,17 @@ def _holding(
         scope_type = BY_SLUG[change.address.kind].names_lookup
         held = kept.get(f"{scope_type}={change.address.name}", [])
         if scope_type in SCOPE_TYPES and held:
-            shown = ", ".join(held[:_SHOWN]) + (
-                f" and {len(held) - _SHOWN} more" * (len(held) > _SHOWN)
-            )
             found.append(
-                f"{change.address} will be {_destroyed(change)} while it holds {shown}: "
-                "it needs confirmation"
+                f"{change.address} will be {_destroyed(change)} while it holds "
+                f"{_listed(held)}: it needs confirmation"
             )
     return found
+
+
+def _listed(addresses: Sequence[object]) -> str:
+    """The first few addresses, and how many more."""
+    shown = ", ".join(str(a) for a in addresses[:_SHOWN])
+    return shown + f" and {len(addresses) - _SHOWN} more" * (len(addresses) > _SHOWN)
 
 
 def _destroyed(change: Change) -> str:

@@ -273,9 +273,9 @@ def _compile(schema: Any) -> Check | None:
         return _record(schema)
     checks: list[Check] = []
     for key, value in schema.items():
-        if key in _IGNORED:
+        if key in _IGNORED or key in ("then", "else"):  # compiled with their `if`
             continue
-        check = _keyword(key, value, schema)
+        check = _conditional(schema) if key == "if" else _keyword(key, value, schema)
         if check is None:
             return None
         checks.append(check)
@@ -311,20 +311,7 @@ def _keyword(key: str, value: Any, schema: Mapping[str, Any]) -> Check | None:
         if item is None:
             return None
         return lambda v: not isinstance(v, list) or all(item(i) for i in v)
-    if key in ("if", "then", "else"):
-        return _conditional(key, schema)
     return _combined(key, value)
-
-
-def _conditional(key: str, schema: Mapping[str, Any]) -> Check | None:
-    """`if` with its `then` and `else` (both true when absent); the two are judged there."""
-    if key != "if":
-        return (lambda v: True) if "if" in schema else None
-    parts = [_compile(schema.get(k, True)) for k in ("if", "then", "else")]
-    if any(p is None for p in parts):
-        return None
-    test, then, otherwise = (p for p in parts if p is not None)
-    return lambda v: then(v) if test(v) else otherwise(v)
 
 
 def _object(key: str, value: Any, schema: Mapping[str, Any]) -> Check | None:
@@ -389,6 +376,15 @@ def _record(schema: Mapping[str, Any]) -> Check | None:
         return True
 
     return record
+
+
+def _conditional(schema: Mapping[str, Any]) -> Check | None:
+    """`if` with its `then` and `else` (an absent branch holds): a kind's variants by a field
+    (a data source's `type`)."""
+    test, then, other = (_compile(schema.get(k, True)) for k in ("if", "then", "else"))
+    if test is None or then is None or other is None:
+        return None
+    return lambda v: then(v) if test(v) else other(v)
 
 
 def _combined(key: str, value: Any) -> Check | None:

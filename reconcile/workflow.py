@@ -85,7 +85,7 @@ def plan_run(
         live = read_for(client, desired, state, known=known)
         plan = make_plan(desired, live, state, source=source, options=options)
     if server_dry_run:
-        lookups = with_planned(live.lookups, desired, live)
+        lookups = with_planned(live.lookups, desired, live.resources)
         refusals = server_refusals(client, plan, desired, lookups)
         if refusals:
             raise PlanError(

@@ -35,11 +35,15 @@ def _write(root: Path, files: dict[str, str]) -> Path:
 def test_examples_build_the_desired_set() -> None:
     config = load_config(EXAMPLES, env=NO_ENV)
     assert [str(a) for a in config.resources] == [
+        "asset-template/project=detection/detectron-notebook",
         "asset-template/project=team-a/legacy-jupyter",
         "asset-template/tenant/pytorch-half-gpu",
+        "compute/department=vision/a100-pair",
+        "datasource/project=detection/coco",
         "department/cluster=cluster-a/vision",
         "distributed-template/department=research/ddp-4x",
         "distributed-template/project=team-b/mpi-horovod",
+        "environment/project=detection/detectron",
         "inference-template/department=platform/small-model",
         "inference-template/project=inference/llm-serving",
         "node-pool/cluster=cluster-a/a100",
@@ -54,8 +58,8 @@ def test_examples_build_the_desired_set() -> None:
         "workspace-template/department=research/vscode",
         "workspace-template/project=team-a/jupyter-small",
     ]
-    assert config.documents == 18
-    assert config.files == 9  # the manifest file is not a document file
+    assert config.documents == 22
+    assert config.files == 10  # the manifest file is not a document file
 
 
 def test_normalized_spec_shape() -> None:

@@ -46,6 +46,7 @@ NO_SERVER_IO = (
     "applier",
     "ordering",
     "safety",
+    "asset_use",
     "documents",
     "expand",
     "lifecycle",

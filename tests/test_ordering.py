@@ -38,9 +38,9 @@ def test_creates_follow_the_kinds_they_use_and_deletes_go_first_in_reverse() -> 
         (0, "delete", "workload/project=a/old"),  # dependents are deleted first
         (1, "delete", "workspace-template/project=b/nb"),
         (2, "update", "workload-type/Notebook"),  # then what is used is written first
-        (3, "create", "asset-template/project=a/legacy"),
-        (3, "create", "workspace-template/project=a/nb"),  # one wave: same rank, ties by address
-        (4, "create", "workload/project=a/web"),
+        (3, "create", "workspace-template/project=a/nb"),
+        (4, "create", "asset-template/project=a/legacy"),  # after the assets it names
+        (5, "create", "workload/project=a/web"),
     ]
     assert APPLY_RANK["workload"] > APPLY_RANK["workspace-template"] > APPLY_RANK["workload-type"]
 

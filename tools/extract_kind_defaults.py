@@ -29,6 +29,10 @@ SCHEMAS = (
     "MasterTemplateSpec",
     "InferenceTemplateSpec",
     "SpecificRunParams",  # the legacy asset template's spec.specificEnv
+    "EnvironmentAssetSpec",
+    "PVCAssetSpec",
+    "NFSAssetSpec",
+    "HostPathSpec",
 )
 
 HEADER = '''"""Server defaults of the Run:ai 2.24 schemas, as dotted paths (`[]` marks list items).

@@ -64,6 +64,18 @@ TEMPLATE_SPECS = {
     "DistributedTemplate": "DistributedTemplateSpec",
     "InferenceTemplate": "InferenceTemplateSpec",
 }
+ASSET_SPECS = {"Environment": "EnvironmentAssetSpec", "Compute": "ComputeAssetSpec"}
+# DataSource `spec.type` -> the API's spec of that type (docs/runai-api.md section 12).
+DATASOURCE_SPECS = {
+    "pvc": "PVCAssetSpec",
+    "git": "GitAssetSpec",
+    "s3": "S3AssetSpec",
+    "nfs": "NFSAssetSpec",
+    "host-path": "HostPathSpec",
+    "config-map": "ConfigMapAssetSpec",
+    "secret": "SecretAssetSpec",
+}
+SUPPORTED_TYPES = "workloadSupportedTypes"
 NAME = {"type": "string", "minLength": 1, "pattern": NAME_PATTERN}
 LINE = {"type": "string", "minLength": 1, "pattern": ONE_LINE_PATTERN}
 # Run:ai 2.24 `ProjectName2` and `DepartmentName1` (the names org-unit creation accepts).
@@ -337,14 +349,7 @@ def template(conv: Converter, kind: str) -> Schema:
 
 
 def asset_template(conv: Converter) -> Schema:
-    metadata = closed(
-        {
-            "name": conv.ref("AssetName"),
-            "scope": one_or_many(conv.ref("DocumentScope")),
-            "description": conv.ref("AssetDescription"),
-        },
-        required=("name", "scope"),
-    )
+    metadata = _asset_metadata(conv, "template")
     datasource = closed(
         {
             "name": {**NAME, "description": "The data source asset's name."},
@@ -365,6 +370,68 @@ def asset_template(conv: Converter) -> Schema:
         {"assets": assets, "specificEnv": conv.ref("SpecificRunParams")}, required=("assets",)
     )
     return document("AssetTemplate", metadata, spec)
+
+
+def _asset_metadata(conv: Converter, what: str) -> Schema:
+    return closed(
+        {
+            "name": {
+                **conv.ref("AssetName"),
+                "description": f"The {what}'s name (unique in its scope).",
+            },
+            "scope": one_or_many(conv.ref("DocumentScope")),
+            "description": conv.ref("AssetDescription"),
+        },
+        required=("name", "scope"),
+    )
+
+
+def _asset_spec(conv: Converter, component: str, **extra: Schema) -> Schema:
+    """An asset's API spec as a document's `spec`, with `workloadSupportedTypes` (a
+    create-only member of the API's `meta`) and `extra` properties beside its own."""
+    spec = conv.convert(conv.flatten(conv.components[component]), owner=component)
+    supported = conv.ref("WorkloadSupportedTypes")
+    supported["description"] = "The workload types that may use this asset. Create-only: a "
+    supported["description"] += "change replaces the asset."
+    spec["type"] = "object"
+    spec["properties"] = {**extra, **spec.get("properties", {}), SUPPORTED_TYPES: supported}
+    spec["additionalProperties"] = False
+    return spec
+
+
+def asset(conv: Converter, kind: str) -> Schema:
+    """Environment or Compute: the API's asset spec."""
+    metadata = _asset_metadata(conv, kind.lower())
+    return document(kind, metadata, _asset_spec(conv, ASSET_SPECS[kind]))
+
+
+def datasource(conv: Converter) -> Schema:
+    """DataSource: `spec.type` picks the API's data source type, the rest is that type's spec."""
+    types = list(DATASOURCE_SPECS)
+    dispatch = []
+    for doc_type, component in DATASOURCE_SPECS.items():
+        variant = _asset_spec(conv, component, type={"const": doc_type})
+        variant["required"] = sorted({"type", *variant.get("required", [])})
+        conv.defs[f"DataSource_{component}"] = variant
+        dispatch.append(
+            {
+                "if": {"properties": {"type": {"const": doc_type}}, "required": ["type"]},
+                "then": {"$ref": f"#/$defs/DataSource_{component}"},
+            }
+        )
+    spec = {
+        "type": "object",
+        "required": ["type"],
+        "properties": {
+            "type": {
+                "enum": types,
+                "description": "The data source type; the other fields are that type's "
+                "spec. Changing it replaces the data source.",
+            }
+        },
+        "allOf": dispatch,
+    }
+    return document("DataSource", _asset_metadata(conv, "data source"), spec)
 
 
 def workload_type(conv: Converter) -> Schema:
@@ -492,20 +559,6 @@ def node_pool(conv: Converter) -> Schema:
         "is never deleted; any other pool needs labelKey and labelValue.",
     )
     return document("NodePool", metadata, spec)
-
-
-def _asset_metadata(conv: Converter, what: str) -> Schema:
-    return closed(
-        {
-            "name": {
-                **conv.ref("AssetName"),
-                "description": f"The {what}'s name (unique in its scope).",
-            },
-            "scope": one_or_many(conv.ref("DocumentScope")),
-            "description": conv.ref("AssetDescription"),
-        },
-        required=("name", "scope"),
-    )
 
 
 def _secret(conv: Converter, component: str, prop: str, **schema: Any) -> Schema:
@@ -804,6 +857,9 @@ KIND_BUILDERS: dict[str, Callable[[Converter], Schema]] = {
     "Registry": registry,
     "AccessRule": access_rule,
     **{k: functools.partial(template, kind=k) for k in TEMPLATE_SPECS},
+    "Environment": functools.partial(asset, kind="Environment"),
+    "Compute": functools.partial(asset, kind="Compute"),
+    "DataSource": datasource,
     "AssetTemplate": asset_template,
     "WorkloadType": workload_type,
     "Workload": workload,

@@ -44,10 +44,10 @@ USED: dict[str, tuple[str, ...]] = {
     "/api/v1/workload-templates/inferences/{templateId}": ("get", "delete"),
     "/api/v1/asset/workload-template": ("get", "post"),
     "/api/v1/asset/workload-template/{AssetId}": ("get", "put", "delete"),
-    "/api/v1/asset/environment": ("get",),
-    "/api/v1/asset/environment/{AssetId}": ("get",),
-    "/api/v1/asset/compute": ("get",),
-    "/api/v1/asset/compute/{AssetId}": ("get",),
+    "/api/v1/asset/environment": ("get", "post"),
+    "/api/v1/asset/environment/{AssetId}": ("get", "put", "delete"),
+    "/api/v1/asset/compute": ("get", "post"),
+    "/api/v1/asset/compute/{AssetId}": ("get", "put", "delete"),
     "/api/v1/asset/datasource": ("get",),
     "/api/v1/asset/credentials": ("get",),
     "/api/v1/asset/credentials/access-key": ("get", "post"),
@@ -66,6 +66,11 @@ USED: dict[str, tuple[str, ...]] = {
     "/api/v1/authorization/roles/{roleIdPath}": ("get",),
     "/api/v1/authorization/access-rules": ("get", "post"),
     "/api/v1/authorization/access-rules/{accessRuleId}": ("get", "delete"),
+    **{
+        f"/api/v1/asset/datasource/{segment}{tail}": methods
+        for segment in ("pvc", "git", "s3", "nfs", "host-path", "config-map", "secrets")
+        for tail, methods in (("", ("post",)), ("/{AssetId}", ("get", "put", "delete")))
+    },
     "/api/v1/workload-types": ("get", "post"),
     "/api/v1/workload-types/{workloadTypeId}": ("get", "put", "delete"),
     "/api/v1/workload-categories": ("get",),

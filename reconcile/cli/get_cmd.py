@@ -37,7 +37,9 @@ MANAGED = {
 }
 NAMED = ("projects", "departments", "clusters", "categories", "priorities", "roles")
 NODE_POOLS = "node-pools"  # not a lookup of any kind: listed for `get` alone
-ASSETS = ("environments", "computes", "datasources")
+# Asset lists: shown from the lookups (with each asset's API kind: pvc, git, ...); with
+# `--unmanaged`, as the managed kind whose address kind is given here.
+ASSETS = {"environments": "environment", "computes": "compute", "datasources": "datasource"}
 Row = dict[str, str]
 
 
@@ -67,14 +69,17 @@ def get_command(
     insecure: bool,
 ) -> int:
     """List WHAT the server holds: names, and scopes where they have one."""
-    if unmanaged is not None and what not in MANAGED:
-        raise UsageError(f"--unmanaged lists managed kinds only ({', '.join(sorted(MANAGED))})")
+    managed = dict(MANAGED)
+    if unmanaged is not None:
+        managed.update({name: frozenset({slug}) for name, slug in ASSETS.items()})
+    if unmanaged is not None and what not in managed:
+        raise UsageError(f"--unmanaged lists managed kinds only ({', '.join(sorted(managed))})")
     described = set(load_config(unmanaged).resources) if unmanaged is not None else set()
     settings = load_settings(unmanaged or config_dir)
     with connect(settings, ca_bundle=ca_bundle, insecure=insecure) as server:
         live = read_live(
             server.client,
-            slugs=MANAGED.get(what, frozenset()),
+            slugs=managed.get(what, frozenset()),
             interesting=(),
             lookups=_lookups_for(what),
         )
@@ -86,7 +91,7 @@ def get_command(
     if what == NODE_POOLS:
         rows = [{"name": str(p["name"]), "scope": f"cluster={p['clusterName']}"} for p in pools]
         rows.sort(key=lambda r: (r["name"], r["scope"]))
-    elif what in MANAGED:
+    elif what in managed:
         addresses = set(live.resources) | set(live.unread)
         rows = [
             {"name": a.name, "scope": a.scope, "kind": a.kind}

@@ -32,6 +32,7 @@ from reconcile.emulator.framework import (
 )
 from reconcile.emulator.handlers import (
     access_rules,
+    asset_writes,
     assets,
     credentials,
     node_pools,
@@ -48,6 +49,7 @@ _LOG = logging.getLogger("reconcile.emulator")
 HANDLER_MODULES: tuple[ModuleType, ...] = (
     templates,
     assets,
+    asset_writes,
     workload_types,
     workloads,
     org,
@@ -176,7 +178,7 @@ class EmulatorApp:
         self, request: Request, route: Route, params: dict[str, str]
     ) -> tuple[Response, str]:
         self.faults.delay()
-        pre = self.faults.before()
+        pre = self.faults.before(f"{request.method} {route.rule}")
         if pre is not None:
             headers = {"Retry-After": str(pre.retry_after_s)} if pre.retry_after_s else None
             body = {"code": pre.status, "message": pre.message}

@@ -55,9 +55,12 @@ class Faults:
         if self.settings.latency_ms > 0:
             time.sleep(self.settings.latency_ms / 1000)
 
-    def before(self) -> PreFault | None:
-        """A counted failure first (deterministic, for tests), then throttling (a gateway
-        answers before the service), then a server error."""
+    def before(self, route_key: str = "") -> PreFault | None:
+        """A refused route and a counted failure first (deterministic, for tests), then
+        throttling (a gateway answers before the service), then a server error. `route_key`
+        is the call's method and route rule."""
+        if route_key and route_key == self.settings.fail_route:
+            return PreFault(400, f"Bad request - {route_key} refused (injected)")
         with self._lock:
             counted = self.settings.fail_next > 0
             if counted:
@@ -105,6 +108,10 @@ def _checked(name: str, value: Any) -> Any:
     if name == "extra":
         if not isinstance(value, dict):
             raise ValueError("extra must be an object")
+        return value
+    if name == "fail_route":
+        if not isinstance(value, str):
+            raise ValueError("fail_route must be a string (METHOD /route/rule, or empty)")
         return value
     if name == "seed_random":
         if value is not None and (not isinstance(value, int) or isinstance(value, bool)):

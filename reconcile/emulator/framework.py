@@ -62,6 +62,7 @@ FAULT_FIELDS = (
     "visibility_delay_ms",
     "retry_after_s",
     "fail_next",
+    "fail_route",
 )
 
 
@@ -80,6 +81,9 @@ class EmulatorSettings:
     visibility_delay_ms: int = 0
     retry_after_s: int = 1
     fail_next: int = 0  # the next N API calls answer 503, whatever the rates say
+    # Every call of this method and route rule (`POST /api/v1/asset/environment`, as the
+    # request counters key it) answers 400 until cleared: one write refused, nothing else.
+    fail_route: str = ""
     seed_random: int | None = None
     sync_delay_ms: int = 0
     extra: dict[str, Any] = field(default_factory=dict)

@@ -36,6 +36,7 @@ _INTRODUCED: tuple[tuple[str, frozenset[str], str], ...] = (
     ("/api/v2/workloads", frozenset({"PUT"}), "2.24"),
     ("/api/v2/workloads", _ANY, "2.23"),
     ("/api/v2/token", _ANY, "2.24"),
+    ("/api/v1/asset/datasource/secrets", _ANY, "2.19"),
 )
 
 

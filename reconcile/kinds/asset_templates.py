@@ -12,10 +12,10 @@ from typing import Any
 
 from reconcile.kinds import asset_meta
 from reconcile.kinds.base import TEMPLATE_NAMES, LiveMeta, NameCheck, SyncKind
-from reconcile.kinds.calls import HttpRequest, ListRequest, Pagination, params
+from reconcile.kinds.calls import HttpRequest, ListRequest, Pagination
 from reconcile.kinds.defaults import SCHEMA_DEFAULTS
 from reconcile.kinds.lookups import UNKNOWN_PREFIX, Lookups
-from reconcile.kinds.scopes import SCOPE_ID_FIELDS, SCOPE_TYPES, parse_scope
+from reconcile.kinds.scopes import SCOPE_TYPES
 from reconcile.kinds.specs import drop_defaults, fill_defaults, prune_sorted, sort_keys
 from reconcile.model import Address, FieldChange, Spec
 
@@ -34,8 +34,15 @@ class AssetTemplateKind(SyncKind):
     family_probed = True
     scope_types: tuple[str, ...] = SCOPE_TYPES
     # A template's priority and category default to its workload type's: types first; its
-    # scope may be a project or department the same plan creates.
-    uses: tuple[str, ...] = ("workload-type", "department", "project")
+    # scope may be a project or department, and its assets ones, the same plan creates.
+    uses: tuple[str, ...] = (
+        "workload-type",
+        "department",
+        "project",
+        "environment",
+        "compute",
+        "datasource",
+    )
     name_checks: tuple[NameCheck, ...] = (NameCheck(("spec", "specificEnv"), TEMPLATE_NAMES),)
     name_refs: tuple[tuple[str, ...], ...] = (("spec", "assets"),)  # asset names, resolved to ids
     lookups_needed = frozenset(
@@ -50,7 +57,7 @@ class AssetTemplateKind(SyncKind):
         return ListRequest(PATH, "entries", Pagination.SINGLE)
 
     def identify(self, item: Mapping[str, Any], lookups: Lookups) -> tuple[Address, str]:
-        return asset_meta.identity(self.slug, item, lookups)
+        return asset_meta.identify(self.slug, item, lookups)
 
     def from_live(self, obj: Mapping[str, Any], lookups: Lookups) -> tuple[Address, Spec, LiveMeta]:
         address, remote_id = self.identify(obj, lookups)
@@ -71,6 +78,12 @@ class AssetTemplateKind(SyncKind):
         fill_defaults(specific, SCHEMA_DEFAULTS["SpecificRunParams"], keep_sorted=True)
         return normalized
 
+    def references(self, spec: Spec) -> tuple[tuple[str, str], ...]:
+        assets = spec.get("spec", {}).get("assets") or {}
+        found = [(role, str(assets[role])) for role in ("environment", "compute") if role in assets]
+        found += [("datasource", str(d["name"])) for d in assets.get("datasources") or []]
+        return tuple(found)
+
     def minimal(self, spec: Spec) -> Spec:
         inner = spec.get("spec")
         if not isinstance(inner, dict) or "specificEnv" not in inner:
@@ -80,7 +93,7 @@ class AssetTemplateKind(SyncKind):
 
     def create_request(self, address: Address, spec: Spec, lookups: Lookups) -> HttpRequest:
         meta = {
-            **asset_meta.named_meta(address, spec),
+            **asset_meta.updatable_meta(address, spec),
             **asset_meta.scope_meta(address.scope, lookups),
         }
         body = {"meta": meta, "spec": self._api_spec(address, spec, lookups)}
@@ -97,7 +110,7 @@ class AssetTemplateKind(SyncKind):
     ) -> HttpRequest:
         # PUT replaces the template: the full desired body, so cleared fields simply go away.
         body = {
-            "meta": asset_meta.named_meta(address, spec),
+            "meta": asset_meta.updatable_meta(address, spec),
             "spec": self._api_spec(address, spec, lookups),
         }
         return HttpRequest("PUT", f"{PATH}/{remote_id}", sort_keys(body))
@@ -109,12 +122,7 @@ class AssetTemplateKind(SyncKind):
         return HttpRequest("GET", f"{PATH}/{remote_id}")
 
     def find_by_name_request(self, address: Address, lookups: Lookups) -> ListRequest:
-        scope_type, name = parse_scope(address.scope)
-        # With `scope` given, the list holds that scope only (not inherited templates).
-        query = dict(params(name=address.name, scope=scope_type))
-        if scope_type in SCOPE_ID_FIELDS:
-            query[SCOPE_ID_FIELDS[scope_type]] = lookups.id_of(scope_type, name)
-        return ListRequest(PATH, "entries", Pagination.SINGLE, params(**query))
+        return asset_meta.find_request(PATH, address, lookups)
 
     def immutable_paths(self, changed_paths: Sequence[str]) -> tuple[str, ...]:
         return ()  # meta.scope and the name are in the address; everything else has a PUT

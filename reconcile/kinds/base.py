@@ -13,7 +13,7 @@ from enum import Enum
 from typing import Any, Protocol
 
 from reconcile.kinds.calls import HttpRequest, ListRequest
-from reconcile.kinds.lookups import Lookups, Named
+from reconcile.kinds.lookups import LookupRecord, Lookups
 from reconcile.kinds.specs import prune_sorted
 from reconcile.model import Address, FieldChange, Spec
 
@@ -106,8 +106,8 @@ class Kind(Protocol):
     # synchronous kind whose answer lacks it is read back once after each write).
     answers_with_object: bool
     lookups_needed: frozenset[str]  # keys of lookups.LOOKUP_REQUESTS this kind resolves
-    # The lookup its objects are named in (project, department, nodepool; None: none). Other
-    # kinds' documents may name an object the same plan creates: the planner lends them
+    # The lookup its objects are named in (project, department, nodepool, asset; None: none).
+    # Other kinds' documents may name an object the same plan creates: the planner lends them
     # `lookup_record` with a planned id, and the applier swaps in the id the create returns.
     names_lookup: str | None
     # Objects the server makes itself (the default node pool): adopted without --adopt and
@@ -193,9 +193,16 @@ class Kind(Protocol):
         """The new object's id from the create response."""
         ...
 
-    def lookup_record(self, address: Address, remote_id: str, lookups: Lookups) -> Named:
-        """The `names_lookup` record of the object at `address` with `remote_id` (only called
-        for kinds that name one)."""
+    def lookup_record(
+        self, address: Address, remote_id: str, lookups: Lookups, *, spec: Spec
+    ) -> LookupRecord:
+        """The `names_lookup` record of the object at `address` with `remote_id` and the
+        (normalized) `spec` (only called for kinds that name one)."""
+        ...
+
+    def references(self, spec: Spec) -> tuple[tuple[str, str], ...]:
+        """(slug, name) of the objects of other kinds a (normalized) spec names by name, where
+        destroying one breaks this object (a template's environment): safety asks first."""
         ...
 
 
@@ -266,5 +273,10 @@ class SyncKind:
     def async_status(self, obj: Mapping[str, Any], *, deleting: bool = False) -> AsyncStatus:
         return AsyncStatus.DONE
 
-    def lookup_record(self, address: Address, remote_id: str, lookups: Lookups) -> Named:
+    def lookup_record(
+        self, address: Address, remote_id: str, lookups: Lookups, *, spec: Spec
+    ) -> LookupRecord:
         raise NotImplementedError(f"{type(self).__name__} names no lookup")
+
+    def references(self, spec: Spec) -> tuple[tuple[str, str], ...]:
+        return ()

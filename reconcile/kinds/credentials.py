@@ -79,7 +79,7 @@ class CredentialKind(ItemPaths, SyncKind):
         return ListRequest(PATH, "entries", Pagination.SINGLE)
 
     def identify(self, item: Mapping[str, Any], lookups: Lookups) -> tuple[Address, str]:
-        address, asset_id = asset_meta.identity(self.slug, item, lookups)
+        address, asset_id = asset_meta.identify(self.slug, item, lookups)
         return address, f"{_type_of(item).name}/{asset_id}"
 
     def from_live(self, obj: Mapping[str, Any], lookups: Lookups) -> tuple[Address, Spec, LiveMeta]:
@@ -107,7 +107,7 @@ class CredentialKind(ItemPaths, SyncKind):
                 "(from ${VAR} or a !sensitive value) or spec.existingSecretName"
             )
         meta = {
-            **asset_meta.named_meta(address, spec),
+            **asset_meta.updatable_meta(address, spec),
             **asset_meta.scope_meta(address.scope, lookups),
         }
         api_spec = {k: copy.deepcopy(v) for k, v in doc.items() if k != "type"}

@@ -129,4 +129,25 @@ SCHEMA_DEFAULTS: dict[str, dict[str, Any]] = {
         "annotations[].exclude": False,
         "imagePullSecrets[].exclude": False,
     },
+    "EnvironmentAssetSpec": {
+        "connections[].internalToolInfo.externalUrlInfo.isCustomUrl": False,
+        "connections[].internalToolInfo.nodePortInfo.isCustomPort": False,
+        "connections[].isExternal": False,
+        "overrideUidGidInWorkspace": False,
+    },
+    "PVCAssetSpec": {
+        "claimInfo.accessModes.readOnlyMany": False,
+        "claimInfo.accessModes.readWriteMany": False,
+        "claimInfo.accessModes.readWriteOnce": True,
+        "dataSharing": False,
+        "ephemeral": False,
+        "existingPvc": False,
+        "readOnly": False,
+    },
+    "NFSAssetSpec": {
+        "readOnly": True,
+    },
+    "HostPathSpec": {
+        "readOnly": True,
+    },
 }

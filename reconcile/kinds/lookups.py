@@ -21,7 +21,8 @@ from reconcile.kinds.scopes import SCOPE_ID_FIELDS, parse_scope
 
 TENANT_ID = "1"  # the emulator's tenant (docs/emulator.md); scopeId of tenant-scoped templates
 UNKNOWN_PREFIX = "id:"  # placeholder name for an id the lookups do not know
-# The id of an org unit or node pool the plan itself creates, until its create returns one.
+# The id of an org unit, node pool or asset the plan itself creates, until its create
+# returns one: `planned:<address>`.
 PLANNED_PREFIX = "planned:"
 
 # The list read behind each lookup. Org units page with offset/limit (`next`); the others
@@ -83,6 +84,17 @@ class WorkloadType:
 
 
 CORE_GROUP = "core"  # how the workload types list names Kubernetes' core API group ("")
+
+
+# What a kind's objects are known by in the lookups (`Kind.lookup_record`).
+LookupRecord = Named | AssetRecord
+
+
+def planned_address(value: object) -> str | None:
+    """The address a planned id stands for (`planned:<address>`), or None for a real id."""
+    if isinstance(value, str) and value.startswith(PLANNED_PREFIX):
+        return value[len(PLANNED_PREFIX) :]
+    return None
 
 
 class _Index:
@@ -244,17 +256,23 @@ class Lookups:
         hint = closest(kind, same_group or {t.name for t in self.workload_types})
         self.misses.add(f"no workload type is registered for {kind} ({group}){hint}")
 
-    def with_records(self, what: str, records: Iterable[Named | WorkloadType]) -> Lookups:
-        """A copy that also knows `records` of `what` (project, department, nodepool or
-        workloadtype), in place of any record of the same name (and cluster: node pool names
-        are per cluster). The planner adds the org units and workload types a plan creates
-        (ids `PLANNED_PREFIX`...); the applier swaps in the real ids as their creates return."""
+    def with_records(self, what: str, records: Iterable[LookupRecord | WorkloadType]) -> Lookups:
+        """A copy that also knows `records` of `what` (project, department, nodepool,
+        workloadtype or asset), in place of any record of the same name (and cluster: node
+        pool names are per cluster; and kind and scope: asset names are per kind and scope).
+        The planner adds the objects a plan creates (ids `PLANNED_PREFIX`...); the applier
+        swaps in the real ids as their creates return."""
         added = tuple(records)
         if what == "workloadtype":
             types = tuple(r for r in added if isinstance(r, WorkloadType))
             taken_types = {(t.name, t.group) for t in types}
             kept_types = (t for t in self.workload_types if (t.name, t.group) not in taken_types)
             return replace(self, workload_types=(*kept_types, *types))
+        if what == "asset":
+            assets = tuple(r for r in added if isinstance(r, AssetRecord))
+            replaced = {_asset_key(a) for a in assets}
+            kept = tuple(a for a in self.assets if _asset_key(a) not in replaced)
+            return replace(self, assets=(*kept, *assets))
         named = tuple(r for r in added if isinstance(r, Named))
         per_cluster = what == "nodepool"  # node pool names are unique per cluster only
         taken = {(r.name, r.cluster_id if per_cluster else "") for r in named}
@@ -266,12 +284,36 @@ class Lookups:
             return (*kept, *named)
 
         if what == "project":
-            return replace(self, projects=merged(self.projects))
-        if what == "department":
-            return replace(self, departments=merged(self.departments))
-        if what == "nodepool":
-            return replace(self, nodepools=merged(self.nodepools))
-        raise ValueError(f"no lookup of {what!r} records")
+            updated = replace(self, projects=merged(self.projects))
+        elif what == "department":
+            updated = replace(self, departments=merged(self.departments))
+        elif what == "nodepool":
+            updated = replace(self, nodepools=merged(self.nodepools))
+        else:
+            raise ValueError(f"no lookup of {what!r} records")
+        # A unit's planned id gives way to its real one where other records name it too (an
+        # asset the plan creates in it, a project in a department it creates): they stay
+        # findable from the unit's real id even when their own create never returns.
+        swaps = {
+            old.id: new.id
+            for old in self._records(what)
+            for new in added
+            if old.name == new.name and planned_address(old.id) and not planned_address(new.id)
+        }
+        return updated._renamed(swaps) if swaps else updated
+
+    def _records(self, what: str) -> tuple[Named, ...]:
+        return {"project": self.projects, "department": self.departments}.get(what, ())
+
+    def _renamed(self, ids: Mapping[str, str]) -> Lookups:
+        """A copy whose projects' parents and assets' scopes name `ids`' new ids for old."""
+        return replace(
+            self,
+            projects=tuple(replace(p, parent_id=ids.get(p.parent_id, p.parent_id))
+                           for p in self.projects),
+            assets=tuple(replace(a, scope_id=ids.get(a.scope_id, a.scope_id))
+                         for a in self.assets),
+        )  # fmt: skip
 
     def nodepool_id(self, cluster_id: str, name: str) -> str:
         """The id of node pool `name` of the cluster `cluster_id`; PlanError if unknown."""
@@ -333,6 +375,13 @@ class Lookups:
         error = PlanError(f"{kind} asset {name!r} is not visible from scope {scope}")
         return self._missed(error, candidates[0].id)  # what a write would name
 
+    def sees(self, user: str, asset: str) -> bool:
+        """Whether an object at address scope `user` may use an asset at scope `asset`: the
+        asset's scope is the user's own or one above it. PlanError for an unknown unit."""
+        scope_type, name = parse_scope(asset)
+        unit = "" if scope_type == "tenant" else self.id_of(scope_type, name)
+        return (scope_type, unit) in self._ancestry(user)
+
     def _ancestry(self, scope: str) -> list[tuple[str, str]]:
         """The scopes whose assets `scope` can use, nearest first (project -> ... -> system)."""
         scope_type, name = parse_scope(scope)
@@ -347,6 +396,10 @@ class Lookups:
         elif scope_type == "cluster":
             chain.append(("cluster", self.id_of("cluster", name)))
         return [*chain, ("tenant", ""), ("system", "")]
+
+
+def _asset_key(asset: AssetRecord) -> tuple[str, str, str, str]:
+    return (asset.kind, asset.name, asset.scope_type, asset.scope_id)
 
 
 def closest(name: str, known: Iterable[str], *, limit: int = 3) -> str:

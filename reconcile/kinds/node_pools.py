@@ -109,7 +109,9 @@ class NodePoolKind(SyncKind):
     def remote_id_from_response(self, body: Mapping[str, Any]) -> str:
         return str(body["id"])
 
-    def lookup_record(self, address: Address, remote_id: str, lookups: Lookups) -> Named:
+    def lookup_record(
+        self, address: Address, remote_id: str, lookups: Lookups, *, spec: Spec
+    ) -> Named:
         return Named(remote_id, address.name, cluster_id=_cluster_id(address, lookups))
 
 

@@ -157,7 +157,9 @@ class DepartmentKind(OrgUnitKind):
     def scope_of(self, obj: Mapping[str, Any], lookups: Lookups) -> str:
         return f"cluster={lookups.name_of('cluster', obj.get('clusterId'))}"
 
-    def lookup_record(self, address: Address, remote_id: str, lookups: Lookups) -> Named:
+    def lookup_record(
+        self, address: Address, remote_id: str, lookups: Lookups, *, spec: Spec
+    ) -> Named:
         return Named(remote_id, address.name, cluster_id=self.cluster_id(address.scope, lookups))
 
 
@@ -193,7 +195,9 @@ class ProjectKind(OrgUnitKind):
         namespace = obj.get("requestedNamespace") or (obj.get("status") or {}).get("namespace")
         return super().from_live({**obj, "requestedNamespace": namespace}, lookups)
 
-    def lookup_record(self, address: Address, remote_id: str, lookups: Lookups) -> Named:
+    def lookup_record(
+        self, address: Address, remote_id: str, lookups: Lookups, *, spec: Spec
+    ) -> Named:
         department = lookups.department(parse_scope(address.scope)[1])
         return Named(
             remote_id, address.name, cluster_id=department.cluster_id, parent_id=department.id

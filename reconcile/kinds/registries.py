@@ -50,7 +50,7 @@ class RegistryKind(ItemPaths, SyncKind):
         return ListRequest(PATH, "entries", Pagination.SINGLE)
 
     def identify(self, item: Mapping[str, Any], lookups: Lookups) -> tuple[Address, str]:
-        return asset_meta.identity(self.slug, item, lookups)
+        return asset_meta.identify(self.slug, item, lookups)
 
     def from_live(self, obj: Mapping[str, Any], lookups: Lookups) -> tuple[Address, Spec, LiveMeta]:
         address, remote_id = self.identify(obj, lookups)
@@ -63,7 +63,7 @@ class RegistryKind(ItemPaths, SyncKind):
 
     def create_request(self, address: Address, spec: Spec, lookups: Lookups) -> HttpRequest:
         meta = {
-            **asset_meta.named_meta(address, spec),
+            **asset_meta.updatable_meta(address, spec),
             **asset_meta.scope_meta(address.scope, lookups),
         }
         return HttpRequest(
@@ -81,7 +81,7 @@ class RegistryKind(ItemPaths, SyncKind):
     ) -> HttpRequest:
         # RegistryUpdateRequest requires `spec` but defines only meta: the spec is sent as it
         # stands, and a change to it replaces the registry (immutable_paths).
-        body = {"meta": asset_meta.named_meta(address, spec), "spec": _api_spec(address, spec)}
+        body = {"meta": asset_meta.updatable_meta(address, spec), "spec": _api_spec(address, spec)}
         return HttpRequest("PUT", f"{PATH}/{remote_id}", sort_keys(body))
 
     def find_by_name_request(self, address: Address, lookups: Lookups) -> ListRequest:

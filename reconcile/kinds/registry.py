@@ -14,6 +14,7 @@ from graphlib import CycleError, TopologicalSorter
 
 from reconcile.kinds.access_rules import ACCESS_RULE
 from reconcile.kinds.asset_templates import ASSET_TEMPLATE
+from reconcile.kinds.assets import COMPUTE, DATASOURCE, ENVIRONMENT
 from reconcile.kinds.base import Kind
 from reconcile.kinds.credentials import CREDENTIAL
 from reconcile.kinds.node_pools import NODE_POOL
@@ -31,6 +32,9 @@ REGISTERED: tuple[Kind, ...] = (
     CREDENTIAL,
     REGISTRY,
     ACCESS_RULE,
+    ENVIRONMENT,
+    COMPUTE,
+    DATASOURCE,
     WORKLOAD_TYPE,
     WORKLOAD_TEMPLATE_KINDS["WorkspaceTemplate"],
     WORKLOAD_TEMPLATE_KINDS["TrainingTemplate"],

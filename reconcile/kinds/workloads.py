@@ -175,8 +175,13 @@ class WorkloadKind:
         workload = body.get("workload", body)
         return str(workload["metadata"]["id"])
 
-    def lookup_record(self, address: Address, remote_id: str, lookups: Lookups) -> Named:
+    def lookup_record(
+        self, address: Address, remote_id: str, lookups: Lookups, *, spec: Spec
+    ) -> Named:
         raise NotImplementedError("workloads name no lookup")
+
+    def references(self, spec: Spec) -> tuple[tuple[str, str], ...]:
+        return ()
 
 
 WORKLOAD = WorkloadKind()

@@ -114,3 +114,10 @@ def put_on_server(
 def addresses(config_dir: Path) -> list[Address]:
     """The desired addresses of `config_dir`, sorted."""
     return sorted(load_config(config_dir, env={}).resources)
+
+
+def planned_changes(cli: Cli, config_dir: Path, *args: str) -> dict[str, dict[str, Any]]:
+    """`plan --format json` of `config_dir`: its changes by address (any exit but errors)."""
+    run = cli("plan", config_dir, "--format", "json", "--detailed-exitcode", *args)
+    assert run.exit_code in (0, 2, 3), run.output
+    return {c["address"]: c for c in run.json()["changes"]}

@@ -12,7 +12,8 @@ from tests.emulator.helpers import CLUSTER_A, RESEARCH, TEAM_A, Api
 
 TYPES = "/api/v1/workload-types"
 TEMPLATES = "/api/v1/workload-templates"
-ASSET_TEMPLATES = "/api/v1/asset/workload-template"
+ASSETS = "/api/v1/asset"
+ASSET_TEMPLATES = f"{ASSETS}/workload-template"
 V2 = "/api/v2/workloads"
 CREDENTIALS = "/api/v1/asset/credentials"
 REGISTRIES = "/api/v1/asset/registries"
@@ -87,6 +88,7 @@ def create_tenant(api: Api) -> list[str]:
         body = {"meta": {"name": name, **meta}, "spec": {"assets": assets, "specificEnv": specific}}
         _ok(api.post(ASSET_TEMPLATES, body))
         made.append(f"asset-template/{scope}/{name}")
+    made += _assets(api)
     custom = {"name": "FooJob", "group": "example.com", "categoryId": TRAIN, "priorityId": LOW}
     _ok(api.post(TYPES, custom))
     _ok(api.put(f"{TYPES}/{PYTORCHJOB}", {"priorityId": HIGH}))  # a built-in, changed
@@ -130,6 +132,38 @@ def _credentials(api: Api) -> list[str]:
                 "user": "bot", "password": SECRET}  # fmt: skip
     _ok(api.post(REGISTRIES, {"meta": {"name": "internal", "scope": "tenant"}, "spec": registry}))
     return [*made, "registry/tenant/internal"]
+
+
+# A data source of every type, as the API's per-type collections take them (the seed has
+# tenant, department and project assets; these are at the cluster scope).
+DATASOURCES = {
+    "pvc": ("pvc", {"path": "/data", "claimName": "data", "readOnly": False}),
+    "git": ("git", {"repository": "https://example.com/r.git", "branch": "main", "path": "/r"}),
+    "s3": ("s3", {"bucket": "b", "path": "/s3", "url": "https://s3.example.com"}),
+    "nfs": ("nfs", {"server": "nfs.example.com", "path": "/x", "mountPath": "/x"}),
+    "host-path": ("host-path", {"path": "/mnt", "mountPath": "/mnt", "readOnly": True}),
+    "config-map": ("config-map", {"configMap": "cm", "mountPath": "/etc/cm"}),
+    "secret": ("secrets", {"mountPath": "/etc/s", "defaultMode": "0644"}),
+}
+
+
+def _assets(api: Api) -> list[str]:
+    meta = {"scope": "cluster", "clusterId": CLUSTER_A}
+    environment = {
+        "meta": {"name": "shell", "description": "made in the UI", **meta,
+                 "workloadSupportedTypes": {"workspace": True, "training": True}},
+        "spec": {"image": "ubuntu:24.04", "uidGidSource": "fromTheImage",
+                 "environmentVariables": [{"name": "MODE", "value": "on"}]},
+    }  # fmt: skip
+    _ok(api.post(f"{ASSETS}/environment", environment))
+    compute = {"meta": {"name": "big", **meta}, "spec": {"gpuDevicesRequest": 8}}
+    _ok(api.post(f"{ASSETS}/compute", compute))
+    made = ["environment/cluster=cluster-a/shell", "compute/cluster=cluster-a/big"]
+    for number, (segment, spec) in enumerate(DATASOURCES.values()):
+        body = {"meta": {"name": f"source-{number}", **meta}, "spec": spec}
+        _ok(api.post(f"{ASSETS}/datasource/{segment}", body))
+        made.append(f"datasource/cluster=cluster-a/source-{number}")
+    return made
 
 
 def workload_body(name: str) -> dict[str, Any]:

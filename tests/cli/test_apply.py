@@ -38,7 +38,7 @@ def test_quickstart_apply_then_plan_says_no_changes(cli: Cli, examples_dir: Path
     run = cli("apply", "--auto-approve", examples_dir, env=embedded)
     assert run.exit_code == 0, run.output
     assert "Server: embedded Run:ai emulator" in run.stderr
-    assert "Apply complete: 18 applied." in run.stdout
+    assert "Apply complete: 22 applied." in run.stdout
     state = read_state(examples_dir)
     assert sorted(state.entries) == addresses(examples_dir)
     assert all(e.remote_id and e.status.value == "applied" for e in state.entries.values())
@@ -60,8 +60,8 @@ def test_progress_is_one_line_per_step_without_a_tty(cli: Cli, examples_dir: Pat
     matches = [re.match(STEP_LINE, line) for line in lines]
     assert all(matches), lines
     steps = [m for m in matches if m is not None]
-    assert [int(m[1]) for m in steps] == list(range(1, 19))  # counted in completion order
-    assert {int(m[2]) for m in steps} == {18}
+    assert [int(m[1]) for m in steps] == list(range(1, 23))  # counted in completion order
+    assert {int(m[2]) for m in steps} == {22}
     assert sorted(m[3] for m in steps) == sorted(map(str, addresses(examples_dir)))
     actions = {m[3]: m[4] for m in steps}
     assert actions["workload-type/Notebook"] == "update"  # built in: adopted and updated
@@ -76,7 +76,7 @@ def test_without_a_tty_apply_refuses_and_changes_nothing(
     assert run.exit_code == 1, run.output
     assert "standard input is not a terminal" in run.stderr
     assert "--auto-approve" in run.stderr
-    assert "Plan: 16 to add, 2 to change" in run.stdout  # shown, then refused
+    assert "Plan: 20 to add, 2 to change" in run.stdout  # shown, then refused
     assert not state_path(examples_dir).exists()
     assert _writes(api) == []
     assert server_templates(api) == []
@@ -126,9 +126,9 @@ def test_on_a_terminal_apply_asks_and_shows_a_progress_bar(
 
     code, out = _run_on_pty(emulator.url, ["apply", str(examples_dir)], "y")
     assert code == 0, out
-    assert re.search(r"\[#{30}\] 18/18 ", out), out  # the bar, full, with counts
-    assert "Apply complete: 18 applied." in out
-    assert not re.search(r"^\[\d+/18\]", out, re.MULTILINE)  # no per-step lines on a terminal
+    assert re.search(r"\[#{30}\] 22/22 ", out), out  # the bar, full, with counts
+    assert "Apply complete: 22 applied." in out
+    assert not re.search(r"^\[\d+/22\]", out, re.MULTILINE)  # no per-step lines on a terminal
 
 
 BAD_TYPE = """

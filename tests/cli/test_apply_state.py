@@ -102,15 +102,15 @@ def _drop_files(config_dir: Path, *names: str) -> None:
 
 
 def test_over_budget_delete_needs_force(cli: Cli, examples_dir: Path, api: Api) -> None:
-    put_on_server(examples_dir, cli.url)  # 18 owned objects: the budget applies (>= 10)
+    put_on_server(examples_dir, cli.url)  # 22 owned objects: the budget applies (>= 10)
     before = sorted(m["name"] for m in server_templates(api))
-    # 7 deletes: 39 % > 30 %
+    # 7 deletes: 32 % > 30 %
     _drop_files(examples_dir, "workspaces.yaml", "trainings.yaml", "inference.yaml")
 
     plan = cli("plan", examples_dir)
     assert plan.exit_code == 3, plan.output
     assert "Safety budget exceeded (apply needs --force):" in plan.stdout
-    budget = "would destroy 7 of 18 managed objects (39%), over the 30% budget for deletes"
+    budget = "would destroy 7 of 22 managed objects (32%), over the 30% budget for deletes"
     assert budget in plan.stdout
 
     serial = serial_of(examples_dir)
@@ -124,7 +124,7 @@ def test_over_budget_delete_needs_force(cli: Cli, examples_dir: Path, api: Api) 
     assert forced.exit_code == 0, forced.output
     assert "Apply complete: 7 applied." in forced.stdout
     assert len(server_templates(api)) == len(before) - 7
-    assert len(read_state(examples_dir).entries) == 11
+    assert len(read_state(examples_dir).entries) == 15
     assert cli("plan", "--detailed-exitcode", examples_dir).exit_code == 0
 
 

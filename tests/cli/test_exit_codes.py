@@ -77,20 +77,20 @@ def test_unknown_name_on_the_server_exits_1(cli: Cli, examples_dir: Path) -> Non
 
 def test_over_the_delete_budget_exits_3(cli: Cli, examples_dir: Path) -> None:
     state = put_on_server(examples_dir, cli.url)
-    assert len(state.entries) == 18  # >= min_managed (10): the budget applies
-    _drop_templates(examples_dir, 5)  # 5 of 18 = 28 %: within the 30 % budget
+    assert len(state.entries) == 22  # >= min_managed (10): the budget applies
+    _drop_templates(examples_dir, 6)  # 6 of 22 = 27 %: within the 30 % budget
     within = cli("plan", examples_dir, "--detailed-exitcode")
     assert within.exit_code == 2, within.output
-    assert "5 to destroy" in within.stdout
+    assert "6 to destroy" in within.stdout
 
-    _drop_templates(examples_dir, 1)  # 6 of 18 = 33 %
+    _drop_templates(examples_dir, 1)  # 7 of 22 = 32 %
     over = cli("plan", examples_dir)
     assert over.exit_code == 3, over.output
     assert "Safety budget exceeded" in over.stdout
-    assert "destroy 6 of 18 managed objects (33%)" in over.stdout
+    assert "destroy 7 of 22 managed objects (32%)" in over.stdout
     assert cli("plan", examples_dir, "--detailed-exitcode").exit_code == 3
     plan = cli("plan", examples_dir, "--format", "json").json()
-    assert plan["safety_violations"] and plan["summary"]["destroy"] == 6
+    assert plan["safety_violations"] and plan["summary"]["destroy"] == 7
 
 
 def test_unreadable_state_exits_1(cli: Cli, examples_dir: Path) -> None:

@@ -65,6 +65,22 @@ def test_templates_and_unmanaged(cli: Cli, api: Api, tmp_path: Path) -> None:
     ]
 
 
+def test_assets_not_in_a_config(cli: Cli, tmp_path: Path) -> None:
+    config = tmp_path / "config"
+    write_docs(
+        config / "mine.yaml",
+        [
+            "kind: DataSource\nmetadata: {name: home, scope: {project: team-a}}\n"
+            "spec: {type: pvc, claimName: team-a-home}"
+        ],
+    )
+    unmanaged = cli("get", "datasources", "--unmanaged", config, "--format", "json").json()
+    assert {"name": "datasets", "scope": "department=research", "kind": "datasource"} in unmanaged
+    assert "home" not in {row["name"] for row in unmanaged}
+    environments = cli("get", "environments", "--unmanaged", config, "--format", "json").json()
+    assert {row["name"] for row in environments} == {"jupyter-lab", "pytorch", "vscode"}
+
+
 def test_node_pools(cli: Cli, tmp_path: Path) -> None:
     run = cli("get", "node-pools", "--config-dir", tmp_path)
     assert run.exit_code == 0, run.output

@@ -67,13 +67,13 @@ def test_plan_apply_and_drift_append_markdown_to_the_job_summary(
     assert "will perform the following actions" in plan.stdout and "\x1b[" not in plan.stdout
     text = summary.read_text()
     assert text.startswith("earlier step\n" + markdown.marker("plan", "default") + "\n")
-    assert "**Plan: 16 to add, 2 to change," in text and "```mermaid" in text
+    assert "**Plan: 20 to add, 2 to change," in text and "```mermaid" in text
 
     applied = cli("apply", "--format", "github", "--auto-approve", examples_dir, env=env)
     assert applied.exit_code == 0, applied.output
     text = summary.read_text()
     assert markdown.marker("apply", "default") + "\n### runai-reconcile apply" in text
-    assert "**Apply complete: 18 applied.**" in text
+    assert "**Apply complete: 22 applied.**" in text
 
     drift = cli("drift", "--format", "github", examples_dir, env=env)
     assert drift.exit_code == 0, drift.output

@@ -34,15 +34,29 @@ def test_round_trip_of_every_kind_and_scope(cli: Cli, api: Api, tmp_path: Path) 
     run = cli("import", config)
     assert run.exit_code == 0, run.output
     imported = sorted(str(a) for a in addresses_with(config, run.stdout))
-    org = {"node-pool", "department", "project"}  # the seeded org tree is imported too
-    assert [a for a in imported if a.split("/")[0] not in org] == sorted(made)
+    # The seeded org tree and assets are imported too.
+    seeded = {"node-pool", "department", "project", "environment", "compute", "datasource"}
+    assert [a for a in imported if a.split("/")[0] not in seeded] == sorted(
+        a for a in made if a.split("/")[0] not in seeded
+    )
+    assert set(made) <= set(imported)
     assert "project/department=research/team-a" in imported
+    assert {
+        "environment/tenant/jupyter-lab",
+        "environment/project=team-a/vscode",
+        "compute/department=research/cpu-only",
+        "datasource/project=team-a/home",
+        "datasource/department=research/datasets",
+        "datasource/tenant/examples",
+    } <= set(imported)
     env = variables(run.stdout)
-    # Every environment variable value of every template, and the secret of each credential
-    # and registry that holds one.
-    assert len(env) == 16 * 2 + 4 + 5
+    # Every environment variable value of every template and environment asset, and the
+    # secret of each credential and registry that holds one.
+    assert len(env) == 16 * 2 + 4 + 1 + 5
     text = "\n".join(p.read_text() for p in config.rglob("*.yaml"))
-    fields = ("secretAccessKey", "existingSecretName", "generic-secret")
+    # No secret, nor a word of one (a data source's type names what it mounts; credential
+    # fields and types name theirs).
+    fields = ("secretAccessKey", "existingSecretName", "generic-secret", "type: secret")
     assert SECRET not in text and "secret" not in re.sub("|".join(fields), "", text).lower()
     assert "$${RUNAI_PROJECT}" in text  # Run:ai's own placeholder, kept literal
     assert "exclude" not in text and "readOnly" not in text  # schema defaults left out

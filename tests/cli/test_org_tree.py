@@ -6,9 +6,8 @@ changes; deleting a unit that still holds objects; bad quotas refused before any
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
-from tests.cli.helpers import Cli, read_state, write_docs
+from tests.cli.helpers import Cli, planned_changes, read_state, write_docs
 from tests.emulator.helpers import Api, create_template
 
 POOL = """
@@ -53,17 +52,11 @@ def _config(root: Path, *docs: str) -> Path:
     return root
 
 
-def _plan(cli: Cli, config_dir: Path, *args: str) -> dict[str, dict[str, Any]]:
-    run = cli("plan", config_dir, "--format", "json", "--detailed-exitcode", *args)
-    assert run.exit_code in (0, 2, 3), run.output
-    return {c["address"]: c for c in run.json()["changes"]}
-
-
 def test_a_new_org_tree_and_a_template_in_it_apply_in_one_run(
     cli: Cli, tmp_path: Path, api: Api
 ) -> None:
     config = _config(tmp_path / "org", POOL, DEPARTMENT, PROJECT, TEMPLATE)
-    planned = _plan(cli, config)
+    planned = planned_changes(cli, config)
     assert {a: c["action"] for a, c in planned.items()} == {
         "node-pool/cluster=cluster-a/a100": "create",
         "department/cluster=cluster-a/vision": "create",
@@ -109,7 +102,7 @@ def test_a_quota_change_plans_one_update_through_the_resources_endpoint(
     project_id = read_state(config).entries
     remote_id = next(e.remote_id for a, e in project_id.items() if str(a) == PROJECT_ADDRESS)
     _config(tmp_path / "org", POOL, DEPARTMENT, PROJECT.replace("deserved: 4}", "deserved: 6}"))
-    planned = _plan(cli, config)
+    planned = planned_changes(cli, config)
     changed = {a: c for a, c in planned.items() if c["action"] != "no-op"}
     assert list(changed) == [PROJECT_ADDRESS]
     assert changed[PROJECT_ADDRESS]["action"] == "update"
@@ -163,11 +156,11 @@ metadata: {name: default, scope: {cluster: cluster-b}}
 spec: {placementStrategy: {gpu: spread}}
 """
     config = _config(tmp_path / "org", default)
-    planned = _plan(cli, config)
+    planned = planned_changes(cli, config)
     assert planned["node-pool/cluster=cluster-b/default"]["reason"] == "adopt"
     assert cli("apply", "--auto-approve", config).exit_code == 0
     write_docs(config / "org.yaml", [POOL])
-    planned = _plan(cli, config)
+    planned = planned_changes(cli, config)
     assert planned["node-pool/cluster=cluster-b/default"]["action"] == "forget"
 
 

@@ -11,7 +11,7 @@ from typing import Any
 
 import jsonschema
 
-from reconcile.kinds.registry import APPLY_RANK
+from reconcile.kinds.registry import APPLY_RANK, BY_SLUG
 from reconcile.model import Address
 from tests.cli.helpers import PLAN_SCHEMA, REPO, Cli, addresses, put_on_server
 from tests.emulator.helpers import Api
@@ -31,6 +31,9 @@ COLLECTIONS = {
     "distributed-template": "/api/v1/workload-templates/distributed",
     "inference-template": "/api/v1/workload-templates/inferences",
     "asset-template": "/api/v1/asset/workload-template",
+    "environment": "/api/v1/asset/environment",
+    "compute": "/api/v1/asset/compute",
+    "datasource": "/api/v1/asset/datasource/pvc",  # the examples' data source is a pvc
     "workload": "/api/v2/workloads",
 }
 
@@ -63,7 +66,7 @@ def test_empty_server_plans_every_object_in_dependency_order(cli: Cli, examples_
     waves = {Address.parse(c["address"]).kind: c["wave"] for c in changes}
     assert waves["workload-type"] < waves["workspace-template"] < waves["workload"]
     assert waves["node-pool"] < waves["department"] < waves["project"] < waves["workspace-template"]
-    assert plan["summary"]["add"] == 16 and plan["summary"]["change"] == 2
+    assert plan["summary"]["add"] == 20 and plan["summary"]["change"] == 2
     assert plan["has_changes"] is True
 
 
@@ -75,13 +78,13 @@ def test_empty_server_plan_text_matches_golden(cli: Cli, examples_dir: Path) -> 
     if os.environ.get("UPDATE_GOLDEN") == "1":
         GOLDEN.write_text(run.stdout, encoding="utf-8")
     assert run.stdout == GOLDEN.read_text(encoding="utf-8"), f"output differs from {GOLDEN}"
-    assert run.stdout.endswith("Plan: 16 to add, 2 to change, 0 to replace, 0 to destroy.\n")
+    assert run.stdout.endswith("Plan: 20 to add, 2 to change, 0 to replace, 0 to destroy.\n")
 
 
 def test_plan_without_detailed_exitcode_exits_0_with_changes(cli: Cli, examples_dir: Path) -> None:
     run = cli("plan", examples_dir)
     assert run.exit_code == 0, run.stderr
-    assert "16 to add" in run.stdout
+    assert "20 to add" in run.stdout
 
 
 def test_no_changes_once_server_and_state_hold_everything(
@@ -95,13 +98,13 @@ def test_no_changes_once_server_and_state_hold_everything(
     for address, entry in state.entries.items():
         if address.kind == "workload-type":
             continue
-        answer = api.get(f"{COLLECTIONS[address.kind]}/{entry.remote_id}")
+        answer = api.get(BY_SLUG[address.kind].get_request(entry.remote_id).path)
         assert answer.status_code == 200, answer.text
         served = answer.json()
-        # Org units and node pools are flat; templates keep theirs in `meta`, workloads in
-        # `workload.metadata`.
+        # Org units and node pools are flat; templates and assets keep theirs in `meta`,
+        # workloads in `workload.metadata`; a data source's remote id is TYPE/ID.
         meta = (served.get("workload") or {}).get("metadata") or served.get("meta", served)
-        assert meta["id"] == entry.remote_id and meta["createdAt"] and meta["updatedAt"]
+        assert entry.remote_id.endswith(meta["id"]) and meta["createdAt"] and meta["updatedAt"]
         if address.kind.endswith("-template") and address.kind != "asset-template":
             assert "runnable" in served and "combinedSpec" in served
     plan = cli("plan", examples_dir, "--format", "json").json()

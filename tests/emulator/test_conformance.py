@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import copy
 import json
+import re
 from collections.abc import Callable, Iterator
 from importlib import resources
 from typing import Any
@@ -55,6 +56,7 @@ _TEMPLATE_TYPES = ("workspaces", "trainings", "distributed", "inferences")
 _TOKEN_REFUSED = "401Unauthorized"
 _NAME_TAKEN = "409Conflict"
 TEMPLATE_PATHS = "/api/v1/workload-templates/"
+ASSET_BY_ID = re.compile(r"^/api/v1/asset/(environment|compute|datasource/[a-z-]+)/\{AssetId\}$")
 
 
 def _slice() -> dict[str, Any]:
@@ -84,6 +86,9 @@ def served_spec() -> dict[str, Any]:
                 _add(operation, 404, "404NotFound")
             # Template writes: a name taken in the scope is a 409 (the legacy API's answer).
             if path.startswith(TEMPLATE_PATHS) and method in ("post", "put", "patch"):
+                _add(operation, 409, _NAME_TAKEN)
+            # Asset PUTs carry the name: one taken in the scope is a 409, as on create.
+            if ASSET_BY_ID.match(path) and method == "put":
                 _add(operation, 409, _NAME_TAKEN)
             # Workloads V2: a PUT on a workload being deleted is a 409.
             if path == "/api/v2/workloads/{WorkloadV2Id}" and method == "put":
@@ -137,6 +142,20 @@ CREDENTIAL_SECRETS: dict[str, dict[str, Any]] = {
 }
 
 
+# A valid spec per writable asset collection (fresh objects for the by-id operations).
+_ASSET_SPECS: dict[str, dict[str, Any]] = {
+    "environment": {"image": "python:3.12"},
+    "compute": {"gpuDevicesRequest": 1},
+    "datasource/pvc": {"claimName": "data", "path": "/data"},
+    "datasource/git": {"repository": "https://example.com/r.git", "path": "/r"},
+    "datasource/s3": {"bucket": "b", "path": "/s3"},
+    "datasource/nfs": {"server": "nfs.example.com", "path": "/x", "mountPath": "/x"},
+    "datasource/host-path": {"path": "/mnt", "mountPath": "/mnt"},
+    "datasource/config-map": {"configMap": "cm", "mountPath": "/etc/cm"},
+    "datasource/secrets": {"mountPath": "/etc/s"},
+}
+
+
 def _created_id(response: requests.Response) -> str:
     assert response.status_code in (201, 202), response.text
     body = response.json()
@@ -165,6 +184,13 @@ class Known:
             f"{ASSETS}/workload-template/{{}}",
             lambda: self._post(f"{ASSETS}/workload-template", self._asset_template()),
         )
+        for path, spec in _ASSET_SPECS.items():
+            self._makers[f"{ASSETS}/{path}/{{AssetId}}"] = (
+                f"{ASSETS}/{path}/{{}}",
+                lambda p=path, s=spec: self._post(  # type: ignore[misc]
+                    f"{ASSETS}/{p}", {"meta": self._asset_meta(), "spec": s}
+                ),
+            )
         self._makers[f"{TYPES}/{{workloadTypeId}}"] = (
             f"{TYPES}/{{}}",
             lambda: self._post(TYPES, self._workload_type()),
@@ -214,10 +240,12 @@ class Known:
     def _post(self, path: str, body: dict[str, Any]) -> str:
         return _created_id(self.api.post(path, body))
 
+    def _asset_meta(self) -> dict[str, Any]:
+        return {"name": self._name(), "scope": "project", "projectId": int(TEAM_A)}
+
     def _asset_template(self) -> dict[str, Any]:
         assets = {"environment": JUPYTER, "compute": ONE_GPU, "datasources": []}
-        meta = {"name": self._name(), "scope": "project", "projectId": int(TEAM_A)}
-        return {"meta": meta, "spec": {"assets": assets}}
+        return {"meta": self._asset_meta(), "spec": {"assets": assets}}
 
     def _asset(self, spec: dict[str, Any]) -> dict[str, Any]:
         return {"meta": {"name": self._name(), "scope": "tenant"}, "spec": spec}
@@ -253,8 +281,6 @@ class Known:
     def parameters(self, path: str) -> dict[str, str] | None:
         """Path parameters naming an existing object for `path`, or None if it has none."""
         fixed = {
-            "/api/v1/asset/compute/{AssetId}": {"AssetId": ONE_GPU},
-            "/api/v1/asset/environment/{AssetId}": {"AssetId": JUPYTER},
             "/api/v1/clusters/{clusterUuid}": {"clusterUuid": CLUSTER_A},
             "/api/v1/workload-categories/{categoryId}": {"categoryId": TRAIN},
             "/api/v1/authorization/roles/{roleIdPath}": {"roleIdPath": "1"},

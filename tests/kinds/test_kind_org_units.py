@@ -11,7 +11,6 @@ from reconcile.errors import PlanError
 from reconcile.kinds.lookups import PLANNED_PREFIX, Lookups, Named
 from reconcile.kinds.node_pools import NODE_POOL
 from reconcile.kinds.org_units import DEPARTMENT, PROJECT
-from reconcile.live_view import LiveView
 from reconcile.model import Address, FieldChange, FieldChangeKind, Resource
 from reconcile.planner import with_planned
 from tests.emulator.helpers import CLUSTER_A
@@ -96,7 +95,7 @@ def test_units_the_plan_creates_resolve_by_planned_ids_until_created(org: Lookup
     project = Address("project", "department=vision", "detection")
     pool = Address("node-pool", "cluster=cluster-b", "h100")
     desired = {a: Resource(a, {"spec": {}}) for a in (department, project, pool)}
-    planned = with_planned(org, desired, LiveView(resources={}, lookups=org))
+    planned = with_planned(org, desired, ())
     assert planned.department("vision") == Named(
         f"{PLANNED_PREFIX}{department}", "vision", cluster_id=CLUSTER_A
     )

@@ -41,9 +41,12 @@ def test_apply_rank_is_derived_from_the_kinds_each_kind_uses() -> None:
     assert APPLY_RANK["workload-type"] == APPLY_RANK["node-pool"] == 0
     assert APPLY_RANK["department"] == 1  # its quotas name node pools
     assert APPLY_RANK["project"] == 2  # in a department
-    templates = [s for s in BY_SLUG if s.endswith("-template")]
-    assert {APPLY_RANK[s] for s in templates} == {3}  # scoped to a project or department
-    assert APPLY_RANK["workload"] == 4
+    # Assets are scoped to a project or department; new-style templates too.
+    assert {APPLY_RANK[s] for s in ("environment", "compute", "datasource")} == {3}
+    templates = [s for s in BY_SLUG if s.endswith("-template") and s != "asset-template"]
+    assert {APPLY_RANK[s] for s in templates} == {3}
+    assert APPLY_RANK["asset-template"] == 4  # it names assets
+    assert APPLY_RANK["workload"] == 5  # submitted from templates
     for kind in REGISTERED:
         assert all(APPLY_RANK[used] < APPLY_RANK[kind.slug] for used in kind.uses)
 

@@ -1,8 +1,9 @@
-"""Assets: read-only environment/compute/datasource lists and the legacy asset templates.
+"""Assets: environment/compute/datasource reads and the legacy asset templates.
 
-`/api/v1/asset/workload-template` (deprecated in 2.24, shapes as in the 2.24 spec) is the only
-writable asset family here: the server fills meta from the scope's place in the org tree and
-resolves the referenced asset ids to `{id, name, ...}` refs. No org or workload logic here.
+`/api/v1/asset/workload-template` (deprecated in 2.24, shapes as in the 2.24 spec): the server
+fills meta from the scope's place in the org tree and resolves the referenced asset ids to
+`{id, name, ...}` refs. The assets' own writes are in `asset_writes.py`. No org or workload
+logic here.
 """
 
 from __future__ import annotations
@@ -123,7 +124,7 @@ def filtered(
     ]
 
 
-# --- read-only assets ------------------------------------------------------------------------
+# --- asset reads ------------------------------------------------------------------------
 
 
 def _datasource_view(asset: Asset) -> Asset:
@@ -155,7 +156,9 @@ def _asset_get(collection: str, label: str) -> Callable[[Call], Reply]:
 # --- legacy asset templates ----------------------------------------------------------------
 
 
-def _template_scope(store: Store, meta: dict[str, Any]) -> dict[str, Any]:
+def asset_scope(store: Store, meta: dict[str, Any]) -> dict[str, Any]:
+    """The meta scope fields of an asset or asset template created with `meta`; 400 for the
+    reserved system scope, a missing unit id or an unknown one."""
     scope = meta["scope"]
     if scope == "system":
         raise ApiProblem(400, "Bad request - meta.scope: system is reserved for internal use")
@@ -210,11 +213,23 @@ def _resolve_assets(store: Store, ids: dict[str, Any], key: org.ScopeKey) -> dic
     return out
 
 
-def _check_unique(store: Store, name: str, key: org.ScopeKey, own_id: str | None) -> None:
-    for other in store.all(TEMPLATES):
+def check_unique(
+    store: Store,
+    collection: str,
+    name: str,
+    key: org.ScopeKey,
+    own_id: str | None,
+    *,
+    kind: str | None = None,
+) -> None:
+    """409 when another object of `collection` (and `meta.kind`) has `name` in scope `key`."""
+    for other in store.all(collection):
         meta = other["meta"]
+        if kind is not None and meta.get("kind") != kind:
+            continue
         if meta["name"] == name and org.scope_key(meta) == key and meta["id"] != own_id:
-            raise ApiProblem(409, f"Template {name!r} already exists in this scope")
+            what = "Template" if collection == TEMPLATES else "Asset"
+            raise ApiProblem(409, f"{what} {name!r} already exists in this scope")
 
 
 def _template_spec(store: Store, spec: dict[str, Any], key: org.ScopeKey) -> dict[str, Any]:
@@ -230,9 +245,9 @@ def _create_template(call: Call) -> Reply:
         call.ctx.openapi.defaults("WorkloadTemplateCreationRequest", call.body),
     )
     request_meta = body["meta"]
-    scope = _template_scope(store, request_meta)
+    scope = asset_scope(store, request_meta)
     key = org.scope_key(scope)
-    _check_unique(store, request_meta["name"], key, None)
+    check_unique(store, TEMPLATES, request_meta["name"], key, None)
     spec = _template_spec(store, body["spec"], key)
     now = call.ctx.now()
     meta = {
@@ -262,7 +277,7 @@ def _update_template(call: Call) -> Reply:
     store, template = call.ctx.store, _stored_template(call)
     meta = template["meta"]
     key = org.scope_key(meta)
-    _check_unique(store, call.body["meta"]["name"], key, meta["id"])
+    check_unique(store, TEMPLATES, call.body["meta"]["name"], key, meta["id"])
     template["spec"] = _template_spec(store, call.body["spec"], key)
     meta["name"] = call.body["meta"]["name"]
     meta["description"] = call.body["meta"].get("description")
