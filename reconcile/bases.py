@@ -14,6 +14,7 @@ from typing import Any
 from reconcile.paths import item_name, pair_items
 from reconcile.schema import JsonPath
 
+BASE_KIND = "Base"  # the kind of a base document
 Place = tuple[int, JsonPath]  # a layer (0 the lowest base, the last the document) and a path in it
 # Keys a base document holds that are about the base itself, never merged into a document.
 OWN_KEYS = ("kind", "metadata")

@@ -311,7 +311,19 @@ def _keyword(key: str, value: Any, schema: Mapping[str, Any]) -> Check | None:
         if item is None:
             return None
         return lambda v: not isinstance(v, list) or all(item(i) for i in v)
+    if key in ("if", "then", "else"):
+        return _conditional(key, schema)
     return _combined(key, value)
+
+
+def _conditional(key: str, schema: Mapping[str, Any]) -> Check | None:
+    """`if` with its `then` and `else` (each alone says nothing: checked with `if`)."""
+    if key != "if":
+        return lambda v: True
+    test, then, otherwise = (_compile(schema.get(k, True)) for k in ("if", "then", "else"))
+    if test is None or then is None or otherwise is None:
+        return None
+    return lambda v: then(v) if test(v) else otherwise(v)
 
 
 def _object(key: str, value: Any, schema: Mapping[str, Any]) -> Check | None:
