@@ -67,6 +67,7 @@ class _Task:
     env: dict[str, str]
     parse: Parse
     library: Library
+    shown: frozenset[str]  # variables whose values are not secret
 
 
 def start_collect(
@@ -76,6 +77,7 @@ def start_collect(
     parse: Parse,
     *,
     workers: int | None = None,
+    shown: frozenset[str] = frozenset(),
 ) -> Collecting:
     """Start checking every file's documents; `result()` on what it returns waits for them.
 
@@ -84,7 +86,7 @@ def start_collect(
     Use the result as a context manager: leaving it stops workers still running.
     """
     library = _bases(files, parse)
-    tasks = [_Task(found, str(directory), env, parse, library) for found in files]
+    tasks = [_Task(found, str(directory), env, parse, library, shown) for found in files]
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else 1
     size = sum(t.found.size for t in tasks)
     count = workers if workers is not None else (cores if size >= PARALLEL_BYTES else 1)
@@ -197,7 +199,7 @@ def _read_file(task: _Task) -> FileReport:
     loader = _ManifestLoader(task.found.path, Path(task.directory), manifests, task.parse)
 
     def check(value: Any, source: Source) -> Checked:
-        return check_document(value, source, env=task.env, load_manifest=loader)
+        return check_document(value, source, env=task.env, shown=task.shown, load_manifest=loader)
 
     found = (check_extended(value, s, task.library, check) for value, s in parsed.documents)
     checked = tuple(c for c in found if c is not None)

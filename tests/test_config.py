@@ -236,7 +236,7 @@ def test_missing_env_variable_names_it_but_never_a_value(tmp_path: Path) -> None
     assert [(p.line, p.col, p.json_path) for p in problems] == [
         (7, 32, "$.spec.environmentVariables[0].value")
     ]
-    assert "API_TOKEN is not set" in problems[0].message
+    assert "variable API_TOKEN is set neither" in problems[0].message
 
 
 def test_yaml_details(tmp_path: Path) -> None:
