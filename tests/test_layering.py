@@ -50,6 +50,8 @@ NO_SERVER_IO = (
     "expand",
     "lifecycle",
     "refusals",
+    "bases",
+    "extending",
 )
 SERVER_IO = ("client", "live")
 
