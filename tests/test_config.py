@@ -54,8 +54,8 @@ def test_examples_build_the_desired_set() -> None:
         "workspace-template/department=research/vscode",
         "workspace-template/project=team-a/jupyter-small",
     ]
-    assert config.documents == 18
-    assert config.files == 9  # the manifest file is not a document file
+    assert config.documents == 19  # the shared base is a document, not an object
+    assert config.files == 10  # the manifest file is not a document file
 
 
 def test_normalized_spec_shape() -> None:

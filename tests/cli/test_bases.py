@@ -186,3 +186,20 @@ spec: {image: python:3.11}
     ), lines
     # The bases of the cycle say so themselves, once each.
     assert sum(line.startswith(f"{base_file}:") and "cycle" in line for line in lines) == 2
+
+
+def test_the_example_plans_its_staging_image_from_the_same_files(
+    cli: Cli, examples_dir: Path
+) -> None:
+    images = {}
+    for environment in ("default", "staging"):
+        run = cli("--environment", environment, "plan", "--format", "json", examples_dir)
+        assert run.exit_code == 0, run.output
+        images[environment] = {
+            c["address"]: c["after"]["spec"]["image"]
+            for c in run.json()["changes"]
+            if c["address"].startswith("training-template/")
+        }
+    assert set(images["default"].values()) == {"nvcr.io/nvidia/pytorch:24.05-py3"}
+    assert set(images["staging"].values()) == {"nvcr.io/nvidia/pytorch:24.08-py3"}
+    assert images["default"].keys() == images["staging"].keys() and len(images["staging"]) == 2
