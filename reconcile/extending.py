@@ -101,21 +101,11 @@ def _base_document(value: dict[str, Any], source: Source) -> BaseDocument:
         f"{source.file}:{line}",
     )
     spots: dict[JsonPath, Spot] = {}
-    for path in _paths(value):
+    for path in merge([value]).places:  # every path of the value
         spots[path] = (*source.where(path, False), *source.where(path, True))
     body = {k: v for k, v in value.items() if k not in OWN_KEYS}
     marked = tuple(p for p in source.marked if p[:1] not in (("kind",), ("metadata",)))
     return BaseDocument(base, body, source.file, spots, marked, source.has_vars)
-
-
-def _paths(value: Any, at: JsonPath = ()) -> Iterable[JsonPath]:
-    yield at
-    if isinstance(value, dict):
-        for key, item in value.items():
-            yield from _paths(item, (*at, key))
-    elif isinstance(value, list):
-        for index, item in enumerate(value):
-            yield from _paths(item, (*at, index))
 
 
 @dataclass(frozen=True)
