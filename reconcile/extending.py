@@ -15,6 +15,7 @@ from typing import Any
 from reconcile.bases import BASE_KIND, OWN_KEYS, Base, Merged, chain, extends_of, merge
 from reconcile.documents import Checked, Source
 from reconcile.errors import Problem
+from reconcile.kinds.registry import DOCUMENT_KINDS
 from reconcile.schema import JsonPath, json_path, validate_instance
 
 EXTENDS = ("metadata", "extends")
@@ -135,10 +136,11 @@ def check_extended(
     if is_base(value):
         return None
     extends = _extends(value)
-    if not extends:
+    kind = value.get("kind") if extends else None
+    if not isinstance(kind, str) or kind not in DOCUMENT_KINDS:
+        # no bases named (well), or an unknown kind: the schema says what is wrong
         return check(value, source)
-    kind = value.get("kind")
-    order, messages = library.resolve(kind if isinstance(kind, str) else "", extends)
+    order, messages = library.resolve(kind, extends)
     if messages:
         return Checked(None, [source.problem(EXTENDS, m) for m in messages])
     merged = merge([*(b.body for b in order), value])
