@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 from reconcile.bases import BASE_KIND, OWN_KEYS, Base, Merged, chain, extends_of, merge
@@ -48,12 +49,13 @@ class Library:
     bases: dict[str, BaseDocument] = field(default_factory=dict)
     problems: tuple[Problem, ...] = ()
 
+    @cached_property
+    def _index(self) -> dict[str, Base]:
+        return {name: read.base for name, read in self.bases.items()}
+
     def resolve(self, kind: str, extends: tuple[str, ...]) -> tuple[list[BaseDocument], list[str]]:
-        order, problems = chain(kind, extends, {n: b.base for n, b in self.bases.items()})
+        order, problems = chain(kind, extends, self._index)
         return [self.bases[b.name] for b in order], problems
-
-
-NO_BASES = Library()
 
 
 def might_hold_bases(text: bytes) -> bool:
@@ -124,7 +126,7 @@ class MergedSource(Source):
             return super().problem(at, message, at_key=at_key)
         base = self.bases[layer]
         line, col = base.where(at, at_key)
-        used_by = "{}:{}".format(self.file, self.where(("metadata", "name"), False)[0])
+        used_by = f"{self.file}:{self.where(('metadata', 'name'), False)[0]}"
         message = f"{message} (in base {base.base.name}, used by {used_by})"
         return Problem(message, file=base.file, line=line, col=col, json_path=json_path(at))
 
