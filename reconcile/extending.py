@@ -9,7 +9,7 @@ document. The merge rule itself is bases.py's. Plain data, so worker processes r
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cached_property
 from typing import Any
 
@@ -128,7 +128,7 @@ class MergedSource(Source):
         line, col = base.where(at, at_key)
         used_by = f"{self.file}:{self.where(('metadata', 'name'), False)[0]}"
         message = f"{message} (in base {base.base.name}, used by {used_by})"
-        return Problem(message, file=base.file, line=line, col=col, json_path=json_path(at))
+        return Problem(message, base.file, line, col, json_path(at), related=(self.file,))
 
 
 def check_extended(
@@ -144,7 +144,9 @@ def check_extended(
         return check(value, source)
     order, messages = library.resolve(kind, extends)
     if messages:
-        return Checked(None, [source.problem(EXTENDS, m) for m in messages])
+        named = tuple(sorted({library.bases[n].file for n in extends if n in library.bases}))
+        located = (source.problem(EXTENDS, m) for m in messages)
+        return Checked(None, [replace(p, related=named) for p in located])
     merged = merge([*(b.body for b in order), value])
     layers: list[tuple[JsonPath, ...]] = [*(b.marked for b in order), source.marked]
     marked = [m for index, paths in enumerate(layers) for m in merged.carried(index, paths)]

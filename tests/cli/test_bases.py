@@ -203,3 +203,21 @@ def test_the_example_plans_its_staging_image_from_the_same_files(
     assert set(images["default"].values()) == {"nvcr.io/nvidia/pytorch:24.05-py3"}
     assert set(images["staging"].values()) == {"nvcr.io/nvidia/pytorch:24.08-py3"}
     assert images["default"].keys() == images["staging"].keys() and len(images["staging"]) == 2
+
+
+def test_checking_the_document_file_alone_reports_its_problem_in_the_base(
+    cli: Cli, tmp_path: Path
+) -> None:
+    config_dir = _config(
+        tmp_path,
+        BASE.format(image="python:3.11").replace("cpuCoreRequest: 0.5", "cpuCoreRequest: x"),
+    )
+    users, base = config_dir / "templates.yaml", config_dir / "bases" / "jupyter.yaml"
+    # As a pre-commit hook runs it: only the changed file, read within its directory.
+    run = cli("validate", users)
+    assert run.exit_code == 1
+    assert f"{base}:5:29: error: expected number or null, got string (in base jupyter" in run.output
+    unrelated = write_docs(
+        config_dir / "other.yaml", ["kind: WorkloadType\nmetadata: {name: Job}\nspec: {}"]
+    )
+    assert cli("validate", unrelated).exit_code == 0
