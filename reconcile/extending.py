@@ -146,7 +146,7 @@ def check_extended(
     if messages:
         named = tuple(sorted({library.bases[n].file for n in extends if n in library.bases}))
         located = (source.problem(EXTENDS, m) for m in messages)
-        return Checked(None, [replace(p, related=named) for p in located])
+        return Checked((), [replace(p, related=named) for p in located])
     merged = merge([*(b.body for b in order), value])
     layers: list[tuple[JsonPath, ...]] = [*(b.marked for b in order), source.marked]
     marked = [m for index, paths in enumerate(layers) for m in merged.carried(index, paths)]
