@@ -81,7 +81,7 @@ def test_a_document_with_bad_extends_is_left_to_the_schema(tmp_path: Path) -> No
         "spec: {image: x}\n"
     )
     problems = read_config(tmp_path, env={}).problems
-    assert [(p.line, p.json_path) for p in problems] == [(2, "$.metadata.extends")]
+    assert [(p.line, p.json_path) for p in problems] == [(2, "$.metadata.extends[0]")]
 
 
 def test_a_repeated_base_name_names_both_places(tmp_path: Path) -> None:
