@@ -329,11 +329,13 @@ def document(kind: str, metadata: Schema, spec: Schema, **extra: Schema) -> Sche
 
 def base() -> Schema:
     """A shared base: named values for documents of one kind (checked whole once merged)."""
-    kinds = [k for k in DOCUMENT_KINDS]
     metadata = closed(
         {
             "name": {**NAME, "description": "The base's name, as documents' extends name it."},
-            "for": {"enum": kinds, "description": "The document kind this base is for."},
+            "for": {
+                "enum": list(DOCUMENT_KINDS),
+                "description": "The document kind this base is for.",
+            },
             "extends": EXTENDS,
             "description": {**LINE, "description": "What the base is for (not sent anywhere)."},
         },
@@ -344,8 +346,10 @@ def base() -> Schema:
             "kind": {"const": BASE_KIND},
             "metadata": metadata,
             "spec": {"type": "object", "description": "Merged under each document's spec."},
-            "master": {"type": "object", "description": "DistributedTemplate: merged under "
-            "each document's master."},
+            "master": {
+                "type": "object",
+                "description": "DistributedTemplate: merged under each document's master.",
+            },
             "masterSpecSameAsWorker": {"type": "boolean"},
         },
         required=("kind", "metadata"),
