@@ -25,6 +25,7 @@ from reconcile.desired import Collecting, ParsedFile, start_collect
 from reconcile.documents import Source, interpolate
 from reconcile.errors import ConfigError, Problem
 from reconcile.model import Address, Resource
+from reconcile.schema import JsonPath
 from reconcile.settings import Settings
 from reconcile.yamltree import (
     MAX_DEPTH,
@@ -99,7 +100,15 @@ def start_config(
         return ConfigReading(directory, settings, [problem], listing=None, reading=None)
     listing = scan(directory)
     settings, problems = _settings(directory, listing.settings, env)
-    reading = start_collect(listing.files, directory, env, parse_file, workers=workers)
+    variables = settings.interpolation(env)
+    reading = start_collect(
+        listing.files,
+        directory,
+        variables,
+        parse_file,
+        workers=workers,
+        shown=settings.shown_variables,
+    )
     return ConfigReading(directory, settings, problems, listing=listing, reading=reading)
 
 
@@ -195,6 +204,7 @@ def _settings(
     parsed = parse_file(found)
     problems = list(parsed.problems)
     data: Any = {}
+    hidden: list[JsonPath] = []
     if len(parsed.documents) > 1:
         line, col = parsed.documents[1][1].where((), False)
         message = "the settings file must hold one document"
@@ -202,6 +212,7 @@ def _settings(
     elif parsed.documents:
         value, source = parsed.documents[0]
         data, secret, missing = interpolate({} if value is None else value, env)
+        hidden = [*secret, *source.marked]
         problems.extend(
             source.problem(at, f"environment variable {n} is not set") for at, n in missing
         )
@@ -212,7 +223,7 @@ def _settings(
     if problems:
         data = {}
     settings = Settings.from_mapping(
-        data, config_dir=directory, env=env, settings_file=found.path.resolve()
+        data, config_dir=directory, env=env, settings_file=found.path.resolve(), hidden=hidden
     )
     return settings, problems
 

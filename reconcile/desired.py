@@ -19,6 +19,7 @@ from reconcile import schema
 from reconcile.configdir import Found, display_path, inside
 from reconcile.documents import MAX_MANIFEST_BYTES, Checked, Source, check_document
 from reconcile.errors import Problem
+from reconcile.extending import Library, check_extended, might_hold_bases, read_bases
 from reconcile.gcpause import gc_paused
 from reconcile.lifecycle import moved_conflicts
 from reconcile.model import Address, Resource
@@ -65,6 +66,8 @@ class _Task:
     directory: str
     env: dict[str, str]
     parse: Parse
+    library: Library
+    shown: frozenset[str]  # variables whose values are not secret
 
 
 def start_collect(
@@ -74,6 +77,7 @@ def start_collect(
     parse: Parse,
     *,
     workers: int | None = None,
+    shown: frozenset[str] = frozenset(),
 ) -> Collecting:
     """Start checking every file's documents; `result()` on what it returns waits for them.
 
@@ -81,7 +85,8 @@ def start_collect(
     can do other work meanwhile (a plan reads the server); a small one is read right here.
     Use the result as a context manager: leaving it stops workers still running.
     """
-    tasks = [_Task(found, str(directory), env, parse) for found in files]
+    library = _bases(files, parse)
+    tasks = [_Task(found, str(directory), env, parse, library, shown) for found in files]
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else 1
     size = sum(t.found.size for t in tasks)
     count = workers if workers is not None else (cores if size >= PARALLEL_BYTES else 1)
@@ -89,7 +94,8 @@ def start_collect(
     schema.warm_up()  # compiled once here; forked workers inherit the validators
     if count == 1:
         with gc_paused():
-            return Collecting(tasks, reports=[_read_file(task) for task in tasks])
+            reports = [_read_file(task) for task in tasks]
+            return Collecting(tasks, library.problems, reports=reports)
     # fork is fast and shares the compiled validators, but is unsafe once threads run.
     safe = threading.active_count() == 1 and "fork" in get_all_start_methods()
     context = get_context("fork" if safe else "spawn")
@@ -101,7 +107,21 @@ def start_collect(
     except BaseException:
         pool.shutdown(wait=False, cancel_futures=True)
         raise
-    return Collecting(tasks, pool=pool, futures=futures)
+    return Collecting(tasks, library.problems, pool=pool, futures=futures)
+
+
+def _bases(files: tuple[Found, ...], parse: Parse) -> Library:
+    """The shared bases of every file, read before any document that may extend one (the
+    files that hold none are only searched for the word)."""
+    documents: list[tuple[Any, Source]] = []
+    for found in files:
+        try:
+            text = found.path.read_bytes()
+        except OSError:
+            continue  # reading it for its documents says why
+        if might_hold_bases(text):
+            documents.extend(parse(found).documents)
+    return read_bases(documents)
 
 
 class Collecting:
@@ -110,12 +130,14 @@ class Collecting:
     def __init__(
         self,
         tasks: list[_Task],
+        problems: tuple[Problem, ...] = (),
         *,
         reports: list[FileReport] | None = None,
         pool: ProcessPoolExecutor | None = None,
         futures: list[Future[list[FileReport]]] | None = None,
     ) -> None:
         self._tasks = tasks
+        self._problems = problems  # found before the files' own (the shared bases')
         self._reports = reports
         self._pool = pool
         self._futures = futures or []
@@ -128,7 +150,7 @@ class Collecting:
 
     def result(self) -> Desired:
         if self._desired is None:
-            self._desired = _assemble(self._gather())
+            self._desired = _assemble(self._gather(), self._problems)
         return self._desired
 
     def _gather(self) -> list[FileReport]:
@@ -152,12 +174,13 @@ class Collecting:
         self.close()
 
 
-def _assemble(reports: list[FileReport]) -> Desired:
+def _assemble(reports: list[FileReport], problems_before: tuple[Problem, ...]) -> Desired:
     used = {m for r in reports for m in r.manifests}
     # A file some Workload names as its manifestFile is a Kubernetes object, not a document.
     reports = [r for r in reports if os.path.realpath(r.path) not in used]
     resources, problems = _unique(reports)
     problems.extend(moved_conflicts(resources))
+    problems.extend(problems_before)
     for report in reports:
         problems.extend(report.problems)
         problems.extend(p for c in report.checked for p in c.problems)
@@ -174,10 +197,12 @@ def _read_file(task: _Task) -> FileReport:
     parsed = task.parse(task.found)
     manifests: list[str] = []
     loader = _ManifestLoader(task.found.path, Path(task.directory), manifests, task.parse)
-    checked = tuple(
-        check_document(value, source, env=task.env, load_manifest=loader)
-        for value, source in parsed.documents
-    )
+
+    def check(value: Any, source: Source) -> Checked:
+        return check_document(value, source, env=task.env, shown=task.shown, load_manifest=loader)
+
+    found = (check_extended(value, s, task.library, check) for value, s in parsed.documents)
+    checked = tuple(c for c in found if c is not None)
     return FileReport(
         str(task.found.path),
         len(parsed.documents),

@@ -90,12 +90,17 @@ class Checked:
 
 
 def interpolate(
-    value: Any, env: Mapping[str, str], path: JsonPath = ()
+    value: Any,
+    env: Mapping[str, str],
+    path: JsonPath = (),
+    *,
+    shown: frozenset[str] = frozenset(),
 ) -> tuple[Any, list[JsonPath], list[tuple[JsonPath, str]]]:
     """`${VAR}` replaced in every string (`$${VAR}` is a literal `${VAR}`).
 
-    Returns the new value, the paths whose value came from the environment (sensitive) and
-    the (path, variable) pairs that are not set. Values never leave this function in text.
+    Returns the new value, the paths whose value used a secret variable (any not `shown`:
+    the process environment's, or a settings variable tagged !sensitive) and the (path,
+    variable) pairs that are not set. Values never leave this function in text.
     """
     secret: list[JsonPath] = []
     missing: list[tuple[JsonPath, str]] = []
@@ -117,7 +122,8 @@ def interpolate(
             if name not in env:
                 missing.append((at, name))
                 return match.group(0)
-            used.append(name)
+            if name not in shown:
+                used.append(name)
             return env[name]
 
         used: list[str] = []
@@ -141,6 +147,7 @@ def check_document(
     *,
     env: Mapping[str, str],
     load_manifest: ManifestLoader,
+    shown: frozenset[str] = frozenset(),
 ) -> Checked:
     """Every problem of one document, and its resource when its identity is sound."""
     if doc is None:
@@ -148,7 +155,7 @@ def check_document(
     secret: list[JsonPath] = []
     missing: list[tuple[JsonPath, str]] = []
     if source.has_vars:
-        doc, secret, missing = interpolate(doc, env)
+        doc, secret, missing = interpolate(doc, env, shown=shown)
     problems = [_unset(source, at, name) for at, name in missing]
     problems.extend(_hidden_names(doc, source, secret))
     secret = list(dict.fromkeys([*secret, *source.marked]))
@@ -168,7 +175,9 @@ def check_document(
         problems.extend(_ignored_paths(doc, kind, source))
     spec = doc["spec"]
     if kind == "Workload" and not any(_about_manifest(p.path) for p in found):
-        manifest, problems_of_manifest, more_secret = _manifest(spec, source, env, load_manifest)
+        manifest, problems_of_manifest, more_secret = _manifest(
+            spec, source, env, shown, load_manifest
+        )
         problems.extend(problems_of_manifest)
         secret.extend(more_secret)
         spec = {k: v for k, v in spec.items() if k != "manifestFile"} | {"manifest": manifest}
@@ -276,7 +285,8 @@ def _about_manifest(path: JsonPath) -> bool:
 
 def _unset(source: Source, at: JsonPath, name: str) -> Problem:
     message = (
-        f"environment variable {name} is not set (write $${{{name}}} for a literal ${{{name}}})"
+        f"variable {name} is set neither in the settings' variables nor in the environment "
+        f"(write $${{{name}}} for a literal ${{{name}}})"
     )
     return source.problem(at, message)
 
@@ -309,14 +319,18 @@ def _references(
 
 
 def _manifest(
-    spec: dict[str, Any], source: Source, env: Mapping[str, str], load: ManifestLoader
+    spec: dict[str, Any],
+    source: Source,
+    env: Mapping[str, str],
+    shown: frozenset[str],
+    load: ManifestLoader,
 ) -> tuple[Any, list[Problem], list[JsonPath]]:
     if "manifest" in spec:
         return spec["manifest"], check_manifest(spec["manifest"], source, ("spec", "manifest")), []
     manifest, where, problems = load(spec["manifestFile"], source, ("spec", "manifestFile"))
     if where is None:
         return manifest, problems, []
-    manifest, secret, missing = interpolate(manifest, env)
+    manifest, secret, missing = interpolate(manifest, env, shown=shown)
     problems.extend(_unset(where, at, name) for at, name in missing)
     problems.extend(check_manifest(manifest, where, ()))
     return manifest, problems, [("spec", "manifest", *p) for p in secret]

@@ -32,6 +32,9 @@ class Problem:
     line: int = 0  # 1-based; 0 when unknown
     col: int = 0  # 1-based; 0 when unknown
     json_path: str = ""  # e.g. "$.spec.compute.gpuDevicesRequest"
+    # Other files the problem is about (the document using the base a problem is written
+    # in), so checking one of them alone reports it too.
+    related: tuple[str, ...] = ()
 
     def location(self) -> str:
         if not self.file:

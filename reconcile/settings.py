@@ -7,7 +7,7 @@ Owns the defaults (the schema generator copies them into `schemas/settings.json`
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
@@ -57,6 +57,16 @@ class Settings:
     # `plan` sends the creates the API can validate as dry runs (`plan --server-dry-run`).
     server_dry_run: bool = False
     settings_file: Path | None = None
+    # What `${NAME}` reads before the process environment (this environment's own over the
+    # top-level ones), and which of them are shown: all but those tagged !sensitive or
+    # built from the process environment.
+    variables: tuple[tuple[str, str], ...] = ()
+    shown_variables: frozenset[str] = frozenset()
+
+    def interpolation(self, env: Mapping[str, str]) -> dict[str, str]:
+        """The values `${NAME}` takes: the settings' variables win over the process
+        environment, so a variable the config sets cannot change with the machine it runs on."""
+        return {**env, **dict(self.variables)}
 
     @property
     def embedded(self) -> bool:
@@ -84,8 +94,10 @@ class Settings:
         config_dir: Path,
         env: Mapping[str, str],
         settings_file: Path | None = None,
+        hidden: Collection[tuple[str | int, ...]] = (),
     ) -> Settings:
-        """Settings from a settings document already validated against its schema."""
+        """Settings from a settings document already validated against its schema; `hidden`:
+        the paths of its values that are secret (tagged !sensitive, or from `${VAR}`)."""
         config_dir = config_dir.resolve()
         environment = env.get(ENVIRONMENT_ENV, "").strip() or str(
             data.get("environment", DEFAULTS["environment"])
@@ -105,6 +117,7 @@ class Settings:
         server = str(own.get("server", data.get("server", DEFAULTS["server"])))
         dry_run = own.get("server_dry_run", data.get("server_dry_run", DEFAULTS["server_dry_run"]))
         override = env.get(SERVER_ENV, "").strip()
+        variables, shown = _variables(data, environment, hidden)
         emulator = dict(data.get("emulator") or {})
         emulator_version = env.get(EMULATOR_VERSION_ENV, "").strip() or str(
             emulator.get("api_version", DEFAULTS["emulator"]["api_version"])
@@ -127,7 +140,31 @@ class Settings:
             emulator_api_version=emulator_version,
             server_dry_run=bool(dry_run),
             settings_file=settings_file,
+            variables=variables,
+            shown_variables=shown,
         )
+
+
+def _variables(
+    data: Mapping[str, Any], environment: str, hidden: Collection[tuple[str | int, ...]]
+) -> tuple[tuple[tuple[str, str], ...], frozenset[str]]:
+    """The variables of `environment` (its own over the top-level ones) and those shown."""
+    places = {
+        ("variables",): dict(data.get("variables") or {}),
+        ("environments", environment, "variables"): dict(
+            ((data.get("environments") or {}).get(environment) or {}).get("variables") or {}
+        ),
+    }
+    values: dict[str, str] = {}
+    shown: set[str] = set()
+    for at, variables in places.items():  # the environment's own last: they win
+        for name, value in variables.items():
+            values[name] = str(value)
+            if any(p == (*at, name)[: len(p)] for p in hidden):
+                shown.discard(name)
+            else:
+                shown.add(name)
+    return tuple(sorted(values.items())), frozenset(shown)
 
 
 # The settings file's keys with their defaults, as written in the file (derived from the

@@ -58,8 +58,8 @@ def test_examples_build_the_desired_set() -> None:
         "workspace-template/department=research/vscode",
         "workspace-template/project=team-a/jupyter-small",
     ]
-    assert config.documents == 22
-    assert config.files == 10  # the manifest file is not a document file
+    assert config.documents == 23  # the shared base is a document, not an object
+    assert config.files == 11  # the manifest file is not a document file
 
 
 def test_normalized_spec_shape() -> None:
@@ -240,7 +240,7 @@ def test_missing_env_variable_names_it_but_never_a_value(tmp_path: Path) -> None
     assert [(p.line, p.col, p.json_path) for p in problems] == [
         (7, 32, "$.spec.environmentVariables[0].value")
     ]
-    assert "API_TOKEN is not set" in problems[0].message
+    assert "variable API_TOKEN is set neither" in problems[0].message
 
 
 def test_yaml_details(tmp_path: Path) -> None:

@@ -78,7 +78,8 @@ def test_interpolation_marks_its_paths_sensitive_and_never_shows_values() -> Non
     assert messages(unset) == [
         (
             "$.spec.image",
-            "environment variable IMAGE is not set (write $${IMAGE} for a literal ${IMAGE})",
+            "variable IMAGE is set neither in the settings' variables nor in the environment "
+            "(write $${IMAGE} for a literal ${IMAGE})",
         )
     ]
 

@@ -51,6 +51,8 @@ NO_SERVER_IO = (
     "expand",
     "lifecycle",
     "refusals",
+    "bases",
+    "extending",
 )
 SERVER_IO = ("client", "live")
 

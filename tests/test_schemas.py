@@ -5,6 +5,8 @@ from __future__ import annotations
 import importlib.util
 import json
 import re
+import subprocess
+import sys
 from pathlib import Path
 from types import ModuleType
 
@@ -65,7 +67,7 @@ def test_schema_is_valid_2020_12(path: Path) -> None:
 def test_one_schema_per_kind() -> None:
     names = {p.stem for p in SCHEMAS.glob("*.json")}
     assert set(DOCUMENT_KINDS.values()) <= names
-    assert {"envelope", "settings", "document", "manifest"} <= names
+    assert {"envelope", "settings", "document", "manifest", "base"} <= names
 
 
 def test_objects_are_closed_where_the_api_lists_properties() -> None:
@@ -107,3 +109,41 @@ def test_example_files_name_their_schema(path: Path) -> None:
     match = re.fullmatch(r"# yaml-language-server: \$schema=(\S+)", first)
     assert match, f"{path} must start with a yaml-language-server $schema line"
     assert (path.parent / match.group(1)).resolve().is_file()
+
+
+def _check_jsonschema(schema_file: str, *files: Path) -> subprocess.CompletedProcess[str]:
+    command = [sys.executable, "-m", "check_jsonschema", "--schemafile", str(SCHEMAS / schema_file)]
+    return subprocess.run(
+        [*command, *map(str, files)], capture_output=True, text=True, timeout=120, check=False
+    )
+
+
+def test_editors_accept_bases_extends_and_variables(tmp_path: Path) -> None:
+    files = {
+        "base.yaml": "kind: Base\nmetadata: {name: gpu, for: WorkspaceTemplate, extends: [cpu]}\n"
+        "spec: {compute: {gpuDevicesRequest: 1}}\n",
+        "user.yaml": "kind: WorkspaceTemplate\n"
+        "metadata: {name: a, scope: {project: p}, extends: gpu}\n",  # spec from the base
+        "settings.yaml": "variables: {TAG: '1'}\n"
+        "environments: {prod: {server: embedded, variables: {TAG: '2'}}}\n",
+    }
+    for name, text in files.items():
+        (tmp_path / name).write_text(text)
+    documents = _check_jsonschema("document.json", tmp_path / "base.yaml", tmp_path / "user.yaml")
+    assert documents.returncode == 0, documents.stdout + documents.stderr
+    settings = _check_jsonschema("settings.json", tmp_path / "settings.yaml")
+    assert settings.returncode == 0, settings.stdout + settings.stderr
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "kind: Base\nmetadata: {name: gpu, for: Nothing}\n",  # an unknown kind
+        "kind: Base\nmetadata: {name: gpu, for: Project}\nscope: {}\n",  # not a base's field
+        "kind: Project\nmetadata: {name: a, scope: {department: d}}\n",  # no spec, no base
+        "kind: Project\nmetadata: {name: a, scope: {department: d}, extends: []}\n",
+    ],
+)
+def test_editors_flag_bad_bases_and_extends(tmp_path: Path, text: str) -> None:
+    (tmp_path / "doc.yaml").write_text(text)
+    assert _check_jsonschema("document.json", tmp_path / "doc.yaml").returncode == 1

@@ -64,7 +64,7 @@ EXPECTED: dict[str, list[tuple[str, int, int, str, str]]] = {
             8,
             28,
             "$.spec.environmentVariables[0].value",
-            "environment variable RUNAI_RECONCILE_TEST_UNSET ",
+            "variable RUNAI_RECONCILE_TEST_UNSET is set neither ",
         )
     ],
     "inference-template-unknown-field": [

@@ -44,6 +44,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from reconcile.bases import BASE_KIND  # noqa: E402
 from reconcile.emulator.versions import VERSIONS as EMULATOR_VERSIONS  # noqa: E402
 from reconcile.kinds.credentials import TYPES as CREDENTIAL_TYPES  # noqa: E402
 from reconcile.kinds.registry import DOCUMENT_KINDS  # noqa: E402
@@ -306,8 +307,23 @@ def lifecycle(slug: str = "") -> Schema:
     )
 
 
+EXTENDS = {
+    "anyOf": [NAME, {"type": "array", "items": NAME, "minItems": 1}],
+    "description": "The base (or bases, applied in order) whose values this document takes "
+    "where it writes none of its own: mappings merge key by key, lists of named items merge "
+    "by name, anything else the document writes replaces the base's.",
+}
+# A document that extends a base may leave `spec` to it; the merged document is then checked
+# whole, `spec` required as without a base.
+SPEC_UNLESS_EXTENDED = {
+    "if": {"properties": {"metadata": {"required": ["extends"]}}, "required": ["metadata"]},
+    "else": {"required": ["spec"]},
+}
+
+
 def document(kind: str, metadata: Schema, spec: Schema, **extra: Schema) -> Schema:
     slug = DOCUMENT_KINDS[kind]
+    metadata = {**metadata, "properties": {**metadata["properties"], "extends": EXTENDS}}
     return closed(
         {
             "kind": {"const": kind},
@@ -316,8 +332,41 @@ def document(kind: str, metadata: Schema, spec: Schema, **extra: Schema) -> Sche
             "lifecycle": lifecycle(slug),
             **extra,
         },
-        required=("kind", "metadata", "spec"),
+        required=("kind", "metadata"),
         title=f"runai-reconcile {kind} document",
+        **SPEC_UNLESS_EXTENDED,
+    )
+
+
+def base() -> Schema:
+    """A shared base: named values for documents of one kind (checked whole once merged)."""
+    metadata = closed(
+        {
+            "name": {**NAME, "description": "The base's name, as documents' extends name it."},
+            "for": {
+                "enum": list(DOCUMENT_KINDS),
+                "description": "The document kind this base is for.",
+            },
+            "extends": EXTENDS,
+            "description": {**LINE, "description": "What the base is for (not sent anywhere)."},
+        },
+        required=("name", "for"),
+    )
+    return closed(
+        {
+            "kind": {"const": BASE_KIND},
+            "metadata": metadata,
+            "spec": {"type": "object", "description": "Merged under each document's spec."},
+            "master": {
+                "type": "object",
+                "description": "DistributedTemplate: merged under each document's master.",
+            },
+            "masterSpecSameAsWorker": {"type": "boolean"},
+        },
+        required=("kind", "metadata"),
+        title="runai-reconcile shared base",
+        description="Values written once for many documents of one kind: a document takes "
+        "them with metadata.extends. Not an object: no address, nothing sent.",
     )
 
 
@@ -682,7 +731,7 @@ def manifest(components: dict[str, Schema]) -> Schema:
 
 
 def envelope() -> Schema:
-    kinds = list(DOCUMENT_KINDS)
+    kinds = [*DOCUMENT_KINDS, BASE_KIND]
     return {
         "title": "runai-reconcile document envelope",
         "description": "What every document has; each kind's schema says the rest.",
@@ -721,6 +770,13 @@ SERVER_DRY_RUN = {
     "run, one request each, and fails on a refusal; --server-dry-run / --no-server-dry-run "
     "override it.",
 }
+VARIABLES = {
+    "type": "object",
+    "description": "Values ${NAME} takes in documents, before the process environment; an "
+    "environment's own variables win over these. Shown in plans unless tagged !sensitive.",
+    "propertyNames": {"pattern": "^[A-Za-z_][A-Za-z0-9_]*$"},
+    "additionalProperties": {"type": "string"},
+}
 
 
 def settings() -> Schema:
@@ -743,9 +799,15 @@ def settings() -> Schema:
                 "the top-level ones for that environment.",
                 "propertyNames": {"pattern": ENVIRONMENT_NAME},
                 "additionalProperties": closed(
-                    {"server": SERVER, "state": STATE, "server_dry_run": SERVER_DRY_RUN}
+                    {
+                        "server": SERVER,
+                        "state": STATE,
+                        "server_dry_run": SERVER_DRY_RUN,
+                        "variables": VARIABLES,
+                    }
                 ),
             },
+            "variables": VARIABLES,
             "state": STATE,
             "server_dry_run": {**SERVER_DRY_RUN, "default": DEFAULTS["server_dry_run"]},
             "parallelism": {
@@ -894,6 +956,7 @@ def generate(spec: Schema, source: str) -> dict[str, Schema]:
         slug = DOCUMENT_KINDS[kind]
         out[f"{slug}.json"] = {"$schema": DIALECT, "$comment": comment, **root, "$defs": conv.defs}
     out["envelope.json"] = {"$schema": DIALECT, "$comment": comment, **envelope()}
+    out["base.json"] = {"$schema": DIALECT, "$comment": comment, **base()}
     out["settings.json"] = {"$schema": DIALECT, "$comment": comment, **settings()}
     out["state.json"] = {"$schema": DIALECT, "$comment": comment, **state()}
     components = spec["components"]["schemas"]
@@ -903,16 +966,17 @@ def generate(spec: Schema, source: str) -> dict[str, Schema]:
             "if": {"properties": {"kind": {"const": k}}, "required": ["kind"]},
             "then": {"$ref": f"#/$defs/{k}Document"},
         }
-        for k in DOCUMENT_KINDS
+        for k in [*DOCUMENT_KINDS, BASE_KIND]
     ]
     all_defs.update({f"{k}Document": roots[k] for k in DOCUMENT_KINDS})
+    all_defs[f"{BASE_KIND}Document"] = base()
     out["document.json"] = {
         "$schema": DIALECT,
         "$comment": comment,
         "title": "runai-reconcile document (any kind)",
         "type": "object",
         "required": ["kind"],
-        "properties": {"kind": {"enum": list(DOCUMENT_KINDS)}},
+        "properties": {"kind": {"enum": [*DOCUMENT_KINDS, BASE_KIND]}},
         "allOf": dispatch,
         "$defs": all_defs,
     }

@@ -96,13 +96,16 @@ def _sorted(problems: tuple[Problem, ...]) -> tuple[Problem, ...]:
 
 def _files_report(paths: tuple[Path, ...], api_version: str | None) -> _Report:
     """The problems of the given files, each read within its config directory (so checks
-    across files, such as duplicate addresses, still hold)."""
+    across files, such as duplicate addresses, still hold), and those naming a given file
+    as related (a problem in a base that a given document uses)."""
     wanted = {path.resolve() for path in paths}
     problems = [Problem("not a file", file=str(p)) for p in paths if not p.is_file()]
     for directory in sorted({_config_dir(path) for path in paths if path.is_file()}):
         config = read_config(directory)
         found = config.problems + _version_problems(config, api_version)
-        problems += [p for p in found if p.file and Path(p.file).resolve() in wanted]
+        problems += [
+            p for p in found if any(Path(f).resolve() in wanted for f in (p.file, *p.related) if f)
+        ]
     counts = f"{len(paths)} given files, each read within its config directory"
     return _Report(_sorted(tuple(problems)), counts, len(paths))
 
