@@ -30,8 +30,12 @@ NEEDS = {
     "/api/v1/workload-templates/inferences",
     "Workload": "Workload needs Run:ai 2.23 or later: {} does not offer /api/v2/workloads",
 }
-SINCE = {"WorkloadType": "2.22", "WorkspaceTemplate": "2.23", "InferenceTemplate": "2.24"}
-SINCE["Workload"] = "2.23"
+SINCE = {
+    "WorkloadType": "2.22",
+    "WorkspaceTemplate": "2.23",
+    "InferenceTemplate": "2.24",
+    "Workload": "2.23",
+}
 # The list endpoints of the families and lookups that only some kinds need.
 FAMILY_READS = (
     "/api/v1/workload-types",
