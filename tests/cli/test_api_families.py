@@ -76,6 +76,10 @@ def _sent(api: Api) -> list[tuple[str, str]]:
     return [(r["method"], r["path"]) for r in api.request_log()["requests"]]
 
 
+def _queries(api: Api) -> list[tuple[str, str, str]]:
+    return [(r["method"], r["path"], str(r["query"])) for r in api.request_log()["requests"]]
+
+
 def _key(version: str) -> tuple[int, ...]:
     return tuple(int(part) for part in version.split("."))
 
@@ -174,10 +178,6 @@ def test_a_token_that_may_not_read_templates_still_manages_workloads(
         run = Cli(url)("plan", _config(tmp_path, "Workload"))
     assert run.exit_code == 0, run.output
     assert "workload/project=inference/model-gateway" in run.stdout
-
-
-def _queries(api: Api) -> list[tuple[str, str, str]]:
-    return [(r["method"], r["path"], str(r["query"])) for r in api.request_log()["requests"]]
 
 
 def test_validate_says_the_same_offline(cli: Cli, tmp_path: Path) -> None:
