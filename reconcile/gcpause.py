@@ -41,12 +41,14 @@ class CycleSweeper:
     a few closures that refer to each other, which reference counting cannot free, so an
     apply's memory would grow with its steps while the collector is off.
 
-    Made once the graphs the command keeps to its end are built: they are frozen then, so a
-    sweep walks only what was allocated since. `tick` at a point where no big graph is half
-    built (between steps); every `every`-th tick collects.
+    Made once the graphs the command keeps to its end are built: the cycles left so far
+    (reading and planning leave some) are collected in one walk, and what survives is
+    frozen, so a sweep walks only what was allocated since. `tick` at a point where no big
+    graph is half built (between steps); every `every`-th tick collects.
     """
 
     def __init__(self, every: int) -> None:
+        gc.collect()
         gc.freeze()
         self._every = every
         self._ticks = 0

@@ -55,7 +55,9 @@ def test_a_sweeper_frees_the_cycles_made_since_and_leaves_the_kept_graphs_frozen
     gc.unfreeze()
     with gc_paused():
         kept = [{"spec": {"n": i}} for i in range(1000)]
+        earlier = weakref.ref(_Node())
         sweeper = CycleSweeper(every=2)
+        assert earlier() is None, "the cycles left before the sweeper are collected once"
         assert gc.get_freeze_count() >= 2000  # the graphs built before are not walked again
         garbage = weakref.ref(_Node())
         assert garbage() is not None, "the collector is paused"
