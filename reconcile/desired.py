@@ -93,9 +93,7 @@ def start_collect(
     count = max(1, min(count, len(tasks)))
     schema.warm_up()  # compiled once here; forked workers inherit the validators
     if count == 1:
-        with gc_paused():
-            reports = [_read_file(task) for task in tasks]
-            return Collecting(tasks, library.problems, reports=reports)
+        return Collecting(tasks, library.problems, reports=[_read_file(task) for task in tasks])
     # fork is fast and shares the compiled validators, but is unsafe once threads run.
     safe = threading.active_count() == 1 and "fork" in get_all_start_methods()
     context = get_context("fork" if safe else "spawn")
@@ -155,8 +153,7 @@ class Collecting:
 
     def _gather(self) -> list[FileReport]:
         if self._reports is None:
-            with gc_paused():
-                batches = [future.result() for future in self._futures]
+            batches = [future.result() for future in self._futures]
             by_path = {r.path: r for batch in batches for r in batch}
             self._reports = [by_path[str(task.found.path)] for task in self._tasks]
             self.close()
@@ -188,9 +185,11 @@ def _assemble(reports: list[FileReport], problems_before: tuple[Problem, ...]) -
     return Desired(resources, problems, len(reports), documents)
 
 
+# A worker process's entry point: a forked worker inherits the command's paused collector,
+# a spawned one starts with it on.
+@gc_paused()
 def _read_batch(tasks: list[_Task]) -> list[FileReport]:
-    with gc_paused():  # a spawned worker starts with the collector on
-        return [_read_file(task) for task in tasks]
+    return [_read_file(task) for task in tasks]
 
 
 def _read_file(task: _Task) -> FileReport:

@@ -1,9 +1,11 @@
-"""Pausing Python's cyclic garbage collector around bulk work that builds big object graphs.
+"""Pausing Python's cyclic garbage collector for a command that builds big object graphs.
 
 Reading 10,000 documents, state entries or live objects allocates hundreds of thousands of
-containers and keeps most of them, and the collector walked them again and again (3x on
-parsing, a third of a plan's time). Reference counting still frees all garbage that is not
-in a cycle, and the collector runs again afterwards. Knows nothing of the rest of the tool.
+containers and keeps most of them until the command ends, and the collector walked them
+again and again. Reference counting still frees all garbage that is not in a cycle. The CLI
+pauses the collector once, around each command that reads such graphs (`gc_paused` on the
+command), and sweeps at safe points where a command repeats work (`CycleSweeper`); nothing
+below the CLI touches the collector. Knows nothing of the rest of the tool.
 """
 
 from __future__ import annotations
@@ -14,14 +16,14 @@ from contextlib import contextmanager
 
 
 @contextmanager
-def gc_paused(*, freeze: bool = False) -> Iterator[None]:
+def gc_paused() -> Iterator[None]:
     """No cyclic collection inside the block; nested blocks leave it to the outermost.
 
-    `freeze`: on leaving, move every object then alive to the collector's permanent
-    generation (`gc.freeze`). Objects allocated while the collector is off all sit in its
-    youngest generation, so the first collection after it is back on walks every one of
-    them (0.1 s for a 10,000-template plan); a command that keeps what it built until it
-    exits freezes it instead. Reference counting still frees frozen objects.
+    Usable as a decorator. On leaving, every object then alive moves to the collector's
+    permanent generation (`gc.freeze`) before it is back on: objects allocated while it was
+    off all sit in its youngest generation, so the first collection afterwards would walk
+    every one of them (a tenth of a second for a 10,000-template plan), though the command
+    keeps what it built until it exits. Reference counting still frees frozen objects.
     """
     enabled = gc.isenabled()
     gc.disable()
@@ -29,6 +31,29 @@ def gc_paused(*, freeze: bool = False) -> Iterator[None]:
         yield
     finally:
         if enabled:
-            if freeze:
-                gc.freeze()
+            gc.freeze()
             gc.enable()
+
+
+class CycleSweeper:
+    """Frees, at safe points inside a paused block, the garbage cycles that repeated work
+    leaves: every JSON text written with indentation (the state, after each apply step) leaves
+    a few closures that refer to each other, which reference counting cannot free, so an
+    apply's memory would grow with its steps while the collector is off.
+
+    Made once the graphs the command keeps to its end are built: the cycles left so far
+    (reading and planning leave some) are collected in one walk, and what survives is
+    frozen, so a sweep walks only what was allocated since. `tick` at a point where no big
+    graph is half built (between steps); every `every`-th tick collects.
+    """
+
+    def __init__(self, every: int) -> None:
+        gc.collect()
+        gc.freeze()
+        self._every = every
+        self._ticks = 0
+
+    def tick(self) -> None:
+        self._ticks += 1
+        if self._ticks % self._every == 0:
+            gc.collect()

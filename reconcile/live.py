@@ -54,7 +54,8 @@ def read_live(
     wanted_lists = [LOOKUP_REQUESTS[name] for name in names] + [k.list_request() for k in kinds]
     new_lists = [r for r in wanted_lists if r.fetch_key not in fetched]
     new_lookups = any(LOOKUP_REQUESTS[name].fetch_key not in fetched for name in names)
-    fetched.update(_lists(client, new_lists, kinds))
+    served = (known.families if known is not None else frozenset()) | {key[0] for key in fetched}
+    fetched.update(_lists(client, new_lists, kinds, served))
     resolved = known.lookups if known is not None and not new_lookups else _lookups(fetched, names)
     resources = dict(known.resources) if known is not None else {}
     duplicates = set(known.duplicates) if known is not None else set()
@@ -79,6 +80,7 @@ def read_live(
         resources=resources,
         lookups=resolved,
         kinds_read=frozenset(k.slug for k in kinds) | (known.kinds_read if known else set()),
+        families=served | {k.probe_path for k in kinds},
         duplicates=tuple(sorted(duplicates)),
         unread={a: tuple(ids) for a, ids in unread.items()},
         lists=fetched,
@@ -108,24 +110,31 @@ def list_cost(slug: str, items: int) -> int:
     return items // PAGE_SIZE + 1 + counted
 
 
-def _lists(client: Client, requests: list[ListRequest], kinds: list[Kind]) -> dict[Any, list[Any]]:
+def _lists(
+    client: Client, requests: list[ListRequest], kinds: list[Kind], served: Collection[str]
+) -> dict[Any, list[Any]]:
     """The list reads, at once, by fetch key; PlanError naming every kind whose API family the
-    server lacks (its list or probe answered 404), before anything else is looked at."""
+    server lacks (its probe path answered 404), before anything else is looked at.
+
+    A probe path is asked once per run: not when it is one of these lists, nor when `served`
+    (the paths this run already read) holds it."""
     unique = {request.fetch_key: request for request in requests}
     keys = list(unique)
-    probes = sorted(
-        {k.family_path for k in kinds if k.family_probed and k.family_path != k.list_request().path}
-    )
+    listed = [unique[key].path for key in keys]
+    probes = sorted({k.probe_path for k in kinds} - set(listed) - set(served))
     calls = [_reader(client, unique[key]) for key in keys] + [_probe(client, p) for p in probes]
     results = client.concurrently(calls)
-    paths = [unique[key].path for key in keys] + probes
-    absent = {p for p, result in zip(paths, results, strict=True) if isinstance(result, ApiError)}
+    absent = {
+        path
+        for path, result in zip(listed + probes, results, strict=True)
+        if isinstance(result, ApiError)
+    }
     # A kind also lacks its family where a lookup it needs is absent (Workloads V2 on a
     # server older than workload types): its writes could not be checked, nor made.
     lacking = [
         k
         for k in kinds
-        if (k.family_probed and k.family_path in absent)
+        if k.probe_path in absent
         or any(LOOKUP_REQUESTS[name].path in absent for name in k.lookups_needed)
     ]
     if lacking:
@@ -143,10 +152,13 @@ def _lookups(fetched: Mapping[Any, list[Any]], names: list[str]) -> Lookups:
 
 
 def _probe(client: Client, path: str) -> Callable[[], list[Any] | ApiError]:
-    """One cheap GET of a family's own collection (one item): a 404 means the server lacks it."""
+    """One cheap GET of a family's collection (one item): a 404 means the server lacks it.
+
+    A 403 means it has it: the probe asks whether the path is served, not whether this token
+    may read it (a role that manages workloads need not read the workload-template list)."""
 
     def read() -> list[Any] | ApiError:
-        answer = client.get(path, {"limit": "1"}, allow=(404,))
+        answer = client.get(path, {"limit": "1"}, allow=(403, 404))
         if answer.status == 404:
             return ApiError("not found", status=404, method="GET", path=path)
         return []

@@ -27,6 +27,8 @@ class LiveView:
     # Every list read, as the server gave it, by fetch key: kinds that share a list endpoint
     # (the four template kinds) are split from one read, even across `read_live(known=...)`.
     lists: Mapping[Any, list[Any]] = field(default_factory=dict)
+    # The kinds' probe paths (and list paths) this run found served: never asked again.
+    families: frozenset[str] = frozenset()
 
 
 def fingerprint(resource_spec: Any, updated_at: str | None) -> str:

@@ -16,7 +16,6 @@ from reconcile.applier import settle_pending, verify_binding
 from reconcile.client import Client
 from reconcile.dry_run import server_refusals
 from reconcile.errors import PlanError
-from reconcile.gcpause import gc_paused
 from reconcile.kinds.registry import BY_SLUG
 from reconcile.live import list_cost, read_lists, read_live
 from reconcile.live_view import LiveView
@@ -45,9 +44,8 @@ class PlanResult:
 def read_owned(client: Client, state: State) -> LiveView:
     """The live view of every kind the state owns, with detail reads for its entries: what a
     plan needs when the config did not change (read before the config is ready)."""
-    with gc_paused():  # as in plan_run
-        owned = state.entries.keys()
-        return read_live(client, slugs={a.kind for a in owned}, interesting=owned)
+    owned = state.entries.keys()
+    return read_live(client, slugs={a.kind for a in owned}, interesting=owned)
 
 
 def read_for(
@@ -79,11 +77,8 @@ def plan_run(
     `known`: live objects read earlier in this run (see `read_owned`). `server_dry_run`:
     also send the plan's creates that the API can validate as dry runs (`dry_run.py`);
     PlanError listing every refusal."""
-    # Paused: tens of thousands of specs are built and kept; the cyclic collector walked
-    # them over and over (a third of a 10,000-template plan).
-    with gc_paused():
-        live = read_for(client, desired, state, known=known)
-        plan = make_plan(desired, live, state, source=source, options=options)
+    live = read_for(client, desired, state, known=known)
+    plan = make_plan(desired, live, state, source=source, options=options)
     if server_dry_run:
         lookups = with_planned(live.lookups, desired, live.resources)
         refusals = server_refusals(client, plan, desired, lookups)
@@ -106,9 +101,8 @@ def drift_run(
     owned = {a for a, e in state.entries.items() if e.status is EntryStatus.APPLIED}
     # The config's kinds are listed too, so that one the server lacks fails as in a plan.
     slugs = {a.kind for a in owned} | {a.kind for a in desired}
-    with gc_paused():  # as in plan_run
-        live = read_live(client, slugs=slugs, interesting=owned, known=known)
-        return detect_drift(desired, live, state)
+    live = read_live(client, slugs=slugs, interesting=owned, known=known)
+    return detect_drift(desired, live, state)
 
 
 def plan_for_apply(
@@ -123,11 +117,10 @@ def plan_for_apply(
 
     The caller holds the state lock: settling writes state when an intent is resolved.
     """
-    with gc_paused():  # as in plan_run
-        state = store.read()
-        live = read_for(client, desired, state)
-        state = settle_pending(client, store, state, live.lookups)
-        plan = make_plan(desired, live, state, source=source, options=options)
+    state = store.read()
+    live = read_for(client, desired, state)
+    state = settle_pending(client, store, state, live.lookups)
+    plan = make_plan(desired, live, state, source=source, options=options)
     return PlanResult(plan=plan, desired=desired, live=live, state=state)
 
 
@@ -153,18 +146,17 @@ def saved_plan_check(
     state = store.read(new_lineage=plan.binding.state_lineage if first else None)
     touched = {Address.parse(a) for a in plan.binding.live_fingerprints}
     interesting = set(desired) | set(state.entries) | touched
-    with gc_paused():  # as in plan_run
-        live = read_live(client, slugs={a.kind for a in interesting}, interesting=interesting)
-        reasons = verify_binding(
-            plan,
-            state=state,
-            desired_digest=desired_digest(desired),
-            live=live,
-            server_url=server_url,
-        )
-        if not reasons:
-            source = BindingSource(plan.binding.server_url, plan.binding.config_dir)
-            plan = make_plan(desired, live, state, source=source, options=options)
+    live = read_live(client, slugs={a.kind for a in interesting}, interesting=interesting)
+    reasons = verify_binding(
+        plan,
+        state=state,
+        desired_digest=desired_digest(desired),
+        live=live,
+        server_url=server_url,
+    )
+    if not reasons:
+        source = BindingSource(plan.binding.server_url, plan.binding.config_dir)
+        plan = make_plan(desired, live, state, source=source, options=options)
     return PlanResult(plan=plan, desired=desired, live=live, state=state), reasons
 
 

@@ -35,6 +35,8 @@ GATEWAYS = {
     "ruamel": {"config", "yamlformat"},  # reading; round-trip formatting for `fmt`
     "click": {"cli"},
     "psycopg": {"state.postgres"},
+    # Standard library, but pausing the collector is a whole-command decision: one home.
+    "gc": {"gcpause"},
 }
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import closing, contextmanager
 from pathlib import Path
 from typing import Any
@@ -35,11 +35,16 @@ from reconcile.errors import (
     StalePlanError,
     UsageError,
 )
+from reconcile.gcpause import CycleSweeper, gc_paused
 from reconcile.model import Action, Plan, Selection
 from reconcile.planner import BindingSource
 from reconcile.render import markdown as render_markdown
 from reconcile.state import StateBackend, open_store
 from reconcile.workflow import PlanResult, lists_for_apply, plan_for_apply, saved_plan_check
+
+# Step events (two a step) between sweeps of garbage cycles: each sweep walks what the steps
+# since the last one allocated and kept, so it costs little and bounds what they leave.
+SWEEP_EVERY = 500
 
 
 class _Progress:
@@ -93,6 +98,19 @@ def _guard_budget(plan: Plan, *, force: bool) -> None:
         )
 
 
+def _sweeping(report: Callable[[StepEvent], None]) -> Callable[[StepEvent], None]:
+    """`report`, and a sweep of the garbage cycles the steps left every few hundred events:
+    the command runs with the collector paused. Events come from the thread that schedules
+    the steps, between steps: a safe point."""
+    sweeper = CycleSweeper(every=SWEEP_EVERY)
+
+    def on_event(event: StepEvent) -> None:
+        report(event)
+        sweeper.tick()
+
+    return on_event
+
+
 def _execute(
     result: PlanResult,
     *,
@@ -114,7 +132,7 @@ def _execute(
         lookups=result.live.lookups,
         parallelism=parallelism,
         keep_going=keep_going,
-        on_event=_Progress(tty=sys.stderr.isatty()),
+        on_event=_sweeping(_Progress(tty=sys.stderr.isatty())),
         async_timeout_s=async_timeout,
         listed=listed,
     )
@@ -176,6 +194,7 @@ def _checked_first(store: StateBackend) -> Iterator[None]:
 @selection_options
 @server_options
 @annotated
+@gc_paused()
 def apply_command(
     *,
     source: Path,

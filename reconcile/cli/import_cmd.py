@@ -60,6 +60,7 @@ from reconcile.yamlwrite import dump_documents
     help="Write objects identical but for their scope as one document listing the scopes.",
 )
 @server_options
+@gc_paused()
 def import_command(
     *,
     out_dir: Path,
@@ -87,19 +88,17 @@ def import_command(
         )
     settings = load_settings(out_dir)
     described = set(read_config(out_dir).resources) if add and existing else set()
-    # Paused, as for plan: tens of thousands of specs and documents are built and kept.
-    with gc_paused(freeze=True):
-        with connect(settings, ca_bundle=ca_bundle, insecure=insecure) as server:
-            live = _read_everything(server.client, selection.slugs or frozenset(BY_SLUG))
-        result = collect(live, selection, described=described)
-        files, clashes, variables = render_files(result.objects, existing=existing, fold=fold)
-        written = len(files)
-        if not any(name in existing for name in SETTINGS_FILES):
-            files[SETTINGS_FILES[0]] = _settings_text(settings)
-        write_files(out_dir, files)
-        if not no_state and result.objects:
-            with closing(open_store(load_settings(out_dir), bind=True)) as store:
-                _adopt(store, result)
+    with connect(settings, ca_bundle=ca_bundle, insecure=insecure) as server:
+        live = _read_everything(server.client, selection.slugs or frozenset(BY_SLUG))
+    result = collect(live, selection, described=described)
+    files, clashes, variables = render_files(result.objects, existing=existing, fold=fold)
+    written = len(files)
+    if not any(name in existing for name in SETTINGS_FILES):
+        files[SETTINGS_FILES[0]] = _settings_text(settings)
+    write_files(out_dir, files)
+    if not no_state and result.objects:
+        with closing(open_store(load_settings(out_dir), bind=True)) as store:
+            _adopt(store, result)
     _report(out_dir, result, clashes, files=written, variables=variables, recorded=not no_state)
     return ExitCode.ERROR if result.skipped else ExitCode.OK
 

@@ -23,6 +23,7 @@ from reconcile.cli.github import annotated, append_summary
 from reconcile.cli.session import read_session
 from reconcile.config import load_settings
 from reconcile.errors import ExitCode, ReconcileError
+from reconcile.gcpause import gc_paused
 from reconcile.model import Plan, Selection
 from reconcile.planner import BindingSource
 from reconcile.render import json as render_json
@@ -69,6 +70,7 @@ def _plan_exit(plan: Plan, *, detailed: bool) -> int:
 @selection_options
 @server_options
 @annotated
+@gc_paused()
 def plan_command(
     *,
     config_dir: Path,
@@ -139,6 +141,7 @@ def _environment_of(saved: planfile.SavedPlan) -> str | None:
 @click.option("--format", "fmt", type=FORMATS, default="text", show_default=True)
 @server_options
 @annotated
+@gc_paused()
 def drift_command(*, config_dir: Path, fmt: str, ca_bundle: str | None, insecure: bool) -> int:
     """Report owned objects changed or deleted outside the tool (read-only; exit 2 on drift)."""
     # Read-only: the state is read without the lock.

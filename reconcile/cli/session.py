@@ -19,7 +19,6 @@ from pathlib import Path
 from reconcile.cli.common import Server, announce, connect
 from reconcile.config import Config, ConfigReading, start_config
 from reconcile.errors import ReconcileError
-from reconcile.gcpause import gc_paused
 from reconcile.live_view import LiveView
 from reconcile.model import State
 from reconcile.settings import Settings
@@ -42,10 +41,7 @@ def read_session(
     config_dir: Path, *, ca_bundle: str | None, insecure: bool
 ) -> Iterator[ReadSession]:
     """Check `config_dir`, and meanwhile read its state and the server (see the module)."""
-    # Paused for the whole command: worker results are unpickled by a thread of this process
-    # while the main thread reads the server, and the plan keeps every object it builds; the
-    # collector would walk them again and again (and once more when resumed: hence freeze).
-    with gc_paused(freeze=True), ExitStack() as stack:
+    with ExitStack() as stack:
         reading = stack.enter_context(start_config(config_dir))
         state: State | None = None
         server: Server | None = None

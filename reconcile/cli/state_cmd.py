@@ -15,6 +15,7 @@ import click
 from reconcile.cli.app import main
 from reconcile.config import load_settings
 from reconcile.errors import ExitCode, StateError, UsageError
+from reconcile.gcpause import gc_paused
 from reconcile.model import Address, EntryStatus
 from reconcile.settings import check_state_url, is_state_url
 from reconcile.state import StateBackend, StateStore, open_store
@@ -58,7 +59,7 @@ def _store(config_dir: Path, state_location: str | None) -> Iterator[StateBacken
             check_state_url(state_location)
             settings = replace(settings, state_url=state_location)
         store = open_store(settings, bind=False)
-    with closing(store):
+    with gc_paused(), closing(store):
         yield store
 
 

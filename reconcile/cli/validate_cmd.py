@@ -13,6 +13,7 @@ import click
 from reconcile.cli.app import main
 from reconcile.config import Config, read_config
 from reconcile.errors import ExitCode, Problem, UsageError
+from reconcile.gcpause import gc_paused
 from reconcile.kinds.registry import lacking, needs_newer, version_key
 from reconcile.render import github as render_github
 from reconcile.settings import SETTINGS_FILES
@@ -33,6 +34,7 @@ from reconcile.settings import SETTINGS_FILES
     metavar="VERSION",
     help="Also fail on kinds this Run:ai version (e.g. 2.20) does not offer.",
 )
+@gc_paused()
 def validate(paths: tuple[Path, ...], output_format: str, api_version: str | None) -> int:
     """Check DIRECTORY offline (YAML, schemas, names, manifests); exit 1 on any problem.
 

@@ -1,7 +1,9 @@
 """Emulated Run:ai authentication: the two token endpoints and the JWTs they hand out.
 
 Tokens are HS256 JWTs (`sub`, `iat`, `exp`) signed with a key kept in the store, so they stay
-valid across a restart on the same db. Secrets are compared, never logged or echoed.
+valid across a restart on the same db. Secrets are compared, never logged or echoed. Their
+times come from the authority's wall clock (`time.time` unless one is injected), so a test
+moves a token past its lifetime without waiting.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ import hmac
 import os
 import secrets
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -46,33 +49,61 @@ class Credentials:
 class TokenAuthority:
     """Issues and verifies the emulator's access tokens."""
 
-    def __init__(self, store: Store, credentials: Credentials, *, ttl_s: int = DEFAULT_TTL_S):
+    def __init__(
+        self,
+        store: Store,
+        credentials: Credentials,
+        *,
+        ttl_s: int = DEFAULT_TTL_S,
+        wall: Callable[[], float] = time.time,
+    ):
         self.credentials = credentials
         self.ttl_s = ttl_s
+        self._wall = wall
         self._key = store.meta("jwt-signing-key", lambda: secrets.token_hex(32))
         # token -> (subject, exp): decoding a JWT on every call was a third of a request.
         self._verified: dict[str, tuple[str, int]] = {}
 
     def issue(self, subject: str) -> tuple[str, int]:
-        now = int(time.time())
+        now = int(self._wall())
         claims = {"sub": subject, "iat": now, "exp": now + self.ttl_s, "iss": "runai-emulator"}
         return jwt.encode(claims, self._key, algorithm="HS256"), self.ttl_s
 
     def verify(self, token: str) -> str | None:
         known = self._verified.get(token)
-        if known is not None:
-            return known[0] if time.time() < known[1] else None
+        if known is None:
+            known = self._decoded(token)
+            if known is None:
+                return None
+            if len(self._verified) > 10_000:
+                self._verified.clear()
+            self._verified[token] = known
+        subject, expires = known
+        return subject if self._wall() < expires else None
+
+    def _decoded(self, token: str) -> tuple[str, int] | None:
+        """The subject and expiry of a token this authority signed; its times are not checked.
+
+        PyJWT checks `exp` and `iat` against the real clock only, so it checks the signature
+        and that the claims are there, and `verify` compares the expiry with `self._wall`."""
         try:
-            claims = jwt.decode(token, self._key, algorithms=["HS256"], leeway=0)
+            claims = jwt.decode(
+                token,
+                self._key,
+                algorithms=["HS256"],
+                options={
+                    "verify_exp": False,
+                    "verify_iat": False,
+                    "verify_nbf": False,
+                    "require": ["sub", "exp", "iat"],
+                },
+            )
         except jwt.PyJWTError:
             return None
         subject, expires = claims.get("sub"), claims.get("exp")
         if not isinstance(subject, str) or not isinstance(expires, int):
             return None
-        if len(self._verified) > 10_000:
-            self._verified.clear()
-        self._verified[token] = (subject, expires)
-        return subject
+        return subject, expires
 
     def check_client(self, client_id: str, client_secret: str) -> bool:
         id_ok = hmac.compare_digest(client_id.encode(), self.credentials.client_id.encode())

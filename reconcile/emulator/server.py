@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import random
 import threading
+import time
 from collections.abc import Callable
 from functools import cache
 from pathlib import Path
@@ -39,13 +40,16 @@ def build_app(
     token_ttl: int = DEFAULT_TTL_S,
     settings: EmulatorSettings | None = None,
     api_version: str = LATEST,
+    wall_clock: Callable[[], float] = time.time,
 ) -> EmulatorApp:
     """A ready WSGI app over `db`, seeded when the store is empty, serving what Run:ai
-    `api_version` serves (ValueError for a version the emulator cannot be)."""
+    `api_version` serves (ValueError for a version the emulator cannot be). `wall_clock`
+    dates the tokens it issues and tells when they expire."""
     routes = served(collect_routes(), api_version)
     store = Store(str(db))
     settings = settings or EmulatorSettings()
-    tokens = TokenAuthority(store, credentials or Credentials.resolve(), ttl_s=token_ttl)
+    credentials = credentials or Credentials.resolve()
+    tokens = TokenAuthority(store, credentials, ttl_s=token_ttl, wall=wall_clock)
     ctx = EmulatorContext(
         store=store,
         openapi=shared_openapi(),
@@ -89,6 +93,7 @@ class EmbeddedEmulator:
         host: str = "127.0.0.1",
         port: int = 0,
         api_version: str = LATEST,
+        wall_clock: Callable[[], float] = time.time,
     ) -> None:
         self.db = db
         self.seed = seed
@@ -98,6 +103,7 @@ class EmbeddedEmulator:
         self.host = host
         self.port = port
         self.api_version = api_version
+        self.wall_clock = wall_clock
         self._server: BaseWSGIServer | None = None
         self._thread: threading.Thread | None = None
         self.app: EmulatorApp | None = None
@@ -118,6 +124,7 @@ class EmbeddedEmulator:
             token_ttl=self.token_ttl,
             settings=self.settings,
             api_version=self.api_version,
+            wall_clock=self.wall_clock,
         )
         self._server = make_server(
             self.host, self.port, self.app, threaded=True, request_handler=_QuietHandler

@@ -30,9 +30,8 @@ class AccessRuleKind(ItemPaths, SyncKind):
     slug = "access-rule"
     api_family = "access rules (/api/v1/authorization/access-rules)"
     since = "2.18"  # in the oldest spec known (docs/runai-api.md section 0)
-    family_path = PATH
+    family_path = probe_path = PATH
     path = PATH
-    family_probed = True
     scope_types: tuple[str, ...] = SCOPE_TYPES
     uses: tuple[str, ...] = ("department", "project")  # its scope may be created in the plan
     name_checks: tuple[NameCheck, ...] = ()

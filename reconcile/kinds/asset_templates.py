@@ -31,7 +31,7 @@ class AssetTemplateKind(SyncKind):
     api_family = "legacy asset templates (/api/v1/asset/workload-template)"
     since = "2.18"  # the oldest version known (docs/runai-api.md section 0)
     family_path = PATH
-    family_probed = True
+    probe_path = PATH
     scope_types: tuple[str, ...] = SCOPE_TYPES
     # A template's priority and category default to its workload type's: types first; its
     # scope may be a project or department, and its assets ones, the same plan creates.

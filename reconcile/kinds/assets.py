@@ -36,7 +36,6 @@ class AssetKind(SyncKind):
     api_kind: str = ""  # the API's `meta.kind` of every asset of the kind (not data sources)
     defaults_schema: str | None = None  # the schema whose defaults its spec takes
     since = "2.18"  # every asset collection is in the oldest spec known (section 0)
-    family_probed = True
     scope_types: tuple[str, ...] = SCOPE_TYPES
     # Its scope may be a department or project the same plan creates.
     uses: tuple[str, ...] = ("department", "project")
@@ -49,7 +48,7 @@ class AssetKind(SyncKind):
         return f"{type(self).__name__}()"
 
     def __init__(self) -> None:
-        self.family_path = LOOKUP_REQUESTS[self.lookup_list].path
+        self.family_path = self.probe_path = LOOKUP_REQUESTS[self.lookup_list].path
         self.lookups_needed = frozenset({"projects", "departments", "clusters", self.lookup_list})
 
     def list_request(self) -> ListRequest:

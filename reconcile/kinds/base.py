@@ -83,13 +83,15 @@ class Kind(Protocol):
     document_kind: str  # "WorkspaceTemplate": the `kind` users write
     slug: str  # "workspace-template": the address prefix and the schema's file name
     api_family: str  # the API the kind is written through (docs/runai-api.md)
-    # The first Run:ai version serving that API, and the endpoint a server without it answers
-    # 404 (docs/runai-api.md section 0, the version map). `family_probed`: whether a GET of
-    # `family_path` can tell (False for Workloads V2: no GET on its collection, and its list
-    # read is the v1 view every version has).
+    # The first Run:ai version serving that API and the endpoint a user is told a server
+    # without it lacks (docs/runai-api.md section 0, the version map). `probe_path`: a
+    # collection a GET of which a server without the family answers 404, read before the
+    # kind's objects: the kind's own list where that tells; for Workloads V2 (no GET on its
+    # collection, listed through the v1 view every version has) the workload-template list,
+    # which arrived in the same version.
     since: str
     family_path: str
-    family_probed: bool
+    probe_path: str
     scope_types: tuple[str, ...]  # scopes a document may name (scopes.SCOPE_TYPES); () unscoped
     # Slugs of the kinds whose objects this kind's objects use: those are created and
     # updated first, and deleted after (the registry derives the apply order from these).

@@ -61,9 +61,8 @@ class CredentialKind(ItemPaths, SyncKind):
     slug = "credential"
     api_family = "credential assets (/api/v1/asset/credentials)"
     since = "2.18"  # every type but ngc-api-key (2.23) is in the oldest spec known
-    family_path = PATH
+    family_path = probe_path = PATH
     path = PATH
-    family_probed = True
     scope_types: tuple[str, ...] = SCOPE_TYPES
     uses: tuple[str, ...] = ("department", "project")  # its scope may be created in the plan
     name_checks: tuple[NameCheck, ...] = ()

@@ -43,7 +43,7 @@ class NodePoolKind(SyncKind):
     name_refs: tuple[tuple[str, ...], ...] = ()
     since = "2.19"  # /api/v1/node-pools first appears in the 2.19 spec (R19)
     family_path = PATH
-    family_probed = True
+    probe_path = PATH
     lookups_needed = frozenset({"clusters", "nodepools"})
     names_lookup: str | None = "nodepool"
     # Run:ai creates the default pool with the cluster and keeps it while the cluster lives.

@@ -39,7 +39,7 @@ class OrgUnitKind(SyncKind):
     name_checks: tuple[NameCheck, ...] = ()
     since = "2.18"  # org units are in every version known (docs/runai-api.md section 0)
     family_path: str
-    family_probed = True
+    probe_path: str
     # Node pools are named by the keys of `spec.resources`, and in the scheduling policy's
     # `defaultNodePools`: a hidden value cannot name one.
     name_refs: tuple[tuple[str, ...], ...] = (("spec", "defaultNodePools"),)
@@ -144,7 +144,7 @@ class DepartmentKind(OrgUnitKind):
     slug = "department"
     api_family = "org units (/api/v1/org-unit/departments)"
     path = DEPARTMENTS
-    family_path = DEPARTMENTS
+    family_path = probe_path = DEPARTMENTS
     items_key = "departments"
     names_lookup: str | None = "department"
     scope_types: tuple[str, ...] = ("cluster",)
@@ -170,7 +170,7 @@ class ProjectKind(OrgUnitKind):
     slug = "project"
     api_family = "org units (/api/v1/org-unit/projects)"
     path = PROJECTS
-    family_path = PROJECTS
+    family_path = probe_path = PROJECTS
     items_key = "projects"
     names_lookup: str | None = "project"
     spec_fields = (*POLICY_FIELDS, "enforceRunaiScheduler")

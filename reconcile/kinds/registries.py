@@ -32,9 +32,8 @@ class RegistryKind(ItemPaths, SyncKind):
     slug = "registry"
     api_family = "registries (/api/v1/asset/registries)"
     since = "2.18"  # in the oldest spec known (docs/runai-api.md section 0)
-    family_path = PATH
+    family_path = probe_path = PATH
     path = PATH
-    family_probed = True
     renames_in_place = True  # its PUT carries meta.name
     scope_types: tuple[str, ...] = SCOPE_TYPES
     uses: tuple[str, ...] = ("department", "project")

@@ -80,7 +80,6 @@ class WorkloadTemplateKind(SyncKind):
     """A v1 workload template of one flavor; identity is (type, scope, name)."""
 
     api_family = "workload templates (/api/v1/workload-templates)"
-    family_probed = True
     scope_types: tuple[str, ...] = SCOPE_TYPES
     # A template's priority and category default to its workload type's: types first; its
     # scope may be a project or department the same plan creates.
@@ -105,7 +104,7 @@ class WorkloadTemplateKind(SyncKind):
         # Inference templates have their own collection from 2.24; the others only the
         # generic one from 2.23 (docs/runai-api.md section 0).
         self.since = flavor.since
-        self.family_path = self._typed if flavor.since != SINCE else BASE
+        self.family_path = self.probe_path = self._typed if flavor.since != SINCE else BASE
 
     def __repr__(self) -> str:
         return f"WorkloadTemplateKind({self.document_kind})"

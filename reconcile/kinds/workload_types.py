@@ -29,7 +29,7 @@ class WorkloadTypeKind(SyncKind):
     api_family = "workload types (/api/v1/workload-types)"
     since = "2.22"  # docs/runai-api.md section 0
     family_path = PATH
-    family_probed = True
+    probe_path = PATH
     scope_types: tuple[str, ...] = ()  # tenant-wide: identity is the name alone
     uses: tuple[str, ...] = ()
     name_checks: tuple[NameCheck, ...] = (NameCheck(("spec",), SPEC_NAMES),)

@@ -16,6 +16,7 @@ from reconcile.kinds.calls import LIST_LIMIT, HttpRequest, ListRequest, Paginati
 from reconcile.kinds.lookups import UNKNOWN_PREFIX, Lookups, Named
 from reconcile.kinds.scopes import parse_scope
 from reconcile.kinds.specs import sort_keys
+from reconcile.kinds.workload_templates import BASE as TEMPLATES
 from reconcile.model import Address, FieldChange, FieldChangeKind, Spec
 
 V1_LIST = "/api/v1/workloads"
@@ -36,7 +37,9 @@ class WorkloadKind:
     api_family = "Workloads V2 (/api/v2/workloads)"
     since = "2.23"  # docs/runai-api.md section 0
     family_path = V2
-    family_probed = False
+    # Nothing of Workloads V2 answers a GET on an older server differently; the v1
+    # workload-template list came in the same version (docs/runai-api.md section 0).
+    probe_path = TEMPLATES
     scope_types: tuple[str, ...] = ("project",)
     # Its manifest's kind is a workload type. Templates come first too: a workload starts
     # running work, and the native workload APIs submit from a template

@@ -21,7 +21,6 @@ from pathlib import Path
 
 from reconcile import __version__
 from reconcile.errors import StateError, StateLockedError
-from reconcile.gcpause import gc_paused
 from reconcile.model import State
 from reconcile.state.base import (
     MIGRATIONS,
@@ -100,8 +99,7 @@ class StateStore:
                 ) from None
             except OSError as error:
                 raise StateError(f"cannot read state file {self.path}: {error.strerror}") from None
-            with gc_paused():  # the collector would walk every new entry again and again
-                state = self._parse(text)
+            state = self._parse(text)
             check_server(state, self.server, location=self.location)
             self._remember(state)
             return state

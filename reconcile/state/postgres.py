@@ -33,7 +33,6 @@ from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
 from reconcile import __version__
 from reconcile.errors import StateError
-from reconcile.gcpause import gc_paused
 from reconcile.model import State
 from reconcile.state.base import (
     LockInfo,
@@ -251,8 +250,7 @@ class PostgresStore:
         if header is None:
             state = State(lineage=new_lineage or str(uuid.uuid4()), tool_version=self._tool_version)
         else:
-            with gc_paused():  # as the file backend
-                state = self._parse(header, joined[0] if joined is not None else None)
+            state = self._parse(header, joined[0] if joined is not None else None)
         check_server(state, self.server, location=self.location)
         with self._mutex:
             self._current, self._stored = state, header is not None
