@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from reconcile.model import Action, Address, ApiCall, Change, Drift, FieldChange, Plan
@@ -93,6 +93,7 @@ def _shape(out: str, head: re.Pattern[str]) -> tuple[int, int]:
 @settings(max_examples=150, deadline=None)
 @given(value=st.text(max_size=40), name=st.text(min_size=1, max_size=20))
 def test_no_string_in_a_plan_can_add_or_forge_a_line(value: str, name: str) -> None:
+    assume(value not in ("args", "labels"))  # as a spec key it would merge with _plan's own
     plain = _plan("v")
     hostile = _plan(value, name=name)
     # Each step is one change-mark line; nothing else adds a line or starts like one.
