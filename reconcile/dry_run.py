@@ -2,7 +2,11 @@
 (`Kind.dry_run_param`) is sent so, all at once; the server's refusals come back as messages.
 
 The server validates more than the plan can know (the cluster's own checks of a Workloads V2
-manifest). Costs one request per such create; writes nothing.
+manifest). Costs one request per such create; writes nothing. `dryRun` is documented from
+Run:ai 2.24 (docs/runai-api.md section 4): an older server may not know the parameter and
+create the object, so the dry run is refused, before anything is sent, against a server
+without the inference-template family, which came with the same version (one GET of one
+item, unless this run read that family already).
 """
 
 from __future__ import annotations
@@ -13,10 +17,11 @@ from dataclasses import replace
 from typing import Any
 
 from reconcile.client import Client
-from reconcile.errors import ApiError
+from reconcile.errors import ApiError, PlanError
 from reconcile.kinds.calls import HttpRequest
 from reconcile.kinds.lookups import PLANNED_PREFIX, Lookups
 from reconcile.kinds.registry import BY_SLUG
+from reconcile.live import serves
 from reconcile.model import Action, Address, Change, Plan, Resource
 from reconcile.planner import request_for
 from reconcile.printable import one_line
@@ -28,12 +33,24 @@ def dry_runnable(change: Change) -> bool:
     return change.action is Action.CREATE and BY_SLUG[change.address.kind].dry_run_param is not None
 
 
+# The family that arrived in the version that documents `dryRun` (see the module).
+DRY_RUN_FAMILY = "inference-template"
+
+
 def server_refusals(
-    client: Client, plan: Plan, desired: Mapping[Address, Resource], lookups: Lookups
+    client: Client,
+    plan: Plan,
+    desired: Mapping[Address, Resource],
+    lookups: Lookups,
+    families: frozenset[str] = frozenset(),
 ) -> list[str]:
     """Each dry-runnable create of `plan`, sent as a dry run; what the server refused, in
     plan order, one line each (its message, as the client redacts it). A create naming an
-    object the same plan creates is not sent: the server cannot know that object yet."""
+    object the same plan creates is not sent: the server cannot know that object yet.
+    `families`: the collections this run found served. PlanError, before anything is sent,
+    when the server is older than the dry run."""
+    if any(dry_runnable(change) for change in plan.changes):
+        _check_version(client, families)
     calls: list[Callable[[], str]] = []
     for change in plan.changes:
         if not dry_runnable(change):
@@ -48,6 +65,18 @@ def server_refusals(
         where = f"{origin}: " if origin is not None else ""
         calls.append(functools.partial(_refusal, client, trial, f"{where}{change.address}: "))
     return [refusal for refusal in client.concurrently(calls) if refusal]
+
+
+def _check_version(client: Client, families: frozenset[str]) -> None:
+    family = BY_SLUG[DRY_RUN_FAMILY]
+    if family.probe_path in families or serves(client, family.probe_path):
+        return
+    raise PlanError(
+        f"--server-dry-run needs Run:ai {family.since} or later: this server does not offer "
+        f"{family.probe_path}, so it may not know the dry run and would create the objects; "
+        "nothing was sent",
+        hint="plan without --server-dry-run (and server_dry_run: false in the settings)",
+    )
 
 
 def _refusal(client: Client, request: HttpRequest, prefix: str) -> str:

@@ -151,17 +151,19 @@ def _lookups(fetched: Mapping[Any, list[Any]], names: list[str]) -> Lookups:
     return Lookups.from_api({n: fetched[LOOKUP_REQUESTS[n].fetch_key] for n in names})
 
 
+def serves(client: Client, path: str) -> bool:
+    """Whether the server serves the collection at `path`: one cheap GET (one item), which
+    a server without it answers 404. A 403 means it has it: the question is whether the path
+    is served, not whether this token may read it (a role that manages workloads need not
+    read the workload-template list)."""
+    return client.get(path, {"limit": "1"}, allow=(403, 404)).status != 404
+
+
 def _probe(client: Client, path: str) -> Callable[[], list[Any] | ApiError]:
-    """One cheap GET of a family's collection (one item): a 404 means the server lacks it.
-
-    A 403 means it has it: the probe asks whether the path is served, not whether this token
-    may read it (a role that manages workloads need not read the workload-template list)."""
-
     def read() -> list[Any] | ApiError:
-        answer = client.get(path, {"limit": "1"}, allow=(403, 404))
-        if answer.status == 404:
-            return ApiError("not found", status=404, method="GET", path=path)
-        return []
+        if serves(client, path):
+            return []
+        return ApiError("not found", status=404, method="GET", path=path)
 
     return read
 

@@ -81,7 +81,7 @@ def plan_run(
     plan = make_plan(desired, live, state, source=source, options=options)
     if server_dry_run:
         lookups = with_planned(live.lookups, desired, live.resources)
-        refusals = server_refusals(client, plan, desired, lookups)
+        refusals = server_refusals(client, plan, desired, lookups, live.families)
         if refusals:
             raise PlanError(
                 f"the server refuses {len(refusals)} of the plan's creates (dry run):\n"

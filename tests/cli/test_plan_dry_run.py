@@ -6,8 +6,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from reconcile.emulator.server import EmbeddedEmulator
 from tests.cli.helpers import Cli, write_docs
-from tests.emulator.helpers import Api
+from tests.emulator.helpers import TEST_CLIENT_ID, TEST_CLIENT_SECRET, Api, get_token
 
 V2 = "/api/v2/workloads"
 TOKEN = "/api/v1/token"
@@ -94,3 +95,24 @@ def test_the_settings_make_the_dry_run_the_default_per_environment(
     assert refused.exit_code == 1
     assert "containers[0].image: Required value" in refused.stderr
     assert api.get("/api/v1/workloads/count").json() == {"count": 0}
+
+
+def test_a_server_older_than_the_dry_run_is_refused_before_anything_is_sent(
+    tmp_path: Path,
+) -> None:
+    """Run:ai 2.23 serves Workloads V2 but documents no `dryRun`: it might create the
+    workloads, so the dry run is refused, naming the version that has it."""
+    with EmbeddedEmulator(
+        client_id=TEST_CLIENT_ID, client_secret=TEST_CLIENT_SECRET, api_version="2.23"
+    ) as emulator:
+        cli, api = Cli(emulator.url), Api(emulator.url, get_token(emulator.url))
+        config = _config(tmp_path)
+        api.clear_log()
+        run = cli("plan", "--server-dry-run", config)
+        assert run.exit_code == 1, run.output
+        assert "--server-dry-run needs Run:ai 2.24 or later" in run.stderr
+        assert "nothing was sent" in run.stderr and "Traceback" not in run.output
+        assert [w for w in _writes(api) if w[1] != TOKEN] == []
+        assert api.get("/api/v1/workloads/count").json() == {"count": 0}
+        # Without the dry run, a 2.23 server plans the workloads as usual.
+        assert cli("plan", config).exit_code == 0
