@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import compileall
 import os
+import re
 import statistics
 import subprocess
 import sys
@@ -40,7 +41,9 @@ def timed_import(out: Path, url: str, count: int) -> tuple[float, float, int]:
     )
     elapsed, cpu = time.perf_counter() - started, _child_cpu() - cpu
     assert done.returncode == 0, done.stderr
-    assert f"Imported {count} objects" in done.stdout, done.stdout
+    # The templates, and the seed's org tree and assets beside them.
+    imported = re.search(r"Imported (\d+) objects", done.stdout)
+    assert imported is not None and int(imported.group(1)) >= count, done.stdout
     return elapsed, cpu, int(admin(url, "GET", "requests")["total"])
 
 
