@@ -40,6 +40,8 @@ NODE_POOLS = "node-pools"  # not a lookup of any kind: listed for `get` alone
 # Asset lists: shown from the lookups (with each asset's API kind: pvc, git, ...); with
 # `--unmanaged`, as the managed kind whose address kind is given here.
 ASSETS = {"environments": "environment", "computes": "compute", "datasources": "datasource"}
+# Org lists, shown the same way: with `--unmanaged`, as their managed kinds.
+ORG = {"projects": "project", "departments": "department", NODE_POOLS: "node-pool"}
 Row = dict[str, str]
 
 
@@ -71,7 +73,7 @@ def get_command(
     """List WHAT the server holds: names, and scopes where they have one."""
     managed = dict(MANAGED)
     if unmanaged is not None:
-        managed.update({name: frozenset({slug}) for name, slug in ASSETS.items()})
+        managed.update({name: frozenset({slug}) for name, slug in {**ASSETS, **ORG}.items()})
     if unmanaged is not None and what not in managed:
         raise UsageError(f"--unmanaged lists managed kinds only ({', '.join(sorted(managed))})")
     described = set(load_config(unmanaged).resources) if unmanaged is not None else set()
@@ -85,18 +87,18 @@ def get_command(
         )
         pools = (
             server.client.list_all("/api/v1/node-pools", items_key="nodepools", page_size=None)
-            if what == NODE_POOLS
+            if what == NODE_POOLS and what not in managed
             else []
         )
-    if what == NODE_POOLS:
-        rows = [{"name": str(p["name"]), "scope": f"cluster={p['clusterName']}"} for p in pools]
-        rows.sort(key=lambda r: (r["name"], r["scope"]))
-    elif what in managed:
+    if what in managed:
         addresses = set(live.resources) | set(live.unread)
         rows = [
             {"name": a.name, "scope": a.scope, "kind": a.kind}
             for a in sorted(addresses - described)
         ]
+    elif what == NODE_POOLS:
+        rows = [{"name": str(p["name"]), "scope": f"cluster={p['clusterName']}"} for p in pools]
+        rows.sort(key=lambda r: (r["name"], r["scope"]))
     else:
         rows = lookup_rows(what, live.lookups)
     if fmt == "json":

@@ -92,8 +92,29 @@ def test_node_pools(cli: Cli, tmp_path: Path) -> None:
 
 
 def test_unmanaged_lists_managed_kinds_only(cli: Cli, tmp_path: Path) -> None:
-    run = cli("get", "projects", "--unmanaged", tmp_path)
+    run = cli("get", "categories", "--unmanaged", tmp_path)
     assert run.exit_code == 64 and "--unmanaged lists managed kinds only" in run.stderr
+
+
+def test_org_units_and_node_pools_not_in_a_config(cli: Cli, tmp_path: Path) -> None:
+    every = cli("get", "projects", "--format", "json", "--config-dir", tmp_path).json()
+    write_docs(
+        tmp_path / "org.yaml",
+        ["kind: Project\nmetadata: {name: team-a, scope: {department: research}}\nspec: {}"],
+    )
+    run = cli("get", "projects", "--unmanaged", tmp_path, "--format", "json")
+    assert run.exit_code == 0, run.output
+    unmanaged = {(row["name"], row["scope"]) for row in run.json()}
+    assert unmanaged == {(r["name"], r["scope"]) for r in every} - {
+        ("team-a", "department=research")
+    }
+    assert {row["kind"] for row in run.json()} == {"project"}
+    pools = cli("get", "node-pools", "--unmanaged", tmp_path, "--format", "json")
+    assert pools.exit_code == 0 and {r["kind"] for r in pools.json()} == {"node-pool"}
+    departments = cli("get", "departments", "--unmanaged", tmp_path, "--format", "json")
+    assert departments.exit_code == 0 and ("research", "cluster=cluster-a") in {
+        (r["name"], r["scope"]) for r in departments.json()
+    }
 
 
 def test_an_unknown_project_names_the_closest(cli: Cli, tmp_path: Path) -> None:
