@@ -21,7 +21,7 @@ from reconcile.errors import ApiError, ReconcileError
 from reconcile.journal import StateJournal
 from reconcile.kinds.base import AsyncStatus, Kind
 from reconcile.kinds.calls import HttpRequest, Pagination
-from reconcile.kinds.lookups import PLANNED_PREFIX, Lookups, planned_address
+from reconcile.kinds.lookups import Lookups, planned_in
 from reconcile.kinds.registry import BY_SLUG
 from reconcile.lifecycle import keeping_live
 from reconcile.live_view import fingerprint
@@ -85,27 +85,12 @@ class StepBlocked(StepFailed):
 
 def _created_first(address: Address, request: HttpRequest) -> HttpRequest:
     """`request`, unless it still holds a planned id (StepBlocked naming what it waits for)."""
-    waiting = sorted(_planned_in((request.path, request.body, request.params)))
+    waiting = sorted(planned_in((request.path, request.body, request.params)))
     if waiting:
         raise StepBlocked(
             f"not started: {address} names {', '.join(waiting)}, which this run did not create"
         )
     return request
-
-
-def _planned_in(value: Any) -> set[str]:
-    """The addresses of the planned ids anywhere in a request's path, body or parameters."""
-    if isinstance(value, str):
-        found = planned_address(value)
-        if found is not None:
-            return {found}
-        marker = value.find(PLANNED_PREFIX)  # inside a path: /projects/planned:...
-        return {value[marker + len(PLANNED_PREFIX) :]} if marker >= 0 else set()
-    if isinstance(value, Mapping):
-        return {a for v in value.values() for a in _planned_in(v)}
-    if isinstance(value, (list, tuple)):
-        return {a for v in value for a in _planned_in(v)}
-    return set()
 
 
 @dataclass(frozen=True)

@@ -14,12 +14,11 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable, Mapping
 from dataclasses import replace
-from typing import Any
 
 from reconcile.client import Client
 from reconcile.errors import ApiError, PlanError
 from reconcile.kinds.calls import HttpRequest
-from reconcile.kinds.lookups import PLANNED_PREFIX, Lookups
+from reconcile.kinds.lookups import Lookups, planned_in
 from reconcile.kinds.registry import BY_SLUG
 from reconcile.live import serves
 from reconcile.model import Action, Address, Change, Plan, Resource
@@ -57,8 +56,8 @@ def server_refusals(
             continue
         kind = BY_SLUG[change.address.kind]
         request = request_for(kind, change, lookups)
-        if _names_planned(request.body):
-            continue
+        if planned_in((request.path, request.body, request.params)):
+            continue  # apply would not start it either (apply_steps)
         assert kind.dry_run_param is not None
         trial = replace(request, params=(*request.params, (kind.dry_run_param, "true")))
         origin = desired[change.address].origin
@@ -88,14 +87,3 @@ def _refusal(client: Client, request: HttpRequest, prefix: str) -> str:
             raise  # not a refusal: the server could not answer
         return prefix + one_line(error.message)
     return ""
-
-
-def _names_planned(value: Any) -> bool:
-    """True when a request body holds a planned id anywhere."""
-    if isinstance(value, str):
-        return value.startswith(PLANNED_PREFIX)
-    if isinstance(value, dict):
-        return any(_names_planned(v) for v in value.values())
-    if isinstance(value, list):
-        return any(_names_planned(v) for v in value)
-    return False

@@ -97,6 +97,22 @@ def planned_address(value: object) -> str | None:
     return None
 
 
+def planned_in(value: Any) -> set[str]:
+    """The addresses of the planned ids anywhere in `value` (a request's path, body and
+    parameters): what a request names that its run has not created yet."""
+    if isinstance(value, str):
+        found = planned_address(value)
+        if found is not None:
+            return {found}
+        marker = value.find(PLANNED_PREFIX)  # inside a path: /projects/planned:...
+        return {value[marker + len(PLANNED_PREFIX) :]} if marker >= 0 else set()
+    if isinstance(value, Mapping):
+        return {a for v in value.values() for a in planned_in(v)}
+    if isinstance(value, (list, tuple)):
+        return {a for v in value for a in planned_in(v)}
+    return set()
+
+
 class _Index:
     """id <-> name for one object type; a name held by several ids is ambiguous."""
 
