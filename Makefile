@@ -18,9 +18,9 @@ demo: $(STAMP)
 	bash examples/demo.sh $(VENV)/bin/runai-reconcile
 
 lint: $(STAMP)
-	$(VENV)/bin/ruff check reconcile tests bench
-	$(VENV)/bin/ruff format --check reconcile tests bench
-	$(VENV)/bin/mypy --strict reconcile
+	$(VENV)/bin/ruff check reconcile tests bench tools
+	$(VENV)/bin/ruff format --check reconcile tests bench tools
+	$(VENV)/bin/mypy --strict reconcile tools
 
 test: lint
 	$(PY) -m pytest -n 2 -q

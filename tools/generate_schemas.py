@@ -297,8 +297,11 @@ def lifecycle(slug: str = "") -> Schema:
             },
             "ignoreChanges": {
                 "type": "array",
-                "items": {**NAME, "description": "A field path, e.g. spec.compute.cpuCoreRequest "
-                "or spec.environmentVariables[name=X].value."},
+                "items": {
+                    **NAME,
+                    "description": "A field path, e.g. spec.compute.cpuCoreRequest "
+                    "or spec.environmentVariables[name=X].value.",
+                },
                 "description": "Field paths whose differences are neither changes nor drift "
                 "(still sent when the object is created).",
             },
