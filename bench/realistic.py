@@ -6,8 +6,14 @@ departments over two clusters, projects in them, and templates of every type
 with 3 to 10 environment variables (some taken from the environment with `${VAR}`), labels,
 compute and node pools. Deterministic: the same arguments write the same files.
 
-`write_seed` writes the emulator seed (the tenant's org tree) and `write_config` the config
-directory; `changed` edits a share of the documents for a plan with changes.
+A platform team's tenant (`Tenant.of(..., assets=N, org_as_code=True)`) also manages its org
+tree and assets as documents: Department and Project documents with GPU quotas, and
+environments, computes and data sources (a third of each, per department and per project),
+with one template in 20 a legacy AssetTemplate naming its department's assets.
+
+`write_seed` writes the emulator seed (the org tree, unless the config manages it) and
+`write_config` the config directory; `changed_every` edits a share of the templates for a plan
+with changes.
 """
 
 from __future__ import annotations
@@ -15,6 +21,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from ruamel.yaml import YAML
 
@@ -42,11 +49,24 @@ class Tenant:
 
     departments: tuple[str, ...]
     projects: tuple[tuple[str, str], ...]  # (project, its department)
+    assets: int = 0  # environments, computes and data sources, managed by the config
+    org_as_code: bool = False  # departments and projects are documents, not seeded
 
     @classmethod
-    def of(cls, departments: int, projects: int) -> Tenant:
+    def of(
+        cls, departments: int, projects: int, *, assets: int = 0, org_as_code: bool = False
+    ) -> Tenant:
         names = tuple(f"dept-{d:02d}" for d in range(departments))
-        return cls(names, tuple((f"proj-{p:03d}", names[p % departments]) for p in range(projects)))
+        width = max(3, len(str(projects - 1)))
+        units = tuple((f"proj-{p:0{width}d}", names[p % departments]) for p in range(projects))
+        if assets and assets < 3 * departments:
+            raise ValueError(
+                "assets: at least an environment, compute and data source per department"
+            )
+        return cls(names, units, assets, org_as_code)
+
+    def cluster_of(self, department: str) -> str:
+        return CLUSTERS[self.departments.index(department) % len(CLUSTERS)]
 
     def scopes(self) -> list[dict[str, str]]:
         """Every scope a template may be written at: each project, then each department."""
@@ -59,32 +79,133 @@ def write_seed(path: Path, tenant: Tenant) -> None:
     from reconcile.emulator.seed import default_seed_text
 
     seed = _yaml().load(default_seed_text())
-    cluster_of = {name: CLUSTERS[i % len(CLUSTERS)] for i, name in enumerate(tenant.departments)}
-    seed["departments"] += [
-        {"name": name, "cluster": cluster_of[name], "gpuQuota": 64} for name in tenant.departments
-    ]
-    seed["projects"] += [
-        {"name": name, "department": department, "gpuQuota": 8}
-        for name, department in tenant.projects
-    ]
+    if not tenant.org_as_code:
+        seed["departments"] += [
+            {"name": name, "cluster": tenant.cluster_of(name), "gpuQuota": 64}
+            for name in tenant.departments
+        ]
+        seed["projects"] += [
+            {"name": name, "department": department, "gpuQuota": 8}
+            for name, department in tenant.projects
+        ]
     with path.open("w", encoding="utf-8") as out:
         _yaml().dump(seed, out)
 
 
-def documents(count: int, tenant: Tenant, *, version: int = 0) -> Iterator[dict[str, object]]:
-    """`count` template documents, the types and scopes taken in turn."""
+def org_documents(tenant: Tenant) -> Iterator[dict[str, Any]]:
+    """Department and Project documents with GPU quotas, when the config manages the org tree."""
+    if not tenant.org_as_code:
+        return
+    for name in tenant.departments:
+        yield {
+            "kind": "Department",
+            "metadata": {"name": name, "scope": {"cluster": tenant.cluster_of(name)}},
+            "spec": {"resources": {"default": {"gpu": {"deserved": 64}}}},
+        }
+    for name, department in tenant.projects:
+        yield {
+            "kind": "Project",
+            "metadata": {"name": name, "scope": {"department": department}},
+            "spec": {"resources": {"default": {"gpu": {"deserved": 1}}}},
+        }
+
+
+ASSET_KINDS = ("Environment", "Compute", "DataSource")
+
+
+def asset_documents(tenant: Tenant) -> Iterator[dict[str, Any]]:
+    """`tenant.assets` assets, the three kinds in turn: first one of each per department (what
+    its AssetTemplates name), then the rest over the projects."""
+    scopes = [{"department": d} for d in tenant.departments]
+    scopes += [{"project": p} for p, _ in tenant.projects]
+    for index in range(tenant.assets):
+        kind = ASSET_KINDS[index % len(ASSET_KINDS)]
+        yield {
+            "kind": kind,
+            "metadata": {
+                "name": _asset_name(kind, index),
+                "scope": scopes[(index // len(ASSET_KINDS)) % len(scopes)],
+                "description": f"{kind} {index} for the team",
+            },
+            "spec": _asset_spec(kind, index),
+        }
+
+
+def _asset_name(kind: str, index: int) -> str:
+    return f"{kind.lower()}-{index:05d}"
+
+
+def _asset_spec(kind: str, index: int) -> dict[str, Any]:
+    if kind == "Environment":
+        return {
+            "image": f"nvcr.io/nvidia/pytorch:24.{(index % 12) + 1:02d}-py3",
+            "uidGidSource": "fromTheImage",
+            "workloadSupportedTypes": {"workspace": True, "training": index % 2 == 0},
+            "connections": [
+                {
+                    "name": "jupyter",
+                    "internalToolInfo": {
+                        "toolType": "jupyter-notebook",
+                        "connectionType": "ExternalUrl",
+                        "containerPort": 8888,
+                    },
+                }
+            ],
+        }
+    if kind == "Compute":
+        return {"gpuDevicesRequest": 1 + index % 8, "cpuCoreRequest": 4, "cpuMemoryRequest": "32G"}
+    if index % 2:
+        return {
+            "type": "git",
+            "repository": f"https://git.example.com/team/repo-{index}.git",
+            "path": "/code",
+        }
+    return {
+        "type": "pvc",
+        "path": "/data",
+        "claimName": f"data-{index}",
+        "claimInfo": {"size": "10G"},
+    }
+
+
+def documents(count: int, tenant: Tenant, *, version: int = 0) -> Iterator[dict[str, Any]]:
+    """`count` template documents, the types and scopes taken in turn; with assets, one in 20
+    is an AssetTemplate naming its department's environment, compute and data source."""
     scopes = tenant.scopes()
+    department_of = dict(tenant.projects)
     for index in range(count):
         kind = TYPES[index % len(TYPES)]
+        scope = scopes[index % len(scopes)]
+        if tenant.assets and index % 20 == 1:
+            kind = "AssetTemplate"
+            department = scope.get("department") or department_of[scope["project"]]
+            spec = _asset_template_spec(tenant.departments.index(department), index, version)
+        else:
+            spec = _spec(kind, index, version)
         yield {
             "kind": kind,
             "metadata": {
                 "name": f"{kind.removesuffix('Template').lower()}-{index:05d}",
-                "scope": scopes[index % len(scopes)],
+                "scope": scope,
                 "description": f"Template {index} for the team",
             },
-            "spec": _spec(kind, index, version),
+            "spec": spec,
         }
+
+
+def _asset_template_spec(department: int, index: int, version: int) -> dict[str, Any]:
+    """The department's own assets are the first three of each department's turn."""
+    first = department * len(ASSET_KINDS)
+    environment, compute, data = (_asset_name(k, first + i) for i, k in enumerate(ASSET_KINDS))
+    kind = _asset_spec("DataSource", first + 2)["type"]
+    return {
+        "assets": {
+            "environment": environment,
+            "compute": compute,
+            "datasources": [{"name": data, "kind": kind}],
+        },
+        "specificEnv": {"environmentVariables": _variables(index, version)},
+    }
 
 
 def _spec(kind: str, index: int, version: int) -> dict[str, object]:
@@ -130,22 +251,47 @@ def write_config(
 ) -> None:
     """Settings and `count` documents in files of `per_file`, block style as people write them.
 
-    `changed_every` (say 100) edits one environment variable of every that-many-th document,
-    from the `changed_from`-th on.
+    `changed_every` (say 100) edits one environment variable of every that-many-th template,
+    from the `changed_from`-th on. The org tree and assets, when the config manages them, go
+    to `org.yaml` and `assets-NNN.yaml`.
     """
+    templates = list(documents(count, tenant))
+    if changed_every:
+        for index in range(changed_from, count, changed_every):
+            spec = templates[index]["spec"]
+            variables = spec["specificEnv"] if "assets" in spec else spec
+            variables["environmentVariables"] = _variables(index, 1)
+    write_documents(
+        config_dir,
+        {"org": list(org_documents(tenant)), "assets": list(asset_documents(tenant))},
+        templates,
+        per_file=per_file,
+        state=state,
+    )
+
+
+def write_documents(
+    config_dir: Path,
+    groups: dict[str, list[dict[str, Any]]],
+    templates: list[dict[str, Any]],
+    *,
+    per_file: int = 500,
+    state: str = "../state/realistic.json",
+) -> None:
+    """Settings, each group's documents in `GROUP.yaml` (or `GROUP-NNN.yaml` files of
+    `per_file` when bigger) and the templates in `templates-NNN.yaml` files of `per_file`."""
     config_dir.mkdir(parents=True, exist_ok=True)
-    for old in config_dir.glob("templates-*.yaml"):  # a smaller count leaves none behind
+    for old in config_dir.glob("*.yaml"):  # a smaller count leaves none behind
         old.unlink()
     (config_dir / "runai-reconcile.yaml").write_text(
         f"server: embedded\nstate: {state}\nparallelism: 16\n", encoding="utf-8"
     )
-    docs = list(documents(count, tenant))
-    if changed_every:
-        for index in range(changed_from, count, changed_every):
-            docs[index]["spec"]["environmentVariables"] = _variables(index, 1)  # type: ignore[index]
-    for start in range(0, count, per_file):
-        with (config_dir / f"templates-{start // per_file:03d}.yaml").open("w") as out:
-            _yaml().dump_all(docs[start : start + per_file], out)
+    for group, docs in [*groups.items(), ("templates", templates)]:
+        for start in range(0, len(docs), per_file):
+            many = group == "templates" or len(docs) > per_file
+            name = f"{group}-{start // per_file:03d}.yaml" if many else f"{group}.yaml"
+            with (config_dir / name).open("w") as out:
+                _yaml().dump_all(docs[start : start + per_file], out)
 
 
 def _yaml() -> YAML:
