@@ -65,6 +65,22 @@ class Tenant:
             )
         return cls(names, units, assets, org_as_code)
 
+    def parameters(self) -> dict[str, Any]:
+        """What `Tenant.of` makes this tenant from."""
+        return {
+            "departments": len(self.departments),
+            "projects": len(self.projects),
+            "assets": self.assets,
+            "org_as_code": self.org_as_code,
+        }
+
+    def describe(self) -> str:
+        managed = " as documents" if self.org_as_code else " (seeded)"
+        return (
+            f"{len(self.departments)} departments and {len(self.projects)} projects{managed}, "
+            f"{self.assets} assets"
+        )
+
     def cluster_of(self, department: str) -> str:
         return CLUSTERS[self.departments.index(department) % len(CLUSTERS)]
 
