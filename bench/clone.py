@@ -14,7 +14,6 @@ runs a no-change plan over it before timing anything.
 
 from __future__ import annotations
 
-import copy
 import json
 import uuid
 from collections.abc import Mapping, Sequence
@@ -60,16 +59,21 @@ def _shape(doc: Doc) -> str:
     return json.dumps(rest, sort_keys=True)
 
 
+def _shapes(docs: Sequence[Doc]) -> list[str | None]:
+    """Each document's shape, None for those not clonable."""
+    return [_shape(doc) if clonable(doc) else None for doc in docs]
+
+
 def sample(docs: Sequence[Doc]) -> list[int]:
     """Indexes of the documents to apply through the CLI, in order (see the module)."""
     shapes: set[str] = set()
     scopes: set[str] = set()
     chosen: list[int] = []
-    for index, doc in enumerate(docs):
-        if not clonable(doc):
+    for index, (doc, shape) in enumerate(zip(docs, _shapes(docs), strict=True)):
+        if shape is None:
             chosen.append(index)
             continue
-        shape, scope = _shape(doc), scope_text(doc["metadata"]["scope"])
+        scope = scope_text(doc["metadata"]["scope"])
         if shape not in shapes or scope not in scopes:
             shapes.add(shape)
             scopes.add(scope)
@@ -80,22 +84,23 @@ def sample(docs: Sequence[Doc]) -> list[int]:
 def clone_rest(docs: Sequence[Doc], sampled: Sequence[int], store: Store, state: State) -> State:
     """Clone every workload template of `docs` not in `sampled` into `store` (the emulator's,
     its server stopped) and return `state` (the sample's apply left it) with their entries."""
+    shapes = _shapes(docs)
     by_shape: dict[str, StateEntry] = {}
     by_scope: dict[str, StateEntry] = {}
     for index in sampled:
-        doc = docs[index]
-        if clonable(doc):
-            entry = state.entries[address_of(doc)]
-            by_shape.setdefault(_shape(doc), entry)
+        shape = shapes[index]
+        if shape is not None:
+            entry = state.entries[address_of(docs[index])]
+            by_shape.setdefault(shape, entry)
             by_scope.setdefault(entry.address.scope, entry)
     entries = dict(state.entries)
     taken = set(sampled)
     with store.batch():
-        for index, doc in enumerate(docs):
-            if index in taken or not clonable(doc):
+        for index, (doc, shape) in enumerate(zip(docs, shapes, strict=True)):
+            if index in taken or shape is None:
                 continue
             address = address_of(doc)
-            shaped, placed = by_shape[_shape(doc)], by_scope[address.scope]
+            shaped, placed = by_shape[shape], by_scope[address.scope]
             remote_id = str(uuid.uuid5(uuid.NAMESPACE_URL, str(address)))
             store.insert(COLLECTION, remote_id, _object(store, shaped, placed, doc, remote_id))
             entries[address] = StateEntry(
@@ -107,23 +112,25 @@ def clone_rest(docs: Sequence[Doc], sampled: Sequence[int], store: Store, state:
 def _object(
     store: Store, shaped: StateEntry, placed: StateEntry, doc: Doc, remote_id: str
 ) -> dict[str, Any]:
+    """The stored object: shared parts are not copied, as the store keeps its own copy."""
     like = store.peek(COLLECTION, shaped.remote_id)
     where = store.peek(COLLECTION, placed.remote_id)
     assert like is not None and where is not None, "a sampled template is not in the store"
-    obj = copy.deepcopy(like)
-    meta = {key: value for key, value in obj["meta"].items() if key in OWN_META}
+    meta = {key: value for key, value in like["meta"].items() if key in OWN_META}
     meta.update((key, value) for key, value in where["meta"].items() if key not in OWN_META)
     meta.update(id=remote_id, name=doc["metadata"]["name"])
     _set_description(meta, doc)
-    obj["meta"] = meta
-    return obj
+    return {**like, "meta": meta}
 
 
 def _last_applied(shaped: StateEntry, doc: Doc) -> dict[str, Any]:
-    applied = copy.deepcopy(dict(shaped.last_applied))
-    _set_description(applied.setdefault("metadata", {}), doc)
-    if not applied["metadata"]:
-        del applied["metadata"]
+    """The entry's last applied document; its parts other than `metadata` are shared with the
+    sampled entry (the state is written, never edited, from here)."""
+    applied = dict(shaped.last_applied)
+    metadata = dict(applied.pop("metadata", None) or {})
+    _set_description(metadata, doc)
+    if metadata:
+        applied["metadata"] = metadata
     return applied
 
 
