@@ -24,12 +24,10 @@ import time
 from pathlib import Path
 from typing import Any, cast
 
-from ruamel.yaml import YAML
-
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.bench_realistic import admin, run, serve
-from bench.realistic import Tenant, documents, write_seed
+from bench.realistic import Tenant, documents, write_documents, write_seed
 from reconcile.expand import expand
 
 STATE = "../state/multiscope.json"
@@ -49,15 +47,7 @@ def folded_documents(count: int, scopes: int, tenant: Tenant) -> list[dict[str, 
 
 
 def write(config_dir: Path, docs: list[dict[str, Any]], per_file: int) -> None:
-    config_dir.mkdir(parents=True, exist_ok=True)
-    (config_dir / "runai-reconcile.yaml").write_text(
-        f"server: embedded\nstate: {STATE}\nparallelism: 16\n", encoding="utf-8"
-    )
-    writer = YAML(typ="safe", pure=True)
-    writer.default_flow_style = False  # block style, as people write configs
-    for start in range(0, len(docs), per_file):
-        with (config_dir / f"templates-{start // per_file:03d}.yaml").open("w") as out:
-            writer.dump_all(docs[start : start + per_file], out)
+    write_documents(config_dir, {}, docs, per_file=per_file, state=STATE)
 
 
 def interleaved(
