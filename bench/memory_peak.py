@@ -7,6 +7,11 @@ top allocation sites (file:line) and the top modules holding memory then. The RS
 includes tracemalloc's own bookkeeping, so compare it with the CLI's peak RSS only roughly.
 
     .venv/bin/python bench/memory_peak.py [--frames 1] [--top 25] -- plan --detailed-exitcode DIR
+
+`--phases DIR` instead runs a no-change plan's steps one after another in this process (as
+bench/bench_plan.py times them) and prints what each step's result holds once it is done:
+the desired set, the state, the live view (its raw server objects apart), the plan.
+Needs RUNAI_URL and the client credentials in the environment, as the CLI does.
 """
 
 from __future__ import annotations
@@ -67,13 +72,87 @@ def report(snapshot: tracemalloc.Snapshot, top: int) -> None:
         )
 
 
+def phases(config_dir: Path) -> None:
+    """The memory each step's result holds (traced, after the step, with what came before)."""
+    import os
+
+    from reconcile.client import Client
+    from reconcile.config import load_config
+    from reconcile.credentials import Credentials
+    from reconcile.planner import BindingSource, PlanOptions
+    from reconcile.state import StateStore
+    from reconcile.workflow import plan_run, read_owned
+
+    tracemalloc.start()
+    held: list[tuple[str, float]] = []
+
+    def step(label: str, before: int) -> int:
+        now = tracemalloc.get_traced_memory()[0]
+        held.append((label, (now - before) / MIB))
+        return now
+
+    mark = tracemalloc.get_traced_memory()[0]
+    config = load_config(config_dir)
+    mark = step("desired set (checked config)", mark)
+    state = StateStore(config.settings.state_path).read()
+    mark = step("state (entries with last_applied)", mark)
+    url = os.environ["RUNAI_URL"]
+    credentials = Credentials(
+        client_id=os.environ["RUNAI_CLIENT_ID"], client_secret=os.environ["RUNAI_CLIENT_SECRET"]
+    )
+    with Client(url, credentials=credentials) as client:
+        known = read_owned(client, state)
+        mark = step("live view (raw server objects and normalized specs)", mark)
+        result = plan_run(
+            client,
+            config.resources,
+            state,
+            source=BindingSource(url),
+            options=PlanOptions(),
+            known=known,
+        )
+        mark = step("plan (and any further reads)", mark)
+    assert not result.plan.has_changes
+    raw = sum(1 for live in known.resources.values() if live.raw is not None)
+    lists = sum(len(items) for items in known.lists.values())
+    peak = tracemalloc.get_traced_memory()[1] / MIB
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    for label, size in held:
+        print(f"  {size:8.1f} MiB  {label}")
+    print(f"traced peak {peak:.1f} MiB, peak RSS {rss:.0f} MiB (tracemalloc's own included)")
+    print(f"live view: {raw:,} resources with their raw object, {lists:,} raw list items")
+    print(f"live raw objects alone: {_size_of([r.raw for r in known.resources.values()]):.1f} MiB")
+
+
+def _size_of(value: object) -> float:
+    """Deep size of a JSON value in MiB (shared objects counted once)."""
+    seen: set[int] = set()
+    stack, total = [value], 0
+    while stack:
+        item = stack.pop()
+        if id(item) in seen:
+            continue
+        seen.add(id(item))
+        total += sys.getsizeof(item)
+        if isinstance(item, dict):
+            stack.extend(item.keys())
+            stack.extend(item.values())
+        elif isinstance(item, list | tuple):
+            stack.extend(item)
+    return total / MIB
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--frames", type=int, default=1, help="traceback depth (slower when >1)")
     parser.add_argument("--top", type=int, default=25)
     parser.add_argument("--step", type=float, default=4.0, help="MiB between snapshots")
+    parser.add_argument("--phases", type=Path, metavar="DIR", help="see above")
     parser.add_argument("command", nargs=argparse.REMAINDER)
     args = parser.parse_args()
+    if args.phases:
+        phases(args.phases)
+        return 0
     command = args.command[1:] if args.command[:1] == ["--"] else args.command
     from reconcile.cli import main as cli_main
 
