@@ -146,7 +146,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--frames", type=int, default=1, help="traceback depth (slower when >1)")
     parser.add_argument("--top", type=int, default=25)
-    parser.add_argument("--step", type=float, default=4.0, help="MiB between snapshots")
+    parser.add_argument("--step", type=float, default=25.0, help="MiB between snapshots")
     parser.add_argument("--phases", type=Path, metavar="DIR", help="see above")
     parser.add_argument("command", nargs=argparse.REMAINDER)
     args = parser.parse_args()
