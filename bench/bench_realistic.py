@@ -312,6 +312,8 @@ def main() -> int:
     counts = [int(c) for c in args.counts.split(",")]
     if args.keep and len(counts) > 1:
         parser.error("--keep takes one count")
+    if args.keep and args.keep.exists() and any(args.keep.iterdir()):
+        parser.error(f"--keep {args.keep}: not empty (measure a kept tenant with --reuse)")
     commit = subprocess.run(
         ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, check=False
     ).stdout.strip()
