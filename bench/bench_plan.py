@@ -33,10 +33,12 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from reconcile.client import Client  # noqa: E402
-from reconcile.config import load_config  # noqa: E402
+from reconcile.config import Config, load_config  # noqa: E402
 from reconcile.credentials import Credentials  # noqa: E402
 from reconcile.emulator.server import EmbeddedEmulator  # noqa: E402
 from reconcile.gcpause import gc_paused  # noqa: E402
+from reconcile.live_view import LiveView  # noqa: E402
+from reconcile.model import Plan, State  # noqa: E402
 from reconcile.planner import BindingSource, PlanOptions  # noqa: E402
 from reconcile.render import text as render_text  # noqa: E402
 from reconcile.state import StateStore  # noqa: E402
@@ -115,6 +117,18 @@ def clock(label: str, action: Callable[[], T]) -> T:
     return result
 
 
+def plan_over(client: Client, config: Config, state: State, known: LiveView, url: str) -> Plan:
+    """The plan of `config` the `plan` command makes once it has read `state` and `known`."""
+    return plan_run(
+        client,
+        config.resources,
+        state,
+        source=BindingSource(url),
+        options=PlanOptions(),
+        known=known,
+    ).plan
+
+
 def phases(config_dir: Path, url: str) -> None:
     """The plan command's steps, timed one by one in this process (the CLI overlaps the first
     with the next two: see reconcile/cli/session.py)."""
@@ -124,19 +138,7 @@ def phases(config_dir: Path, url: str) -> None:
     credentials = Credentials(client_id=TEST_CLIENT_ID, client_secret=TEST_CLIENT_SECRET)
     with gc_paused(), Client(url, credentials=credentials) as client:  # as the CLI does
         known = clock("read live (token, lookups, lists)", lambda: read_owned(client, state))
-        plan = clock(
-            "diff, order, bind",
-            lambda: (
-                plan_run(
-                    client,
-                    config.resources,
-                    state,
-                    source=BindingSource(url),
-                    options=PlanOptions(),
-                    known=known,
-                ).plan
-            ),
-        )
+        plan = clock("diff, order, bind", lambda: plan_over(client, config, state, known, url))
     assert not plan.has_changes
     clock("render text", lambda: render_text.render(plan))
 

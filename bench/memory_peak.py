@@ -76,12 +76,12 @@ def phases(config_dir: Path) -> None:
     """The memory each step's result holds (traced, after the step, with what came before)."""
     import os
 
+    from bench.bench_plan import plan_over
     from reconcile.client import Client
     from reconcile.config import load_config
     from reconcile.credentials import Credentials
-    from reconcile.planner import BindingSource, PlanOptions
     from reconcile.state import StateStore
-    from reconcile.workflow import plan_run, read_owned
+    from reconcile.workflow import read_owned
 
     tracemalloc.start()
     held: list[tuple[str, float]] = []
@@ -103,16 +103,9 @@ def phases(config_dir: Path) -> None:
     with Client(url, credentials=credentials) as client:
         known = read_owned(client, state)
         mark = step("live view (raw server objects and normalized specs)", mark)
-        result = plan_run(
-            client,
-            config.resources,
-            state,
-            source=BindingSource(url),
-            options=PlanOptions(),
-            known=known,
-        )
+        plan = plan_over(client, config, state, known, url)
         mark = step("plan (and any further reads)", mark)
-    assert not result.plan.has_changes
+    assert not plan.has_changes
     raw = sum(1 for live in known.resources.values() if live.raw is not None)
     lists = sum(len(items) for items in known.lists.values())
     peak = tracemalloc.get_traced_memory()[1] / MIB
