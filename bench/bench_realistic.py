@@ -176,9 +176,7 @@ def reused(root: Path) -> tuple[int, Tenant]:
     return count, tenant
 
 
-def sweep_one(
-    count: int, tenant: Tenant, args: argparse.Namespace, root: Path, print_row: Any
-) -> dict[str, Any]:
+def sweep_one(count: int, tenant: Tenant, args: argparse.Namespace, root: Path) -> dict[str, Any]:
     """The chosen measures at one count over the tenant in `root`, each row printed when
     measured: rows of wall/CPU/RSS, requests, the highest load seen."""
     config_dir = root / "config"
@@ -336,7 +334,7 @@ def main() -> int:
         try:
             if not args.reuse:
                 set_up(root, count, tenant)
-            growth[count] = sweep_one(count, tenant, args, root, print_row)
+            growth[count] = sweep_one(count, tenant, args, root)
         finally:
             if not (args.keep or args.reuse):
                 shutil.rmtree(root, ignore_errors=True)
