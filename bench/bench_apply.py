@@ -82,7 +82,7 @@ def emulator(*, embedded: bool, db: Path, latency_ms: int) -> Iterator[tuple[str
             yield emu.url, None
         return
     command = [str(EXE), "emulator", "serve", "--port", "0", "--db", str(db)]
-    command += ["--latency-ms", str(latency_ms)]
+    command += ["--latency-ms", str(latency_ms), "--quiet"]
     command += ["--client-id", TEST_CLIENT_ID, "--client-secret", TEST_CLIENT_SECRET]
     process = subprocess.Popen(
         command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True
