@@ -63,11 +63,11 @@ class _NoFileStore(StateStore):
     """Diagnostics only (`--no-state-file`): every write but the file itself (no I/O, no JSON
     text), to show what the state file costs. Never use outside this bench."""
 
-    def _write_file(self, text: str) -> None:
+    def _write_file(self, text: str, *, replacing: bool) -> None:
         return None
 
-    def _latest(self) -> Any:
-        return self._current
+    def _base(self) -> Any:
+        return self._current, self._current is not None
 
 
 @contextmanager
