@@ -63,11 +63,11 @@ class _NoFileStore(StateStore):
     """Diagnostics only (`--no-state-file`): every write but the file itself (no I/O, no JSON
     text), to show what the state file costs. Never use outside this bench."""
 
-    def _write_file(self, text: str) -> None:
+    def _write_file(self, text: str, *, replacing: bool) -> None:
         return None
 
-    def _latest(self) -> Any:
-        return self._current
+    def _base(self) -> Any:
+        return self._current, self._current is not None
 
 
 @contextmanager
@@ -82,7 +82,7 @@ def emulator(*, embedded: bool, db: Path, latency_ms: int) -> Iterator[tuple[str
             yield emu.url, None
         return
     command = [str(EXE), "emulator", "serve", "--port", "0", "--db", str(db)]
-    command += ["--latency-ms", str(latency_ms)]
+    command += ["--latency-ms", str(latency_ms), "--quiet"]
     command += ["--client-id", TEST_CLIENT_ID, "--client-secret", TEST_CLIENT_SECRET]
     process = subprocess.Popen(
         command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True

@@ -133,6 +133,21 @@ def test_files_are_private_and_previous_copy_is_kept(store: StateStore) -> None:
     assert leftovers == ["default.json", "default.json.backup"]
 
 
+def test_every_kind_of_write_keeps_the_replaced_file_as_backup(tmp_path: Path) -> None:
+    """A write, a commit (`update`) and a forced push of another lineage each leave the file
+    they replaced as `.backup`; the first write makes the missing state directory."""
+    store = StateStore(tmp_path / "new" / "dir" / "default.json")
+    first = store.write(store.read().with_entry(entry(remote_id="one")))
+    assert not store.backup_path.exists()
+    second = store.update(lambda s: s.with_entry(entry(remote_id="two")))
+    assert json.loads(store.backup_path.read_text())["serial"] == first.serial
+    stranger = State(lineage="another-lineage").with_entry(entry(remote_id="three"))
+    store.replace_state(stranger, force=True)
+    kept = json.loads(store.backup_path.read_text())
+    assert (kept["lineage"], kept["serial"]) == (second.lineage, second.serial)
+    assert StateStore(store.path).read().lineage == "another-lineage"
+
+
 def test_serial_only_grows_even_from_a_stale_copy(store: StateStore) -> None:
     stale = store.read()
     for _ in range(3):

@@ -143,8 +143,12 @@ def _execute(
         if outcome.ok
         else f"Apply {verdict}: {applied} applied, {failed} failed, {not_run} not run."
     )
-    report = render_markdown.render(result.plan, command="apply", environment=environment)
-    append_summary(fmt, f"{report}\n**{line}**")
+
+    def report() -> str:
+        plan_report = render_markdown.render(result.plan, command="apply", environment=environment)
+        return f"{plan_report}\n**{line}**"
+
+    append_summary(fmt, report)
     click.echo(line)
     if outcome.ok:
         return ExitCode.OK

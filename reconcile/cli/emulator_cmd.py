@@ -36,6 +36,7 @@ def emulator() -> None:
 @click.option("--seed-random", type=int, help="Seed the fault RNG for repeatable runs.")
 @click.option("--sync-delay-ms", default=0, type=_MS, help="Workloads V2 time to Synced.")
 @click.option("--allow-remote", is_flag=True, help="Permit a non-loopback --host.")
+@click.option("--quiet", is_flag=True, help="No access log line per request on stderr.")
 @click.option(
     "--api-version",
     type=click.Choice(VERSIONS),
@@ -53,6 +54,7 @@ def emulator_serve(
     client_secret: str | None,
     token_ttl: int,
     allow_remote: bool,
+    quiet: bool,
     api_version: str,
     **faults: Any,
 ) -> None:
@@ -79,6 +81,7 @@ def emulator_serve(
             host=host,
             port=port,
             on_ready=ready,
+            quiet=quiet,
             db=db,
             seed=seed,
             credentials=credentials,

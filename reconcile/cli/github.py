@@ -34,10 +34,12 @@ def annotated(command: Callable[..., int]) -> Callable[..., int]:
     return run
 
 
-def append_summary(fmt: str, markdown: str) -> None:
-    """Append `markdown` to the job summary file, with `--format github` in a job that has one."""
+def append_summary(fmt: str, markdown: Callable[[], str]) -> None:
+    """Append the report `markdown()` makes to the job summary file, with `--format github`
+    in a job that has one. Rendered only then: a report of thousands of changes costs a
+    run that has no summary to write a noticeable share of its CPU."""
     path = os.environ.get(SUMMARY_ENV, "")
     if fmt != GITHUB or not path:
         return
     with open(path, "a", encoding="utf-8") as handle:
-        handle.write(markdown.rstrip("\n") + "\n\n")
+        handle.write(markdown().rstrip("\n") + "\n\n")

@@ -103,7 +103,7 @@ def plan_command(
         )
     environment = config.settings.environment
     click.echo(render_plan(result.plan, fmt, environment=environment), nl=False)
-    append_summary(fmt, render_markdown.render(result.plan, environment=environment))
+    append_summary(fmt, lambda: render_markdown.render(result.plan, environment=environment))
     if out is not None:
         key = planfile.plan_key()
         _write_plan_file(out, result.plan, key)
@@ -159,5 +159,5 @@ def drift_command(*, config_dir: Path, fmt: str, ca_bundle: str | None, insecure
     else:
         color = fmt == "text" and use_color(sys.stdout)
         click.echo(render_text.render_drift(found, color=color), nl=False)
-    append_summary(fmt, markdown)
+    append_summary(fmt, lambda: markdown)
     return ExitCode.CHANGES if found else ExitCode.OK

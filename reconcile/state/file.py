@@ -135,13 +135,15 @@ class StateStore:
             return None
         return (info.st_ino, info.st_size, info.st_mtime_ns)
 
-    def _latest(self) -> State | None:
-        """The state as last seen, re-read only when the file changed behind our back."""
-        if self._current is not None and self._signature == self._disk_signature():
-            return self._current
-        if not self.path.exists():
-            return self._current
-        return self.read()
+    def _base(self) -> tuple[State | None, bool]:
+        """The state as last seen, re-read only when the file changed behind our back, and
+        whether the file exists. One stat: every apply step's commit comes through here."""
+        signature = self._disk_signature()
+        if signature is None:
+            return self._current, False
+        if self._current is not None and signature == self._signature:
+            return self._current, True
+        return self.read(), True
 
     # --- writing -------------------------------------------------------------------------
 
@@ -153,10 +155,11 @@ class StateStore:
         """
         with self._write_lock:
             self._check_held()
-            base = self._latest()
-            return self._store(base if self.path.exists() else None, state)
+            base, on_disk = self._base()
+            return self._store(base if on_disk else None, state, on_disk=on_disk)
 
-    def _store(self, base: State | None, state: State) -> State:
+    def _store(self, base: State | None, state: State, *, on_disk: bool) -> State:
+        """Write `state` as the next after `base`; `on_disk`: a file is there to back up."""
         new = next_state(
             base,
             bound(state, self.server),
@@ -164,7 +167,7 @@ class StateStore:
             tool_version=self._tool_version,
         )
         try:
-            self._write_file(self._text.render(new))
+            self._write_file(self._text.render(new), replacing=on_disk)
         except FileNotFoundError:  # our temp file swept by a run that took the lock away
             self._check_held()
             raise
@@ -175,10 +178,11 @@ class StateStore:
         """`state push`: `state` replaces the file (same lineage, serial not lower, or force)."""
         with self._write_lock:
             self._check_held()
-            current = self._latest() if self.path.exists() else None
+            current, on_disk = self._base()
+            current = current if on_disk else None
             check_push(current, state, location=self.location, force=force)
             same = current is not None and current.lineage == state.lineage
-            return self._store(current if same else None, state)
+            return self._store(current if same else None, state, on_disk=on_disk)
 
     def _check_held(self) -> None:
         """While this store holds the lock, a write first proves it still does."""
@@ -194,20 +198,26 @@ class StateStore:
         Parallel apply steps use this so that no step's entry overwrites another's.
         """
         with self._write_lock:
-            current = self._latest()
-            return self.write(change(current if current is not None else self.read()))
+            current, on_disk = self._base()
+            changed = change(current if current is not None else self.read())
+            self._check_held()
+            return self._store(current if on_disk else None, changed, on_disk=on_disk)
 
-    def _write_file(self, text: str) -> None:
+    def _write_file(self, text: str, *, replacing: bool) -> None:
+        """Write `text` as the file, atomically; `replacing`: a file is there (backed up)."""
         directory = self.path.parent
-        directory.mkdir(parents=True, exist_ok=True)
-        # mkstemp creates the file with mode 0600: the state never exists world-readable.
-        fd, tmp_name = tempfile.mkstemp(dir=directory, prefix=f".{self.path.name}.", suffix=".tmp")
+        try:
+            fd, tmp_name = self._temp_file()
+        except FileNotFoundError:  # the first write: its directory may not exist yet
+            directory.mkdir(parents=True, exist_ok=True)
+            fd, tmp_name = self._temp_file()
         try:
             with os.fdopen(fd, "w", encoding="utf-8") as handle:
                 handle.write(text)
                 handle.flush()
                 os.fsync(handle.fileno())
-            self._keep_backup()
+            if replacing:
+                self._keep_backup()
             os.replace(tmp_name, self.path)
         except BaseException:
             with suppress(FileNotFoundError):
@@ -215,13 +225,17 @@ class StateStore:
             raise
         _fsync_dir(directory)
 
+    def _temp_file(self) -> tuple[int, str]:
+        # mkstemp creates the file with mode 0600: the state never exists world-readable.
+        return tempfile.mkstemp(dir=self.path.parent, prefix=f".{self.path.name}.", suffix=".tmp")
+
     def _keep_backup(self) -> None:
         """Point `.backup` at the current file; atomic, so a crash leaves an old or new backup."""
-        if not self.path.exists():
-            return
         tmp_backup = self.backup_path.with_name(f".{self.backup_path.name}.{uuid.uuid4().hex}")
         try:
             os.link(self.path, tmp_backup)  # a hard link: no copy, same 0600 inode
+        except FileNotFoundError:  # no file to keep after all
+            return
         except OSError:
             shutil.copy2(self.path, tmp_backup)
         os.replace(tmp_backup, self.backup_path)

@@ -112,6 +112,24 @@ def test_serve_command_runs_and_refuses_remote_hosts(tmp_path: Path) -> None:
     assert secret not in banner + out + err
 
 
+def test_serve_logs_each_request_unless_quiet(tmp_path: Path) -> None:
+    """An access line per request on stderr; `--quiet` writes none."""
+    command = [sys.executable, "-m", "reconcile", "emulator", "serve", "--port", "0"]
+    for flags, logged in (([], True), (["--quiet"], False)):
+        process = subprocess.Popen(
+            [*command, *flags], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        )
+        try:
+            assert process.stdout is not None
+            url = process.stdout.readline().rsplit(" ", 1)[-1].strip()
+            health = requests.get(f"{url}/_emulator/health", timeout=TIMEOUT)
+            assert health.status_code == 200
+        finally:
+            process.terminate()
+            _, err = process.communicate(timeout=30)
+        assert ("GET /_emulator/health" in err) is logged, err
+
+
 def test_seeded_ids_repeat_but_never_collide_after_restart(tmp_path: Path) -> None:
     def server(db: Path) -> EmbeddedEmulator:
         settings = EmulatorSettings(seed_random=5)
