@@ -60,7 +60,7 @@ def build(tmp: Path, count: int) -> tuple[Path, Path]:
 
 
 def serve(db: Path) -> tuple[subprocess.Popen[str], str]:
-    command = [str(EXE), "emulator", "serve", "--port", "0", "--db", str(db)]
+    command = [str(EXE), "emulator", "serve", "--port", "0", "--db", str(db), "--quiet"]
     command += ["--client-id", TEST_CLIENT_ID, "--client-secret", TEST_CLIENT_SECRET]
     process = subprocess.Popen(
         command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True

@@ -75,6 +75,7 @@ PRESETS = {
 
 def serve(db: Path, seed: Path) -> tuple[subprocess.Popen[str], str]:
     command = [str(EXE), "emulator", "serve", "--port", "0", "--db", str(db), "--seed", str(seed)]
+    command += ["--quiet"]  # no access-log line per request: that CPU is not the tool's
     command += ["--client-id", CLIENT["RUNAI_CLIENT_ID"]]
     command += ["--client-secret", CLIENT["RUNAI_CLIENT_SECRET"]]
     process = subprocess.Popen(
