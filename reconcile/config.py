@@ -2,8 +2,10 @@
 
 The only ruamel.yaml user. Documents are composed by libyaml (ruamel.yaml.clib) into nodes
 that carry their positions, so one fast parse serves both the values and the problem
-locations; the pure-Python parser is the fallback where libyaml is missing. Collects every
-problem, never prints, never touches the network; big directories are read in parallel.
+locations; the pure-Python parser is the fallback where libyaml is missing. A plain file is
+read straight into values by fastyaml.py, its nodes composed only when a place it did not
+find is asked for. Collects every problem, never prints, never touches the network; big
+directories are read in parallel.
 """
 
 from __future__ import annotations
@@ -243,7 +245,7 @@ def parse_file(found: Found) -> ParsedFile:
     plain = read_plain(text, MAX_DEPTH, _typed) if PLAIN_READER else None
     if plain is not None:
         nodes = _LaterNodes(text, found.display)
-        return ParsedFile([(d.value, nodes.source(i, d, text)) for i, d in enumerate(plain)], [])
+        return ParsedFile([(d.value, nodes.source(i, d)) for i, d in enumerate(plain)], [])
     return _node_file(text, found.display)
 
 
@@ -285,7 +287,7 @@ class _LaterNodes:
         self._text, self._file = text, file
         self._nodes: list[Node] | None = None
 
-    def source(self, index: int, document: PlainDocument, text: str) -> Source:
+    def source(self, index: int, document: PlainDocument) -> Source:
         known: dict[tuple[JsonPath, bool], tuple[int, int]] = {((), False): document.root}
         if document.name is not None:
             known[(("metadata", "name"), False)] = document.name
@@ -300,7 +302,7 @@ class _LaterNodes:
                 return document.root
             return locator(self._nodes[index])(path, at_key)  # type: ignore[no-any-return]
 
-        has_vars = "${" in text[document.start : document.end]
+        has_vars = "${" in self._text[document.start : document.end]
         return Source(self._file, where, has_vars=has_vars)
 
 

@@ -49,8 +49,8 @@ _SCALARS = frozenset({str, int, bool, type(None)})
 # the two parsers fold a quoted value's lines unalike) or a plain one that may be a number
 # (the two resolvers read some forms unalike: `0B1`). One pass over the text for both.
 _VALUE_START = re.compile(
-    r"""(?<![^\s\[{,:])(?:"(?:[^"\\\n]++|\\.)*+(")?|'(?:[^'\n]++|'')*+(')?"""
-    r"|([-+.]?+[0-9][^\s#,\[\]{}]*+))"
+    r"""(?<![^\s\[{,:])(?:"(?:[^"\\\n]|\\.)*(")?|'(?:[^'\n]|'')*(')?"""
+    r"|([-+.]?[0-9][^\s#,\[\]{}]*))"
 )
 # The numbers both read alike.
 _CANONICAL = re.compile(r"[-+]?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?:?")
