@@ -31,7 +31,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from reconcile import schema  # noqa: E402
-from reconcile.config import YAML_BACKEND, parse_file, read_config  # noqa: E402
+from reconcile.config import PLAIN_READER, YAML_BACKEND, parse_file, read_config  # noqa: E402
 from reconcile.configdir import scan  # noqa: E402
 
 SCOPES = ("{project: team-a}", "{department: research}", "{tenant: true}", "{cluster: cluster-a}")
@@ -212,7 +212,7 @@ def main() -> int:
         size = sum(p.stat().st_size for p in directory.iterdir()) / 1e6
         print(
             f"{args.documents} documents in {args.documents // args.per_file} files, "
-            f"{size:.1f} MB; YAML parser: {YAML_BACKEND}"
+            f"{size:.1f} MB; YAML parser: {'yaml-rs, else ' if PLAIN_READER else ''}{YAML_BACKEND}"
         )
         print(f"load average before: {os.getloadavg()[0]:.2f} (2 cores: above 1 means sharing)")
         runs = []

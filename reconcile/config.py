@@ -2,8 +2,10 @@
 
 The only ruamel.yaml user. Documents are composed by libyaml (ruamel.yaml.clib) into nodes
 that carry their positions, so one fast parse serves both the values and the problem
-locations; the pure-Python parser is the fallback where libyaml is missing. Collects every
-problem, never prints, never touches the network; big directories are read in parallel.
+locations; the pure-Python parser is the fallback where libyaml is missing. A plain file is
+read straight into values by fastyaml.py, its nodes composed only when a place it did not
+find is asked for. Collects every problem, never prints, never touches the network; big
+directories are read in parallel.
 """
 
 from __future__ import annotations
@@ -24,6 +26,8 @@ from reconcile.configdir import MAX_FILE_BYTES, Found, Listing, scan
 from reconcile.desired import Collecting, ParsedFile, start_collect
 from reconcile.documents import Source, interpolate
 from reconcile.errors import ConfigError, Problem
+from reconcile.fastyaml import AVAILABLE as HAVE_PLAIN_READER
+from reconcile.fastyaml import PlainDocument, read_plain
 from reconcile.model import Address, Resource
 from reconcile.schema import JsonPath
 from reconcile.settings import Settings
@@ -51,6 +55,8 @@ _TAG = "tag:yaml.org,2002:"
 _STR, _SEQ, _MAP = (Tag(suffix=_TAG + name) for name in ("str", "seq", "map"))
 # "libyaml" (fast, C) or "python" (ruamel's own parser); tests set it to run both.
 YAML_BACKEND = "libyaml" if HAVE_LIBYAML else "python"
+# Plain files read straight into values (fastyaml.py); tests turn it off to compare.
+PLAIN_READER = HAVE_PLAIN_READER
 
 
 @dataclass(frozen=True)
@@ -236,7 +242,16 @@ def parse_file(found: Found) -> ParsedFile:
     text, problem = _read_text(found)
     if text is None:
         return ParsedFile([], [problem] if problem else [])
-    nodes, problems = _compose(text, found.display)
+    plain = read_plain(text, MAX_DEPTH, _typed) if PLAIN_READER else None
+    if plain is not None:
+        nodes = _LaterNodes(text, found.display)
+        return ParsedFile([(d.value, nodes.source(i, d)) for i, d in enumerate(plain)], [])
+    return _node_file(text, found.display)
+
+
+def _node_file(text: str, file: str) -> ParsedFile:
+    """The documents of `text` from composed nodes, which know where every value is."""
+    nodes, problems = _compose(text, file)
     documents: list[tuple[Any, Source]] = []
     for node in nodes:
         span = text[node.start_mark.index : node.end_mark.index]
@@ -246,13 +261,49 @@ def parse_file(found: Found) -> ParsedFile:
         try:
             value = builder.build(node, 0)
         except NodeProblem as error:
-            problems.append(problem_at(found.display, node, error.node, error.message))
+            problems.append(problem_at(file, node, error.node, error.message))
             continue
-        problems.extend(problem_at(found.display, node, n, m) for n, m in builder.problems)
+        problems.extend(problem_at(file, node, n, m) for n, m in builder.problems)
         marked = paths_of(node, builder.marked) if builder.marked else ()
-        source = Source(found.display, locator(node), has_vars="${" in span, marked=marked)
+        source = Source(file, locator(node), has_vars="${" in span, marked=marked)
         documents.append((value, source))
     return ParsedFile(documents, problems)
+
+
+def _typed(token: str) -> str:
+    """The `repr` of what the node path makes of the plain value `token` ("" if it refuses)."""
+    parsed = _node_file(f"- {token}\n", "")
+    values = parsed.documents[0][0] if len(parsed.documents) == 1 else None
+    if parsed.problems or not isinstance(values, list) or len(values) != 1:
+        return ""
+    return repr(values[0])
+
+
+class _LaterNodes:
+    """A plainly read file's nodes, composed only when a place its reader did not find is
+    asked for (a problem, a list of scopes, a base's values)."""
+
+    def __init__(self, text: str, file: str) -> None:
+        self._text, self._file = text, file
+        self._nodes: list[Node] | None = None
+
+    def source(self, index: int, document: PlainDocument) -> Source:
+        known: dict[tuple[JsonPath, bool], tuple[int, int]] = {((), False): document.root}
+        if document.name is not None:
+            known[(("metadata", "name"), False)] = document.name
+
+        def where(path: JsonPath, at_key: bool) -> tuple[int, int]:
+            spot = known.get((path, at_key))
+            if spot is not None:
+                return spot
+            if self._nodes is None:
+                self._nodes = _compose(self._text, self._file)[0]
+            if index >= len(self._nodes):  # never so: the plain reader accepted the file
+                return document.root
+            return locator(self._nodes[index])(path, at_key)  # type: ignore[no-any-return]
+
+        has_vars = "${" in self._text[document.start : document.end]
+        return Source(self._file, where, has_vars=has_vars)
 
 
 def _read_text(found: Found) -> tuple[str | None, Problem | None]:

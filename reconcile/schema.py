@@ -269,7 +269,7 @@ def _compile(schema: Any) -> Check | None:
         return lambda v: False
     if schema.keys() <= _LEAF_ALL:
         return _leaf(schema)
-    if schema.get("type") == "object" and "properties" in schema and schema.keys() <= _RECORD:
+    if schema.get("type") in _RECORD_TYPES and "properties" in schema and schema.keys() <= _RECORD:
         return _record(schema)
     checks: list[Check] = []
     for key, value in schema.items():
@@ -310,7 +310,16 @@ def _keyword(key: str, value: Any, schema: Mapping[str, Any]) -> Check | None:
         item = _compile(value)
         if item is None:
             return None
-        return lambda v: not isinstance(v, list) or all(item(i) for i in v)
+
+        def items(value: Any) -> bool:
+            if not isinstance(value, list):
+                return True
+            for one in value:  # noqa: SIM110 (a loop: no generator per list)
+                if not item(one):
+                    return False
+            return True
+
+        return items
     return _combined(key, value)
 
 
@@ -349,6 +358,7 @@ def _object(key: str, value: Any, schema: Mapping[str, Any]) -> Check | None:
 
 
 _RECORD = frozenset({"type", "properties", "additionalProperties", "required"}) | _IGNORED
+_RECORD_TYPES = ("object", ["object", "null"], ["null", "object"])
 
 
 def _record(schema: Mapping[str, Any]) -> Check | None:
@@ -362,10 +372,11 @@ def _record(schema: Mapping[str, Any]) -> Check | None:
         return None
     checks = {name: c for name, c in table.items() if c is not None}
     required = tuple(schema.get("required", ()))
+    nullable = schema["type"] != "object"
 
     def record(value: Any) -> bool:
         if type(value) is not dict:
-            return False
+            return nullable and value is None
         for name, item in value.items():
             check = checks.get(name, other)
             if check is None or not check(item):  # None: an unknown key, none allowed

@@ -33,6 +33,7 @@ GATEWAYS = {
     "jsonschema": {"schema"},
     "deepdiff": {"diff"},
     "ruamel": {"config", "yamlformat"},  # reading; round-trip formatting for `fmt`
+    "yaml_rs": {"fastyaml"},  # plain files read straight into values
     "click": {"cli"},
     "psycopg": {"state.postgres"},
     # Standard library, but pausing the collector is a whole-command decision: one home.
