@@ -5,15 +5,17 @@ state, and reading a 10,000-entry state from each.
   process against an emulator process with 50 ms latency (bench_apply.py's setup), once
   with the file state and once with `RUNAI_RECONCILE_STATE` naming PostgreSQL; each run
   starts from an empty server and an empty state, and is checked afterwards.
-- Read: a 10,000-entry state (workspace-template entries as apply writes them) read by
-  `StateStore.read` and by `PostgresStore.read`, as a no-change plan reads it.
+- Read: a 10,000-entry state (workspace-template entries as apply writes them, or the state
+  file `--read-file` names, e.g. a realistic tenant's) read by `StateStore.read` and by
+  `PostgresStore.read`, as a no-change plan reads it (collector paused, as in the CLI).
 
 PostgreSQL: `--state postgresql://USER@HOST:PORT/DBNAME` (password from PGPASSWORD), or by
 default a throwaway cluster started the way the tests start one (tests/postgres.py). Prints
 medians and the load average; BENCHMARKS.md records the figures under "## State".
 
     .venv/bin/python bench/bench_state.py [--count 1000] [--read-count 10000] [--runs 3]
-        [--latency-ms 50] [--parallelism 16] [--state postgresql://...]
+        [--latency-ms 50] [--parallelism 16] [--state postgresql://...] [--skip-apply]
+        [--read-file STATE.json]
 """
 
 from __future__ import annotations
@@ -35,6 +37,7 @@ sys.path.insert(0, str(ROOT / "bench"))
 
 from bench_apply import admin, emulator, timed_cli  # noqa: E402
 
+from reconcile.gcpause import gc_paused  # noqa: E402
 from reconcile.model import Address, State, StateEntry  # noqa: E402
 from reconcile.state import StateStore  # noqa: E402
 from reconcile.state.postgres import PostgresStore  # noqa: E402
@@ -105,8 +108,12 @@ def big_state(count: int) -> State:
 
 def read_runs(args: argparse.Namespace, db_url: str, work: Path) -> dict[str, list[float]]:
     """Wall and CPU seconds of each read (keys `file`, `file cpu`, ...): on a shared machine
-    the CPU time says what the read costs, the wall time what a run waited."""
-    state = big_state(args.read_count)
+    the CPU time says what the read costs, the wall time what a run waited.
+
+    Each read runs with the cyclic collector paused, as every CLI command that reads the state
+    runs (reconcile/gcpause.py): with it on, whether a full collection fell inside the read
+    made runs vary twofold."""
+    state = StateStore(args.read_file).read() if args.read_file else big_state(args.read_count)
     StateStore(work / "big.json").write(state)
     pg_url = fresh_schema(db_url)
     writer = PostgresStore(pg_url, "default")
@@ -119,10 +126,13 @@ def read_runs(args: argparse.Namespace, db_url: str, work: Path) -> dict[str, li
         # read, whose state the timed read would free (a run reads once before it plans).
         store.read_holder()
         for name, backend in (("file", StateStore(work / "big.json")), ("postgresql", store)):
-            wall, cpu = time.perf_counter(), time.process_time()
-            assert len(backend.read().entries) == args.read_count
-            times.setdefault(name, []).append(time.perf_counter() - wall)
-            times.setdefault(f"{name} cpu", []).append(time.process_time() - cpu)
+            with gc_paused():
+                wall, cpu = time.perf_counter(), time.process_time()
+                read = backend.read()
+                times.setdefault(name, []).append(time.perf_counter() - wall)
+                times.setdefault(f"{name} cpu", []).append(time.process_time() - cpu)
+            assert len(read.entries) == len(state.entries)
+            del read
         store.close()
     return times
 
@@ -135,15 +145,19 @@ def main() -> int:
     parser.add_argument("--latency-ms", type=int, default=50)
     parser.add_argument("--parallelism", type=int, default=16)
     parser.add_argument("--state", help="postgresql://USER@HOST:PORT/DBNAME (default: a temp one)")
+    parser.add_argument(
+        "--read-file", help="time reading this state file's entries (not --read-count generated)"
+    )
     parser.add_argument("--skip-apply", action="store_true")
     args = parser.parse_args()
     print(f"load average at start: {os.getloadavg()[0]:.1f}")
     with tempfile.TemporaryDirectory() as tmp, database(args.state) as db_url:
         work = Path(tmp)
         reads = read_runs(args, db_url, work)
+        what = args.read_file or f"{args.read_count:,}-entry"
         for backend, samples in reads.items():
             print(
-                f"read {args.read_count:,}-entry state, {backend}: median "
+                f"read {what} state, {backend}: median "
                 f"{statistics.median(samples):.3f} s (min {min(samples):.3f} s)"
             )
         if not args.skip_apply:

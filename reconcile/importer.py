@@ -21,7 +21,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from reconcile import expand
+from reconcile import expand, jsonfast
 from reconcile.documents import Source, check_document, escape_literal
 from reconcile.errors import Problem
 from reconcile.kinds.base import Kind
@@ -36,6 +36,7 @@ from reconcile.yamlwrite import dump_documents
 
 _SAFE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}")
 _VAR_CHARS = re.compile(r"[^A-Z0-9]+")
+_UNKNOWN = UNKNOWN_PREFIX.encode("ascii")
 HEADER = "# Imported from the server by `runai-reconcile import`.\n"
 
 
@@ -152,10 +153,9 @@ def _import_one(
     address = live.address
     if address.scope == "system" or UNKNOWN_PREFIX in address.scope:
         return Skipped(address, f"its scope {address.scope!r} is not one a document can name")
-    # The JSON text answers "no `id:` anywhere" in C; the walk runs only when it may be there.
-    # The JSON text answers "no `id:` anywhere" in C; only then is the object read again,
-    # recording the ids the lookups lacked (a user's own value may look the same).
-    unresolved = _unresolved(kind, live, lookups) if UNKNOWN_PREFIX in json.dumps(live.spec) else ""
+    # The JSON text answers "no `id:` anywhere" in C; only where it may be is the object read
+    # again, recording the ids the lookups lacked (a user's own value may look the same).
+    unresolved = _unresolved(kind, live, lookups) if _UNKNOWN in jsonfast.dumps(live.spec) else ""
     if unresolved:
         return Skipped(address, f"it refers to an object the server does not list ({unresolved})")
     file = file_for(address)
@@ -191,14 +191,18 @@ def _import_one(
 _UNREAD = "unread"  # stands in for a secret the server keeps, until it becomes `${VAR}`
 
 
-def _with_unread(spec: Spec, paths: Iterable[str]) -> Spec:
+def _with_unread(spec: Spec, paths: Collection[str]) -> Spec:
+    if not paths:  # nothing to set: the spec as it is (nothing downstream edits it)
+        return spec
     out = copy.deepcopy(spec)
     for path in paths:
         set_value(out, path, _UNREAD)
     return out
 
 
-def _without(spec: Spec, paths: Iterable[str]) -> Spec:
+def _without(spec: Spec, paths: Collection[str]) -> Spec:
+    if not paths:
+        return spec
     out = copy.deepcopy(spec)
     for path in paths:
         delete(out, path)

@@ -10,13 +10,14 @@ import pytest
 
 PACKAGE = Path(__file__).resolve().parent.parent / "reconcile"
 
-# Lower layers never import higher ones: {errors, paths, printable} <- model <- {kinds, diff,
-# schema} <- the rest (paths: the path grammar; printable: text shown on one line; both import
-# nothing of ours).
+# Lower layers never import higher ones: {errors, paths, printable, jsonfast} <- model <- {kinds,
+# diff, schema} <- the rest (paths: the path grammar; printable: text shown on one line;
+# jsonfast: JSON in C; none imports anything of ours).
 RANK = {
     "errors": 0,
     "paths": 0,
     "printable": 0,
+    "jsonfast": 0,
     "model": 1,
     "kinds": 2,
     "diff": 2,
@@ -36,6 +37,7 @@ GATEWAYS = {
     "yaml_rs": {"fastyaml"},  # plain files read straight into values
     "click": {"cli"},
     "psycopg": {"state.postgres"},
+    "orjson": {"jsonfast"},
     # Standard library, but pausing the collector is a whole-command decision: one home.
     "gc": {"gcpause"},
 }

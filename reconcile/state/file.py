@@ -19,7 +19,7 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager, suppress
 from pathlib import Path
 
-from reconcile import __version__
+from reconcile import __version__, jsonfast
 from reconcile.errors import StateError, StateLockedError
 from reconcile.model import State
 from reconcile.state.base import (
@@ -86,20 +86,15 @@ class StateStore:
                 # `apply`'s check before connecting and its plan share one parse.
                 return self._current
             try:
-                text = self.path.read_text(encoding="utf-8")
+                raw = self.path.read_bytes()
             except FileNotFoundError:
                 lineage = new_lineage or str(uuid.uuid4())
                 state = State(lineage=lineage, tool_version=self._tool_version)
                 self._remember(state)
                 return state
-            except UnicodeDecodeError as error:
-                raise StateError(
-                    f"state file {self.path} is not UTF-8 text (byte {error.start})",
-                    hint=self._restore_hint(),
-                ) from None
             except OSError as error:
                 raise StateError(f"cannot read state file {self.path}: {error.strerror}") from None
-            state = self._parse(text)
+            state = self._parse(raw)
             check_server(state, self.server, location=self.location)
             self._remember(state)
             return state
@@ -107,10 +102,14 @@ class StateStore:
     def _restore_hint(self) -> str:
         return f"restore the previous copy from {self.backup_path}"
 
-    def _parse(self, text: str) -> State:
+    def _parse(self, raw: bytes) -> State:
         hint = self._restore_hint()
         try:
-            data = json.loads(text)
+            data = jsonfast.loads(raw)
+        except UnicodeDecodeError as error:
+            raise StateError(
+                f"state file {self.path} is not UTF-8 text (byte {error.start})", hint=hint
+            ) from None
         except (json.JSONDecodeError, RecursionError) as error:
             where = (
                 f"line {error.lineno}, column {error.colno}: {error.msg}"

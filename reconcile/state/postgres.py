@@ -31,7 +31,7 @@ import psycopg
 from psycopg import sql
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
-from reconcile import __version__
+from reconcile import __version__, jsonfast
 from reconcile.errors import StateError
 from reconcile.model import State
 from reconcile.state.base import (
@@ -237,55 +237,35 @@ class PostgresStore:
                     ).format(self._table("states")),
                     [self.environment],
                 ).fetchone()
-                # The rows as the text of one JSON object, joined by the server: one value to
-                # fetch and one parse, where 10,000 rows fetched and parsed one by one cost
-                # several times as much.
-                joined = conn.execute(
+                # Each entry as UTF-8 bytes, in binary: the rows arrive without text decoding
+                # and are parsed in C (jsonfast); one aggregated text cost the server more.
+                rows = conn.execute(
                     sql.SQL(
-                        "SELECT string_agg(to_json(address)::text || ':' || entry, ',') "
-                        "FROM {} WHERE environment = %s"
+                        "SELECT address, convert_to(entry, 'UTF8') FROM {} WHERE environment = %s"
                     ).format(self._table("resources")),
                     [self.environment],
-                ).fetchone()
+                    binary=True,
+                ).fetchall()
         if header is None:
             state = State(lineage=new_lineage or str(uuid.uuid4()), tool_version=self._tool_version)
         else:
-            state = self._parse(header, joined[0] if joined is not None else None)
+            state = self._parse(header, rows)
         check_server(state, self.server, location=self.location)
         with self._mutex:
             self._current, self._stored = state, header is not None
         return state
 
-    def _parse(self, header: Sequence[Any], joined: str | None) -> State:
+    def _parse(self, header: Sequence[Any], rows: Sequence[tuple[str, bytes]]) -> State:
         lineage, serial, version, tool_version, server = header
-        source = f"state {self.location}"
-        try:
-            entries = json.loads("{" + (joined or "") + "}")
-        except (json.JSONDecodeError, RecursionError):
-            entries = self._rows_one_by_one()  # names the bad row (as a schema error)
         document = {
             "version": version,
             "lineage": lineage,
             "serial": serial,
             "tool_version": tool_version,
             "server": server,
-            "resources": entries,
+            "resources": {address: _loads(entry) for address, entry in rows},
         }
-        return state_from_data(document, source)
-
-    def _rows_one_by_one(self) -> dict[str, Any]:
-        with self._failing("read"):
-            rows = (
-                self._conn()
-                .execute(
-                    sql.SQL("SELECT address, entry FROM {} WHERE environment = %s").format(
-                        self._table("resources")
-                    ),
-                    [self.environment],
-                )
-                .fetchall()
-            )
-        return {address: _loads(entry) for address, entry in rows}
+        return state_from_data(document, f"state {self.location}")
 
     # --- writing -------------------------------------------------------------------------
 
@@ -503,11 +483,11 @@ class PostgresStore:
         return holder
 
 
-def _loads(text: str) -> Any:
+def _loads(entry: bytes) -> Any:
     try:
-        return json.loads(text)
-    except (json.JSONDecodeError, RecursionError):
-        return text  # not an object: the schema check names the address
+        return jsonfast.loads(entry)
+    except (ValueError, RecursionError):  # not JSON (nor UTF-8, which convert_to ensures)
+        return entry.decode("utf-8", "replace")  # not an object: the schema check names it
 
 
 def _first_line(error: BaseException) -> str:

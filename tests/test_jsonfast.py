@@ -1,0 +1,92 @@
+"""reconcile.jsonfast against the standard json module: the same values, the same errors."""
+
+from __future__ import annotations
+
+import json
+import math
+from typing import Any
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from reconcile import jsonfast
+
+_SCALARS = (
+    st.none()
+    | st.booleans()
+    | st.integers()
+    | st.integers(min_value=-(2**70), max_value=2**70)
+    | st.floats(allow_nan=True, allow_infinity=True)
+    | st.text()
+    | st.text(alphabet=st.characters(min_codepoint=0xD7F0, max_codepoint=0xE010))
+)
+_VALUES = st.recursive(
+    _SCALARS,
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(), inner, max_size=4),
+    max_leaves=20,
+)
+
+
+def _typed(value: Any) -> Any:
+    """`value` with each scalar's type beside it: 1, 1.0 and True differ, NaN equals NaN."""
+    if isinstance(value, dict):
+        return {"dict": sorted((k, _typed(v)) for k, v in value.items())}
+    if isinstance(value, list):
+        return ["list", *map(_typed, value)]
+    if isinstance(value, float):
+        return ("float", "nan" if math.isnan(value) else repr(value))
+    return (type(value).__name__, value)
+
+
+def _outcome(parse: Any, data: bytes | str) -> Any:
+    try:
+        return ("value", _typed(parse(data)))
+    except (ValueError, RecursionError) as error:  # JSONDecodeError and UnicodeDecodeError
+        return ("error", type(error).__name__, str(error))
+
+
+@settings(max_examples=200, deadline=None)
+@given(_VALUES, st.sampled_from([None, 2]), st.booleans())
+def test_loads_reads_what_json_reads(value: Any, indent: int | None, ascii_only: bool) -> None:
+    text = json.dumps(value, indent=indent, ensure_ascii=ascii_only, sort_keys=False)
+    expected = _outcome(json.loads, text)
+    assert _outcome(jsonfast.loads, text) == expected
+    try:
+        raw = text.encode("utf-8")
+    except UnicodeEncodeError:  # a lone surrogate written unescaped: not UTF-8 at all
+        return
+    assert _outcome(jsonfast.loads, raw) == expected
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(alphabet='{}[]":,.-+0123456789eEtrufalsnNI \n\\u\x00\ud800é'))
+def test_loads_fails_as_json_fails(text: str) -> None:
+    """Any text, JSON or not: the same value or the same error, message and position."""
+    assert _outcome(jsonfast.loads, text) == _outcome(json.loads, text)
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        b'{"big": 123456789012345678901234567890}',
+        b"[-9223372036854775809, 18446744073709551616]",
+        b"[NaN, Infinity, -Infinity, 1e400]",
+        b'"\\ud800"',
+        b"\xef\xbb\xbf{}",
+        b'{"a": "\xff"}',
+        b'{"a": 1, "a": 2}',
+        b"",
+    ],
+)
+def test_loads_edges_are_jsons(raw: bytes) -> None:
+    def standard(data: bytes | str) -> Any:
+        return json.loads(data if isinstance(data, str) else data.decode("utf-8"))
+
+    assert _outcome(jsonfast.loads, raw) == _outcome(standard, raw)
+
+
+@settings(max_examples=200, deadline=None)
+@given(_VALUES, st.sampled_from(["id:", "planned:", "a b", "${"]))
+def test_dumps_holds_plain_text_where_json_does(value: Any, needle: str) -> None:
+    assert (needle.encode() in jsonfast.dumps(value)) == (needle in json.dumps(value))
