@@ -1,11 +1,13 @@
 """JSON parsed and encoded in C (orjson), with exactly the results of the standard `json`.
 
 The only orjson user. orjson is several times faster than `json` on big texts (a state of
-10,000 entries), but differs at the edges: it turns an integer beyond 64 bits into a float,
-and refuses NaN, Infinity and lone surrogates, which `json` reads. So `loads` hands every text
-orjson refuses, or that may hold such an integer, to `json`: what it returns, and every error
-it raises (with `json`'s line and column), is `json.loads`'s; only nesting deeper than
-`json`'s recursion allows (but within orjson's 1,024 levels) reads where `json` fails.
+10,000 entries; `json` indents in pure Python), but differs at the edges: it writes floats
+and non-ASCII text its own way and NaN as null; it reads an integer beyond 64 bits as a
+float, and refuses NaN, Infinity and lone surrogates, which `json` reads. So `loads` hands
+every text orjson refuses, or that may hold such an integer, to `json`: what it returns, and
+every error it raises (with `json`'s line and column), is `json.loads`'s (only nesting deeper
+than `json`'s recursion allows, within orjson's 1,024 levels, reads where `json` fails). And
+`dumps_indented` keeps orjson's text only where its compact form is `json`'s.
 """
 
 from __future__ import annotations
@@ -30,6 +32,24 @@ def loads(data: bytes | str) -> Any:
         except orjson.JSONDecodeError:
             pass  # NaN, a lone surrogate, or not JSON at all: `json` decides, and words it
     return json.loads(data if isinstance(data, str) else data.decode("utf-8"))
+
+
+_INDENTED = orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS
+
+
+def dumps_indented(value: Any) -> str:
+    """`json.dumps(value, indent=2, sort_keys=True)`, character for character.
+
+    Both indent alike (a property test holds them to it), so where the compact forms are
+    equal (the same keys in the same order, every scalar written alike, only ASCII) the
+    indented ones are too."""
+    try:
+        compact = orjson.dumps(value, option=orjson.OPT_SORT_KEYS)
+    except TypeError:  # a key that is not a string, an integer beyond 64 bits
+        return json.dumps(value, indent=2, sort_keys=True)
+    if compact.decode("utf-8") != json.dumps(value, sort_keys=True, separators=(",", ":")):
+        return json.dumps(value, indent=2, sort_keys=True)
+    return orjson.dumps(value, option=_INDENTED).decode("ascii")
 
 
 def dumps(value: Any) -> bytes:

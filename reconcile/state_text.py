@@ -13,6 +13,7 @@ from itertools import compress, count, repeat
 from operator import is_not, itemgetter
 from typing import Any
 
+from reconcile import jsonfast
 from reconcile.model import Address, State, StateEntry
 
 # The resources mapping's line in the text of a state without entries. JSON strings hold no
@@ -81,7 +82,7 @@ def _row(address: Address, entry: StateEntry) -> _Row:
     """An entry's row: its key text, and its line(s) in the resources block."""
     name = str(address)
     value: Any = entry.to_dict()
-    encoded = json.dumps(value, indent=2, sort_keys=True).replace("\n", _ENTRY_INDENT)
+    encoded = jsonfast.dumps_indented(value).replace("\n", _ENTRY_INDENT)
     return (address, entry, name, f"    {json.dumps(name)}: {encoded}")
 
 

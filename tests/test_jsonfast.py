@@ -90,3 +90,25 @@ def test_loads_edges_are_jsons(raw: bytes) -> None:
 @given(_VALUES, st.sampled_from(["id:", "planned:", "a b", "${"]))
 def test_dumps_holds_plain_text_where_json_does(value: Any, needle: str) -> None:
     assert (needle.encode() in jsonfast.dumps(value)) == (needle in json.dumps(value))
+
+
+@settings(max_examples=200, deadline=None)
+@given(_VALUES)
+def test_dumps_indented_is_jsons_indented_text(value: Any) -> None:
+    expected = json.dumps(value, indent=2, sort_keys=True)
+    assert jsonfast.dumps_indented(value) == expected
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        {"b": [1, {}, []], "a": {"x": None, "y": True, "z": "plain"}, "c": -7},
+        {"floats": [0.00001, 1e16, 1.5e-7, 2.5, -0.0, float("nan"), float("inf")]},
+        {"text": 'é \x7f \x1f \u2028 \U0001f600 \\ " \n'},
+        {"big": [2**64, -(2**63) - 1]},
+        {1: "int keys", 2: None},
+        [[[[[]]]]],
+    ],
+)
+def test_dumps_indented_edges_are_jsons(value: Any) -> None:
+    assert jsonfast.dumps_indented(value) == json.dumps(value, indent=2, sort_keys=True)
