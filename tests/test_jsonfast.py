@@ -112,3 +112,13 @@ def test_dumps_indented_is_jsons_indented_text(value: Any) -> None:
 )
 def test_dumps_indented_edges_are_jsons(value: Any) -> None:
     assert jsonfast.dumps_indented(value) == json.dumps(value, indent=2, sort_keys=True)
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    st.from_regex(r"-?(0|[1-9][0-9]{0,30})(\.[0-9]{1,40})?([eE][+-]?[0-9]{1,3})?", fullmatch=True)
+)
+def test_loads_reads_any_number_as_json(text: str) -> None:
+    """Numbers as a person types them (long mantissas, halfway cases, overflow), not only as
+    json writes them."""
+    assert _outcome(jsonfast.loads, text.encode()) == _outcome(json.loads, text)
