@@ -24,7 +24,8 @@ _LONG_RUN = b"0" * 19
 
 
 def loads(data: bytes | str) -> Any:
-    """`json.loads(data)`; bytes are read as UTF-8 (a `UnicodeDecodeError` otherwise)."""
+    """`json.loads(data)`, bytes read as UTF-8 text (else a `UnicodeDecodeError`; `json` would
+    guess UTF-16 or UTF-32 too, which no file of ours is)."""
     raw = data.encode("utf-8", "surrogatepass") if isinstance(data, str) else data
     if raw.translate(_DIGITS_ONLY).find(_LONG_RUN) < 0:
         try:

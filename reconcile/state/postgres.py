@@ -486,8 +486,8 @@ class PostgresStore:
 def _loads(entry: bytes) -> Any:
     try:
         return jsonfast.loads(entry)
-    except (ValueError, RecursionError):  # not JSON (nor UTF-8, which convert_to ensures)
-        return entry.decode("utf-8", "replace")  # not an object: the schema check names it
+    except (ValueError, RecursionError):  # not JSON: its text, which the schema check refuses
+        return entry.decode("utf-8", "replace")  # naming the address (not an object)
 
 
 def _first_line(error: BaseException) -> str:
