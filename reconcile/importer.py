@@ -250,16 +250,26 @@ def _placeholders(
     returned env maps VAR to the value), every other `${...}` escaped to read literally; and
     whether any string now holds `${` (only then is it read with interpolation)."""
     patterns = _sensitive_segments(kind.document_kind)
+    on_the_way = _sensitive_prefixes(kind.document_kind)
     variables: list[Variable] = []
     env: dict[str, str] = {}
     escaped = False
 
     def walk(node: Any, at: tuple[str, ...], label: tuple[str, ...]) -> Any:
+        if at not in on_the_way:  # no sensitive path below: no paths to follow
+            return plain(node)
         if at in patterns and node is not None:
             name = _variable_name(address, label, taken, env)
             env[name] = str(node)
             variables.append(Variable(name, address, format_path(label)))
             return "${" + name + "}"
+        if isinstance(node, dict):
+            return {k: walk(v, (*at, k), (*label, k)) for k, v in node.items()}
+        if isinstance(node, list):
+            return [walk(v, (*at, "[*]"), (*label, _item_label(v, i))) for i, v in enumerate(node)]
+        return plain(node)
+
+    def plain(node: Any) -> Any:
         if isinstance(node, str):
             if "${" not in node:
                 return node
@@ -267,9 +277,9 @@ def _placeholders(
             escaped = True
             return escape_literal(node)
         if isinstance(node, dict):
-            return {k: walk(v, (*at, k), (*label, k)) for k, v in node.items()}
+            return {k: plain(v) for k, v in node.items()}
         if isinstance(node, list):
-            return [walk(v, (*at, "[*]"), (*label, _item_label(v, i))) for i, v in enumerate(node)]
+            return [plain(v) for v in node]
         return node
 
     # Sensitive paths are paths of the desired spec: `spec.x` of the document, and `metadata`
@@ -292,6 +302,12 @@ _IMPORTED_AS_VARIABLES = (
 def _sensitive_segments(document_kind: str) -> tuple[tuple[str, ...], ...]:
     patterns = (*sensitive_patterns(document_kind), *_IMPORTED_AS_VARIABLES)
     return tuple(dict.fromkeys(parse_path(p) for p in patterns))
+
+
+@cache
+def _sensitive_prefixes(document_kind: str) -> frozenset[tuple[str, ...]]:
+    """Every path that is a sensitive path or leads to one."""
+    return frozenset(p[:n] for p in _sensitive_segments(document_kind) for n in range(len(p) + 1))
 
 
 def _item_label(item: Any, index: int) -> str:
