@@ -10,14 +10,15 @@ import pytest
 
 PACKAGE = Path(__file__).resolve().parent.parent / "reconcile"
 
-# Lower layers never import higher ones: {errors, paths, printable} <- model <- {kinds, diff,
-# schema} <- the rest (paths: the path grammar; printable: text shown on one line; both import
-# nothing of ours).
+# Lower layers never import higher ones: {errors, paths, printable} <- {model, jsontext} <-
+# {kinds, diff, schema} <- the rest (paths: the path grammar; printable: text shown on one
+# line; both import nothing of ours; jsontext: JSON text in C).
 RANK = {
     "errors": 0,
     "paths": 0,
     "printable": 0,
     "model": 1,
+    "jsontext": 1,
     "kinds": 2,
     "diff": 2,
     "schema": 2,
@@ -32,6 +33,7 @@ GATEWAYS = {
     "urllib3": {"client"},
     "jsonschema": {"schema"},
     "deepdiff": {"diff"},
+    "orjson": {"jsontext"},
     "ruamel": {"config", "yamlformat"},  # reading; round-trip formatting for `fmt`
     "yaml_rs": {"fastyaml"},  # plain files read straight into values
     "click": {"cli"},
