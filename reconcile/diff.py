@@ -9,10 +9,12 @@ from __future__ import annotations
 import hashlib
 import json
 import marshal
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from typing import Any
 
+from reconcile.jsontext import sorted_text
 from reconcile.model import (
     JSON,
     FieldChange,
@@ -52,9 +54,21 @@ _CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_asci
 _PLAIN = json.JSONEncoder(separators=(",", ":"))
 
 
+# orjson's text is the standard encoder's, but for NaN and infinities (it writes null) and
+# exponents (`1e-7`, not `1e-07`): text with either takes the standard encoder.
+_NOT_STANDARD = re.compile(rb"null|\d[eE]")
+
+
 def canonical(obj: JSON) -> str:
     """Canonical JSON: sorted keys, no whitespace; equal text means equal JSON."""
-    return _CANONICAL.encode(obj)
+    text = _canonical_in_c(obj)
+    return _CANONICAL.encode(obj) if text is None else text.decode("utf-8")
+
+
+def _canonical_in_c(obj: JSON) -> bytes | None:
+    """`canonical(obj)` as UTF-8, written in C; None where that text would not be the same."""
+    text = sorted_text(obj)
+    return None if text is None or _NOT_STANDARD.search(text) else text
 
 
 def _text(obj: JSON) -> str:
@@ -84,7 +98,8 @@ def identical(first: JSON, *others: JSON) -> bool:
 
 def digest(obj: JSON) -> str:
     """The sha256 hex digest of `canonical(obj)` (desired-set digests, live fingerprints)."""
-    return hashlib.sha256(canonical(obj).encode("utf-8")).hexdigest()
+    text = _canonical_in_c(obj)
+    return hashlib.sha256(canonical(obj).encode("utf-8") if text is None else text).hexdigest()
 
 
 class _Whole(str):
