@@ -9,7 +9,6 @@ from __future__ import annotations
 import hashlib
 import json
 import marshal
-import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from typing import Any
@@ -54,9 +53,23 @@ _CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_asci
 _PLAIN = json.JSONEncoder(separators=(",", ":"))
 
 
-# orjson's text is the standard encoder's, but for NaN and infinities (it writes null) and
-# exponents (`1e-7`, not `1e-07`): text with either takes the standard encoder.
-_NOT_STANDARD = re.compile(rb"null|\d[eE]")
+# orjson writes what the standard encoder does, but for floats below 1e-4 (`0.00001` or
+# `1e-7` where it writes `1e-05`, `1e-07`) and NaN and infinities (null): text with an
+# exponent, a `0.0000` or a null takes the standard encoder (strings holding them too).
+_DIGITS = frozenset(b"0123456789")
+
+
+def _standard(text: bytes) -> bool:
+    """True when `text` (orjson's) holds no null, no `0.0000` and no exponent."""
+    if b"null" in text or b"0.0000" in text:
+        return False
+    for sign in (b"e-", b"e+", b"E-", b"E+"):
+        at = text.find(sign)
+        while at > 0:  # names hold `e-` often: only a digit before it makes a number
+            if text[at - 1] in _DIGITS:
+                return False
+            at = text.find(sign, at + 2)
+    return True
 
 
 def canonical(obj: JSON) -> str:
@@ -68,7 +81,7 @@ def canonical(obj: JSON) -> str:
 def _canonical_in_c(obj: JSON) -> bytes | None:
     """`canonical(obj)` as UTF-8, written in C; None where that text would not be the same."""
     text = sorted_text(obj)
-    return None if text is None or _NOT_STANDARD.search(text) else text
+    return text if text is not None and _standard(text) else None
 
 
 def _text(obj: JSON) -> str:
