@@ -282,7 +282,8 @@ _values = st.recursive(
 
 @settings(max_examples=300, deadline=None)
 @given(value=_values)
-@example(value=[1e-07, 1e16, 2.5e-5, 1e-5, 1.5e-6, 0.00012, 1e22, 1.23e20, -3e-5])
+@example(value=[1e-07, 1e16, 2.5e-5, 1.5e-6, 1e22, 1.23e20])
+@example(value={"a": [1e-5, 0.00012, -3e-5]})  # no exponent in orjson's text
 @example(value={"a": float("nan"), "b": [float("inf"), -float("inf")]})
 @example(value={"a": 2**64, "b": -(2**63) - 1})
 def test_canonical_is_the_standard_encoders_text(value: Any) -> None:
