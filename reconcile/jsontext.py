@@ -1,9 +1,9 @@
-"""JSON text in C (orjson): a parsed value's text with sorted keys, and text parsed back.
+"""JSON text in C (orjson): a JSON value's text with sorted keys.
 
-Only for values `json.loads` made (dict, list, str, int, float, bool, None): the text is
-refused (None) where it could not stand for the value exactly (an integer outside 64 bits, a
-lone surrogate, a subclass of a JSON type, a date, a dataclass), but a tuple is written as a
-list. orjson writes NaN and infinities as `null`: callers that need them exact look for it.
+Refused (None) where the value is not plain JSON that orjson writes exactly (an integer
+outside 64 bits, a lone surrogate, a subclass of a JSON type, a date, a dataclass); a tuple
+is written as a list. orjson writes NaN and infinities as `null`, and spells some floats
+otherwise than the standard library: `diff.canonical` says where its text can be used.
 """
 
 from __future__ import annotations
@@ -26,8 +26,3 @@ def sorted_text(value: JSON) -> bytes | None:
         return orjson.dumps(value, option=_SORTED)
     except orjson.JSONEncodeError:
         return None
-
-
-def parse(text: bytes) -> JSON:
-    """The value of JSON text that `sorted_text` wrote."""
-    return orjson.loads(text)

@@ -6,12 +6,11 @@ Shared by the kind modules; knows no particular kind and performs no I/O.
 from __future__ import annotations
 
 import copy
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from functools import lru_cache
 from operator import is_
 from typing import Any
 
-from reconcile.jsontext import parse, sorted_text
 from reconcile.model import JSON
 from reconcile.paths import parse_path
 
@@ -56,51 +55,21 @@ def prune_sorted(value: JSON) -> JSON:
     """`sort_keys(prune(value))` in one walk (every spec of a plan goes through it)."""
     kind = type(value)
     if kind is dict:
-        return _sorted_mapping(value, prune_sorted)
+        out = {}
+        for key in sorted(value):
+            item = value[key]
+            if type(item) not in _SCALARS:
+                item = prune_sorted(item)
+                if item == {} or item == []:
+                    continue
+            if item is not None:
+                out[key] = item
+        return out
     if kind is list:
-        return _items(value, prune_sorted)
+        return [item if type(item) in _SCALARS else prune_sorted(item) for item in value]
     if kind in _SCALARS:
         return value
     return sort_keys(prune(value))  # another Mapping type: the general walks
-
-
-def _sorted_mapping(value: dict[str, JSON], below: Callable[[JSON], JSON]) -> JSON:
-    """One level of `prune_sorted`: `below` prunes and sorts each container inside."""
-    out = {}
-    for key in sorted(value):
-        item = value[key]
-        if type(item) not in _SCALARS:
-            item = below(item)
-            if item == {} or item == []:
-                continue
-        if item is not None:
-            out[key] = item
-    return out
-
-
-def _items(value: list[JSON], below: Callable[[JSON], JSON]) -> JSON:
-    return [item if type(item) in _SCALARS else below(item) for item in value]
-
-
-# In a value's JSON text, what `prune` may drop: nulls (NaN and infinities too, which orjson
-# writes as null) and empty objects and lists. Text without them needs no pruning; a string
-# holding one only sends its value the long way.
-_PRUNABLE = (b"null", b"{}", b"[]")
-
-
-def prune_sorted_parsed(value: JSON) -> JSON:
-    """`prune_sorted(value)` for a value `json.loads` made (a server object): copied and
-    sorted in C where nothing inside needs pruning; else one level by hand, and the same
-    for each container in it (a null description leaves the rest of a spec to C)."""
-    kind = type(value)
-    if kind is not dict and kind is not list:
-        return prune_sorted(value)
-    text = sorted_text(value)
-    if text is not None and not any(mark in text for mark in _PRUNABLE):
-        return parse(text)
-    if kind is dict:
-        return _sorted_mapping(value, prune_sorted_parsed)
-    return _items(value, prune_sorted_parsed)
 
 
 def fill_defaults(target: JSON, defaults: Mapping[str, JSON], *, keep_sorted: bool = False) -> None:

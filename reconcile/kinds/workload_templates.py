@@ -17,13 +17,7 @@ from reconcile.kinds.calls import LIST_LIMIT, HttpRequest, ListRequest, Paginati
 from reconcile.kinds.defaults import SCHEMA_DEFAULTS
 from reconcile.kinds.lookups import Lookups
 from reconcile.kinds.scopes import SCOPE_ID_FIELDS, SCOPE_TYPES
-from reconcile.kinds.specs import (
-    drop_defaults,
-    fill_defaults,
-    prune_sorted,
-    prune_sorted_parsed,
-    sort_keys,
-)
+from reconcile.kinds.specs import drop_defaults, fill_defaults, prune_sorted, sort_keys
 from reconcile.model import Address, FieldChange, FieldChangeKind, Spec
 from reconcile.paths import is_item, lookup, parse_path, set_value
 
@@ -138,16 +132,11 @@ class WorkloadTemplateKind(SyncKind):
         if self.flavor.has_master:
             spec["masterSpecSameAsWorker"] = obj.get("masterSpecSameAsWorker")
             spec["master"] = {"spec": (obj.get("master") or {}).get("spec")}
-        # The server's JSON: pruned and sorted in C where it can be (10,000 templates a plan).
-        normalized = self._filled(prune_sorted_parsed(spec))
-        return address, normalized, LiveMeta.audit(remote_id, meta)
+        return address, self.normalize(spec), LiveMeta.audit(remote_id, meta)
 
     def normalize(self, spec: Spec) -> Spec:
         # prune_sorted builds new containers: a copy.
-        return self._filled(prune_sorted(spec))
-
-    def _filled(self, normalized: Spec) -> Spec:
-        """A pruned, sorted copy with the schema defaults filled in: the rest of `normalize`."""
+        normalized: Spec = prune_sorted(spec)
         schema = SCHEMA_DEFAULTS[self.flavor.spec_schema]
         fill_defaults(normalized.get("spec"), schema, keep_sorted=True)
         if self.flavor.has_master:

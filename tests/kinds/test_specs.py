@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import copy
 import json
-import marshal
 import random
 from collections import OrderedDict
 from collections.abc import Mapping
@@ -17,17 +16,9 @@ from types import MappingProxyType
 from typing import Any
 
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
 
 from reconcile.kinds.defaults import SCHEMA_DEFAULTS
-from reconcile.kinds.specs import (
-    fill_defaults,
-    prune,
-    prune_sorted,
-    prune_sorted_parsed,
-    sort_keys,
-)
+from reconcile.kinds.specs import fill_defaults, prune, prune_sorted, sort_keys
 
 KEYS = ["storage", "pvc", "nfs", "exclude", "readOnly", "claimInfo", "accessModes", "ports", "a"]
 
@@ -187,41 +178,3 @@ def test_defaults_are_copied_into_each_spec() -> None:
     fill_defaults(two, defaults)
     one["a"]["shared"].append(2)
     assert two == {"a": {"shared": [1]}} and defaults == {"a": {"shared": [1]}}
-
-
-# What json.loads makes: every JSON type, with the values orjson cannot write exactly (ints
-# beyond 64 bits, NaN and infinities, lone surrogates) and the text prune looks for.
-_parsed_scalars = st.one_of(
-    st.none(),
-    st.booleans(),
-    st.integers(),
-    st.integers(min_value=-(2**70), max_value=2**70),
-    st.floats(),
-    st.text(max_size=4),
-    st.sampled_from(["null", "{}", "[]", "\ud800", "é", "0"]),
-)
-_parsed = st.recursive(
-    _parsed_scalars,
-    lambda inner: st.one_of(
-        st.lists(inner, max_size=4),
-        st.dictionaries(st.text(max_size=3) | st.sampled_from(["a", "B", "é", "\ud800"]), inner),
-    ),
-    max_leaves=25,
-)
-
-
-@settings(max_examples=300, deadline=None)
-@given(value=_parsed)
-def test_prune_sorted_parsed_is_prune_sorted(value: Any) -> None:
-    # marshal's bytes: the same keys in the same order and the same types (1, 1.0 and True
-    # differ), NaN equal to itself.
-    expected = marshal.dumps(prune_sorted(value), 2)
-    assert marshal.dumps(prune_sorted_parsed(value), 2) == expected
-
-
-def test_prune_sorted_parsed_copies() -> None:
-    value = {"b": {"c": [1, {"d": 2}]}, "a": 1.0}
-    copied = prune_sorted_parsed(value)
-    assert copied == value and list(copied) == ["a", "b"]
-    copied["b"]["c"][1]["d"] = 3
-    assert value["b"]["c"][1]["d"] == 2
