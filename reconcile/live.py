@@ -60,9 +60,9 @@ def read_live(
     resources = dict(known.resources) if known is not None else {}
     duplicates = set(known.duplicates) if known is not None else set()
     unread = {a: list(ids) for a, ids in known.unread.items()} if known is not None else {}
-    split: dict[Any, dict[tuple[Any, ...], list[Any]]] = {}
+    seen: dict[Any, list[tuple[Any, ...]]] = {}
     for kind in kinds:
-        for item in _kept(kind.list_request(), fetched, split):
+        for item in _kept(kind.list_request(), fetched, seen):
             address, remote_id = kind.identify(item, resolved)
             if kind.detail_request(remote_id) is not None:
                 unread.setdefault(address, []).append((kind.slug, remote_id))
@@ -148,25 +148,20 @@ def _lists(
 def _kept(
     request: ListRequest,
     fetched: Mapping[Any, list[Any]],
-    split: dict[Any, dict[tuple[Any, ...], list[Any]]],
+    seen: dict[Any, list[tuple[Any, ...]]],
 ) -> list[Any]:
-    """The items of `request`'s list that pass its client-side filter. Kinds that share one
-    list (the four template kinds) split it once, by the values of their filter's fields,
-    into `split`, rather than each looking at every item."""
+    """The items of `request`'s list that pass its client-side filter (`keeps`). Kinds that
+    share one list (the four template kinds) look its items' filter fields up once, into
+    `seen`, rather than each walking every item."""
     items = fetched[request.fetch_key]
     if not request.keep:
         return items
     key = (request.fetch_key, tuple(dotted for dotted, _ in request.keep))
-    groups = split.get(key)
-    if groups is None:
-        groups = split[key] = {}
-        for item in items:
-            values = request.kept_values(item)
-            try:
-                groups.setdefault(values, []).append(item)
-            except TypeError:  # an object where a name belongs: equal to no wanted name
-                continue
-    return groups.get(request.wanted, [])
+    values = seen.get(key)
+    if values is None:
+        values = seen[key] = [request.kept_values(item) for item in items]
+    wanted = request.wanted
+    return [item for item, found in zip(items, values, strict=True) if found == wanted]
 
 
 def _lookups(fetched: Mapping[Any, list[Any]], names: list[str]) -> Lookups:
