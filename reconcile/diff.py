@@ -13,6 +13,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from typing import Any
 
+from reconcile.jsonfast import sorted_text
 from reconcile.model import (
     JSON,
     FieldChange,
@@ -52,9 +53,35 @@ _CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_asci
 _PLAIN = json.JSONEncoder(separators=(",", ":"))
 
 
+# orjson writes what the standard encoder does, but for floats below 1e-4 (`0.00001` or
+# `1e-7` where it writes `1e-05`, `1e-07`) and NaN and infinities (null): text with an
+# exponent, a `0.0000` or a null takes the standard encoder (strings holding them too).
+_DIGITS = frozenset(b"0123456789")
+
+
+def _standard(text: bytes) -> bool:
+    """True when `text` (orjson's) holds no null, no `0.0000` and no exponent."""
+    if b"null" in text or b"0.0000" in text:
+        return False
+    for sign in (b"e-", b"e+", b"E-", b"E+"):
+        at = text.find(sign)
+        while at > 0:  # names hold `e-` often: only a digit before it makes a number
+            if text[at - 1] in _DIGITS:
+                return False
+            at = text.find(sign, at + 2)
+    return True
+
+
 def canonical(obj: JSON) -> str:
     """Canonical JSON: sorted keys, no whitespace; equal text means equal JSON."""
-    return _CANONICAL.encode(obj)
+    text = _canonical_in_c(obj)
+    return _CANONICAL.encode(obj) if text is None else text.decode("utf-8")
+
+
+def _canonical_in_c(obj: JSON) -> bytes | None:
+    """`canonical(obj)` as UTF-8, written in C; None where that text would not be the same."""
+    text = sorted_text(obj)
+    return text if text is not None and _standard(text) else None
 
 
 def _text(obj: JSON) -> str:
@@ -84,7 +111,8 @@ def identical(first: JSON, *others: JSON) -> bool:
 
 def digest(obj: JSON) -> str:
     """The sha256 hex digest of `canonical(obj)` (desired-set digests, live fingerprints)."""
-    return hashlib.sha256(canonical(obj).encode("utf-8")).hexdigest()
+    text = _canonical_in_c(obj)
+    return hashlib.sha256(canonical(obj).encode("utf-8") if text is None else text).hexdigest()
 
 
 class _Whole(str):

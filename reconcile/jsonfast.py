@@ -62,3 +62,22 @@ def dumps(value: Any) -> bytes:
         return orjson.dumps(value)
     except TypeError:  # a key that is not a string, an integer beyond 64 bits
         return json.dumps(value).encode("ascii")
+
+
+_SORTED = (
+    orjson.OPT_SORT_KEYS
+    | orjson.OPT_PASSTHROUGH_SUBCLASS
+    | orjson.OPT_PASSTHROUGH_DATETIME
+    | orjson.OPT_PASSTHROUGH_DATACLASS
+)
+
+
+def sorted_text(value: Any) -> bytes | None:
+    """`value` (one `json.loads` could make) as compact JSON text (UTF-8), keys sorted by code
+    point; None where the text could not stand for it exactly (an integer beyond 64 bits, a
+    lone surrogate, a subclass of a JSON type, a date, a dataclass). A tuple is written as a
+    list; NaN and infinities as `null`, so callers that need them exact look for it."""
+    try:
+        return orjson.dumps(value, option=_SORTED)
+    except orjson.JSONEncodeError:
+        return None

@@ -60,11 +60,9 @@ def read_live(
     resources = dict(known.resources) if known is not None else {}
     duplicates = set(known.duplicates) if known is not None else set()
     unread = {a: list(ids) for a, ids in known.unread.items()} if known is not None else {}
+    seen: dict[Any, list[tuple[Any, ...]]] = {}
     for kind in kinds:
-        request = kind.list_request()
-        for item in fetched[request.fetch_key]:
-            if not request.keeps(item):
-                continue
+        for item in _kept(kind.list_request(), fetched, seen):
             address, remote_id = kind.identify(item, resolved)
             if kind.detail_request(remote_id) is not None:
                 unread.setdefault(address, []).append((kind.slug, remote_id))
@@ -145,6 +143,25 @@ def _lists(
             raise result
         lists[key] = result
     return lists
+
+
+def _kept(
+    request: ListRequest,
+    fetched: Mapping[Any, list[Any]],
+    seen: dict[Any, list[tuple[Any, ...]]],
+) -> list[Any]:
+    """The items of `request`'s list that pass its client-side filter (`keeps`). Kinds that
+    share one list (the four template kinds) look its items' filter fields up once, into
+    `seen`, rather than each walking every item."""
+    items = fetched[request.fetch_key]
+    if not request.keep:
+        return items
+    key = (request.fetch_key, tuple(dotted for dotted, _ in request.keep))
+    values = seen.get(key)
+    if values is None:
+        values = seen[key] = [request.kept_values(item) for item in items]
+    wanted = request.wanted
+    return [item for item, found in zip(items, values, strict=True) if found == wanted]
 
 
 def _lookups(fetched: Mapping[Any, list[Any]], names: list[str]) -> Lookups:

@@ -399,10 +399,10 @@ def _unchanged(resource: Resource, current: LiveResource, entry: StateEntry, sal
     it (secrets as salted hashes, `redact`): an unchanged secret compares by its hash, never
     revealed. Then `_desired` finds no field to change and `_drift` nothing moved (a
     property test holds the two paths equal)."""
-    if not identical(resource.spec, current.spec):
-        return False
     stored = redact(resource.spec, _sorted_paths(resource.sensitive), salt)
-    return identical(entry.last_applied, stored)
+    if stored is resource.spec:  # nothing to hash (the usual case): one walk of the spec
+        return identical(resource.spec, current.spec, entry.last_applied)
+    return identical(resource.spec, current.spec) and identical(entry.last_applied, stored)
 
 
 def _records_state(

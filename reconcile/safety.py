@@ -79,16 +79,19 @@ def _holding(
 ) -> list[str]:
     """A project or department destroyed while objects the plan keeps, or objects it does
     not manage, live in it (their scope names it): the server would take them along."""
+    units = [c for c in destroys if BY_SLUG[c.address.kind].names_lookup in SCOPE_TYPES]
+    if not units:  # nothing destroyed holds objects: no need to gather what stays
+        return []
     kept: dict[str, list[str]] = {}
     staying = [c.address for c in plan_changes if c.action is not Action.DELETE]
     for address in sorted({*staying, *unmanaged}):
         if address.scope:
             kept.setdefault(address.scope, []).append(str(address))
     found = []
-    for change in destroys:
+    for change in units:
         scope_type = BY_SLUG[change.address.kind].names_lookup
         held = kept.get(f"{scope_type}={change.address.name}", [])
-        if scope_type in SCOPE_TYPES and held:
+        if held:
             found.append(
                 f"{change.address} will be {_destroyed(change)} while it holds "
                 f"{_listed(held)}: it needs confirmation"

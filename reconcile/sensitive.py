@@ -85,34 +85,41 @@ def is_marker(value: JSON) -> bool:
 
 
 def hide(value: JSON, path: str, paths: Sequence[str], mask: Mask) -> JSON:
-    """`value` (found at `path`) with every sensitive part replaced by `mask(part)`."""
+    """`value` (found at `path`) with every sensitive part replaced by `mask(part)`.
+
+    What no path reaches is shared with `value`, not copied (`value` itself when nothing is
+    masked): callers treat both as read-only."""
     if value is None:
         return None
+    if not path:  # a whole spec (every redaction): the patterns are its tails
+        tails = _parsed(paths)
+        return _walk(value, tails, mask) if tails else value
     if any(path_covers(p, path) for p in paths if p):
         return mask(value)
-    depth = len(parse_path(path)) if path else 0
-    tails = []
+    depth = len(parse_path(path))
+    found = []
     for pattern in paths:
         segments = parse_path(pattern)
-        if len(segments) > depth and (
-            not depth or path_covers(format_path(segments[:depth]), path)
-        ):
-            tails.append(segments[depth:])
-    return _walk(value, tails, mask) if tails else value
+        if len(segments) > depth and path_covers(format_path(segments[:depth]), path):
+            found.append(segments[depth:])
+    return _walk(value, found, mask) if found else value
 
 
-def _walk(value: JSON, tails: list[tuple[str, ...]], mask: Mask) -> JSON:
+def _walk(value: JSON, tails: Sequence[tuple[str, ...]], mask: Mask) -> JSON:
     if any(not tail for tail in tails):
         return mask(value)
     if isinstance(value, dict):
-        return {
-            key: _walk(item, [t[1:] for t in tails if t[0] in (key, "*")], mask)
-            for key, item in value.items()
-        }
+        out = {}
+        for key, item in value.items():
+            below = [t[1:] for t in tails if t[0] == key or t[0] == "*"]
+            out[key] = _walk(item, below, mask) if below else item
+        return out
     if isinstance(value, list):
-        return [
-            _walk(item, [t[1:] for t in tails if item_matches(t[0], item)], mask) for item in value
-        ]
+        items = []
+        for item in value:
+            below = [t[1:] for t in tails if item_matches(t[0], item)]
+            items.append(_walk(item, below, mask) if below else item)
+        return items
     return value
 
 
@@ -131,13 +138,18 @@ def reaches(value: JSON, paths: Iterable[str]) -> bool:
     parts `hide` would mask."""
     if not paths:
         return False
+    return any(map(_reach, repeat(value), _parsed(paths)))
+
+
+def _parsed(paths: Iterable[str]) -> tuple[tuple[str, ...], ...]:
+    """The segments of each non-empty path, parsed once per set of paths."""
     key = paths if isinstance(paths, (tuple, frozenset)) else tuple(paths)
     tails = _TAILS.get(key)
     if tails is None:
         if len(_TAILS) >= _TAILS_KEPT:
             _TAILS.clear()
         tails = _TAILS[key] = tuple(parse_path(p) for p in key if p)
-    return any(map(_reach, repeat(value), tails))
+    return tails
 
 
 # Parsed path sets: a run asks about a few sets of schema patterns once per planned spec (a

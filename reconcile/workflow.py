@@ -2,7 +2,8 @@
 
 Reads the live objects that matter for the desired set (normalized, as the config gives it)
 and hands both with the state to the planner. Talks to the server only through the client it
-is given and never prints.
+is given and never prints. The applier is imported by the functions that apply only: `plan`
+and `drift` start without its modules.
 """
 
 from __future__ import annotations
@@ -12,7 +13,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from reconcile.applier import settle_pending, verify_binding
 from reconcile.client import Client
 from reconcile.dry_run import server_refusals
 from reconcile.errors import PlanError
@@ -117,6 +117,8 @@ def plan_for_apply(
 
     The caller holds the state lock: settling writes state when an intent is resolved.
     """
+    from reconcile.applier import settle_pending  # loaded only by runs that apply
+
     state = store.read()
     live = read_for(client, desired, state)
     state = settle_pending(client, store, state, live.lookups)
@@ -141,6 +143,8 @@ def saved_plan_check(
     settlement would move the serial the plan was bound to. `options` must hold the plan's
     own selection (`Binding.selection`). While anything moved, the result holds `plan`.
     """
+    from reconcile.applier import verify_binding  # loaded only by runs that apply
+
     # A plan made while no state file existed bound a lineage that lived only in memory.
     first = plan.binding.state_serial == 0
     state = store.read(new_lineage=plan.binding.state_lineage if first else None)

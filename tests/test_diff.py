@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import copy
+import json
 from typing import Any
 
 import pytest
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
 
 from reconcile import diff as diff_module
 from reconcile.diff import canonical, diff_owned, digest, drift, identical
@@ -255,6 +258,37 @@ def test_canonical_and_digest_ignore_key_order_only() -> None:
     assert digest(a) == digest(b)
     assert len(digest(a)) == 64
     assert digest({"b": [{"x": 1, "y": 2}, 1], "a": "é"}) != digest(a)
+
+
+# JSON values with what the C writer spells otherwise or refuses: every float (NaN,
+# infinities, exponents), integers beyond 64 bits, control characters and lone surrogates,
+# tuples, and keys that are not strings.
+_values = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers()
+    | st.floats()
+    | st.text(max_size=5)
+    | st.sampled_from(['\x00\x1f\x7f\u2028\b\f\n\r\t"\\/', "\ud800", "1e5", "null"]),
+    lambda inner: (
+        st.lists(inner, max_size=4)
+        | st.lists(inner, max_size=3).map(tuple)
+        | st.dictionaries(st.text(max_size=3), inner, max_size=4)
+        | st.dictionaries(st.integers(-3, 3), inner, max_size=2)
+    ),
+    max_leaves=25,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(value=_values)
+@example(value=[1e-07, 1e16, 2.5e-5, 1.5e-6, 1e22, 1.23e20])
+@example(value={"a": [1e-5, 0.00012, -3e-5]})  # no exponent in orjson's text
+@example(value={"a": float("nan"), "b": [float("inf"), -float("inf")]})
+@example(value={"a": 2**64, "b": -(2**63) - 1})
+def test_canonical_is_the_standard_encoders_text(value: Any) -> None:
+    expected = json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    assert canonical(value) == expected
 
 
 @pytest.mark.parametrize(

@@ -33,11 +33,11 @@ GATEWAYS = {
     "urllib3": {"client"},
     "jsonschema": {"schema"},
     "deepdiff": {"diff"},
+    "orjson": {"jsonfast"},
     "ruamel": {"config", "yamlformat"},  # reading; round-trip formatting for `fmt`
     "yaml_rs": {"fastyaml"},  # plain files read straight into values
     "click": {"cli"},
     "psycopg": {"state.postgres"},
-    "orjson": {"jsonfast"},
     # Standard library, but pausing the collector is a whole-command decision: one home.
     "gc": {"gcpause"},
 }

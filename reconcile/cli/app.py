@@ -7,6 +7,7 @@ RUNAI_RECONCILE_DEBUG=1).
 
 from __future__ import annotations
 
+import importlib
 import os
 import sys
 from typing import Any
@@ -29,8 +30,35 @@ def _report(error: ReconcileError) -> None:
         click.echo(f"Hint: {error.hint}", err=True)
 
 
+# Each command's module, imported when a run names the command (or lists them all): a
+# command's start-up then pays only for the imports it needs (`plan` never loads the applier's).
+COMMAND_MODULES = {
+    "apply": "apply_cmd",
+    "drift": "plan_cmd",
+    "emulator": "emulator_cmd",
+    "fmt": "fmt_cmd",
+    "force-unlock": "state_cmd",
+    "get": "get_cmd",
+    "import": "import_cmd",
+    "plan": "plan_cmd",
+    "show": "plan_cmd",
+    "state": "state_cmd",
+    "validate": "validate_cmd",
+}
+
+
 class _Group(click.Group):
-    """A click group whose errors become the project's exit codes."""
+    """A click group whose errors become the project's exit codes, and whose commands are
+    imported on first use."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*super().list_commands(ctx), *COMMAND_MODULES})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        module = COMMAND_MODULES.get(cmd_name)
+        if module is not None and cmd_name not in self.commands:
+            importlib.import_module(f"reconcile.cli.{module}")
+        return super().get_command(ctx, cmd_name)
 
     def main(self, *args: Any, **kwargs: Any) -> Any:
         kwargs["standalone_mode"] = False

@@ -6,7 +6,9 @@ only waits; reading the state and listing what it owns (all a no-change plan nee
 that wait. That early read is speculative: it is made without retries, and if anything in it
 fails, it is dropped and the command reads again after the config is checked, so errors keep
 the order a user expects (a bad config before any state, credential or server error) and a
-dead server never delays the report of a bad config by its retries.
+dead server never delays the report of a bad config by its retries. One error is not held
+back: a state bound to another server is refused as soon as it is read, whatever the
+documents hold (the run could not go on with any config).
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from reconcile.live_view import LiveView
 from reconcile.model import State
 from reconcile.settings import Settings
 from reconcile.state import open_store
+from reconcile.state.base import check_server
 from reconcile.workflow import read_owned
 
 
@@ -62,11 +65,17 @@ def read_session(
 def _early(
     reading: ConfigReading, stack: ExitStack, *, ca_bundle: str | None, insecure: bool
 ) -> tuple[State | None, Server | None, LiveView | None]:
-    """The state, the server and the owned live objects, as far as they could be read."""
-    state: State | None = None
+    """The state, the server and the owned live objects, as far as they could be read.
+
+    A state bound to another server is refused at once (StateError), before the documents
+    are checked: whatever they hold, this run must not go on."""
+    try:
+        state, location = _stored_state(reading.settings)
+    except ReconcileError:  # met again, in order, once the config is checked
+        return None, None, None
+    check_server(state, reading.settings.server_label, location=location)
     server: Server | None = None
     try:
-        state = _read_state(reading.settings)
         server = stack.enter_context(
             connect(reading.settings, ca_bundle=ca_bundle, insecure=insecure, quiet=True)
         )
@@ -79,5 +88,12 @@ def _early(
 def _read_state(settings: Settings) -> State:
     """The state, read without the lock (these commands never write it); a state bound to
     another server is refused before anything is sent to it."""
-    with closing(open_store(settings, bind=True)) as store:
-        return store.read()
+    state, location = _stored_state(settings)
+    check_server(state, settings.server_label, location=location)
+    return state
+
+
+def _stored_state(settings: Settings) -> tuple[State, str]:
+    """The state as stored, whichever server it is bound to, and where it is kept."""
+    with closing(open_store(settings, bind=False)) as store:
+        return store.read(), store.location

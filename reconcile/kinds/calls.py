@@ -85,10 +85,19 @@ class ListRequest:
 
     def keeps(self, item: Mapping[str, Any]) -> bool:
         """True when `item` passes every client-side filter."""
-        for dotted, wanted in self.keep:
+        return self.kept_values(item) == self.wanted
+
+    @property
+    def wanted(self) -> tuple[str, ...]:
+        """The values the `keep` fields must hold."""
+        return tuple(wanted for _, wanted in self.keep)
+
+    def kept_values(self, item: Mapping[str, Any]) -> tuple[Any, ...]:
+        """The values of `item` at the `keep` fields (None where absent), in their order."""
+        values = []
+        for dotted, _ in self.keep:
             value: Any = item
             for key in dotted.split("."):
                 value = value.get(key) if isinstance(value, Mapping) else None
-            if value != wanted:
-                return False
-        return True
+            values.append(value)
+        return tuple(values)

@@ -91,6 +91,21 @@ def test_a_big_bad_config_is_reported_before_an_unreadable_state(cli: Cli, big: 
     assert run.exit_code == 1 and "state file" in run.stderr, run.output
 
 
+@pytest.mark.parametrize("command", ["plan", "drift"])
+def test_a_state_of_another_server_is_refused_before_the_documents_are_known(
+    cli: Cli, api: Api, big: Path, command: str
+) -> None:
+    put_on_server(big, cli.url)
+    break_config(big)  # a bad config is reported only once the documents are checked
+    api.clear_log()
+    other = "http://127.0.0.1:9"  # nothing listens there, and nothing may be sent
+    run = cli(command, big, env={"RUNAI_URL": other})
+    assert run.exit_code == 1, run.output
+    assert "belongs to server" in run.stderr and other in run.stderr
+    assert "broken.yaml" not in run.stderr, "the refusal waited for the documents"
+    assert api.request_log()["total"] == 0
+
+
 def test_a_big_bad_config_is_reported_before_missing_credentials(cli: Cli, big: Path) -> None:
     no_credentials = {"RUNAI_CLIENT_ID": None, "RUNAI_CLIENT_SECRET": None, "RUNAI_TOKEN": None}
     break_config(big)
