@@ -189,7 +189,7 @@ def _reader(client: Client, request: ListRequest) -> Callable[[], list[Any] | Ap
     def read() -> list[Any] | ApiError:
         paged = request.pagination is not Pagination.SINGLE
         try:
-            return client.list_all(
+            items = client.list_all(
                 request.path,
                 items_key=request.items_key,
                 params=dict(request.params),
@@ -200,6 +200,10 @@ def _reader(client: Client, request: ListRequest) -> Callable[[], list[Any] | Ap
             if error.status != 404:
                 raise
             return error  # the caller tells a missing API family from a missing lookup
+        for item in items if request.unread else ():
+            for field in request.unread if isinstance(item, dict) else ():
+                item.pop(field, None)
+        return items
 
     return read
 

@@ -213,6 +213,20 @@ def test_create_update_delete_end_to_end(harness: Harness) -> None:
     assert not harness.plan(as_set(changed)).plan.has_changes
 
 
+def test_live_template_items_leave_out_the_merged_view_nothing_reads(harness: Harness) -> None:
+    one = workspace("nb-merged", compute={"gpuDevicesRequest": 1})
+    assert harness.converge(as_set(one)).ok
+    on_server = harness.template("nb-merged")
+    assert on_server is not None and "combinedSpec" in on_server  # the server sends it
+
+    live = harness.read_live({one.address})
+
+    raw = live.resources[one.address].raw
+    assert isinstance(raw, dict) and "combinedSpec" not in raw
+    assert raw["spec"] == on_server["spec"] and raw["meta"] == on_server["meta"]
+    assert all("combinedSpec" not in item for items in live.lists.values() for item in items)
+
+
 def asset_template(args: str) -> Resource:
     address = Address("asset-template", "project=team-a", "legacy")
     assets = {"environment": "jupyter-lab", "compute": "one-gpu"}

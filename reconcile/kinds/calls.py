@@ -67,6 +67,8 @@ class ListRequest:
     kinds list `/api/v1/workload-templates` once and split it on `meta.workloadType`).
     `keep` holds (dotted field, value) pairs an item must all match; used where the API has
     no server-side filter (`sourceApi` is not a `filterBy` field on `/api/v1/workloads`).
+    `unread` names top-level fields of an item that nothing reads: they are dropped as the
+    list is read, so a big list does not hold them for the whole run.
     """
 
     path: str
@@ -74,10 +76,11 @@ class ListRequest:
     pagination: Pagination
     params: Params = ()
     keep: tuple[tuple[str, str], ...] = ()
+    unread: tuple[str, ...] = ()
 
     @property
-    def fetch_key(self) -> tuple[str, str | None, Pagination, Params]:
-        return (self.path, self.items_key, self.pagination, self.params)
+    def fetch_key(self) -> tuple[str, str | None, Pagination, Params, tuple[str, ...]]:
+        return (self.path, self.items_key, self.pagination, self.params, self.unread)
 
     @property
     def query(self) -> dict[str, str]:

@@ -117,6 +117,9 @@ class WorkloadTemplateKind(SyncKind):
             Pagination.OFFSET,
             params(limit=LIST_LIMIT),
             keep=(("meta.workloadType", self.flavor.workload_type),),
+            # The policy- and asset-merged view is never diffed nor imported, and is about
+            # as big as the rest of an item (docs/runai-api.md section 1).
+            unread=("combinedSpec",),
         )
 
     def identify(self, item: Mapping[str, Any], lookups: Lookups) -> tuple[Address, str]:
