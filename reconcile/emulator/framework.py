@@ -1,7 +1,8 @@
 """The emulator's internal contract: what handlers receive (Call), return (Reply) and raise.
 
 Handler modules build `Route`s from these types; `app.py` turns them into HTTP. This module
-holds plain types and the shared context only: no HTTP parsing, no storage logic.
+holds plain types, the shared context and the one way a handler answers 404 for an unknown
+id: no HTTP parsing, no storage logic.
 """
 
 from __future__ import annotations
@@ -35,6 +36,14 @@ class ApiProblem(Exception):
         if self.details is not None:
             out["details"] = self.details
         return out
+
+
+def stored_or_404(store: Store, collection: str, obj_id: str, label: str) -> dict[str, Any]:
+    """The object `obj_id` of `collection` (a copy); a 404 "{label} 'id' not found" if absent."""
+    obj = store.get(collection, obj_id)
+    if obj is None:
+        raise ApiProblem(404, f"{label} {obj_id!r} not found")
+    return obj
 
 
 class TokenIssuer(Protocol):

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from reconcile.emulator.framework import ApiProblem, Call, Reply, Route
+from reconcile.emulator.framework import ApiProblem, Call, Reply, Route, stored_or_404
 from reconcile.emulator.handlers import org
 from reconcile.emulator.listing import FieldGetter, page
 
@@ -37,10 +37,8 @@ def _list_roles(call: Call) -> Reply:
 
 
 def _get_role(call: Call) -> Reply:
-    role = call.ctx.store.get(org.ROLES, call.path_params["roleIdPath"])
-    if role is None:
-        raise ApiProblem(404, f"role {call.path_params['roleIdPath']!r} not found")
-    return Reply(200, role)
+    role_id = call.path_params["roleIdPath"]
+    return Reply(200, stored_or_404(call.ctx.store, org.ROLES, role_id, "role"))
 
 
 def _scope_name(call: Call, scope_type: str, scope_id: str) -> tuple[str, str | None]:
@@ -86,10 +84,8 @@ def _create(call: Call) -> Reply:
 
 
 def _rule(call: Call) -> Rule:
-    rule = call.ctx.store.get(org.ACCESS_RULES, call.path_params["accessRuleId"])
-    if rule is None:
-        raise ApiProblem(404, f"access rule {call.path_params['accessRuleId']!r} not found")
-    return rule
+    rule_id = call.path_params["accessRuleId"]
+    return stored_or_404(call.ctx.store, org.ACCESS_RULES, rule_id, "access rule")
 
 
 def _get(call: Call) -> Reply:

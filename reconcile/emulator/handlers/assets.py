@@ -13,7 +13,7 @@ from typing import Any
 
 from werkzeug.datastructures import MultiDict
 
-from reconcile.emulator.framework import ApiProblem, Call, Reply, Route
+from reconcile.emulator.framework import ApiProblem, Call, Reply, Route, stored_or_404
 from reconcile.emulator.handlers import org
 from reconcile.emulator.store import Store
 
@@ -145,10 +145,8 @@ def _asset_list(collection: str, flags: tuple[str, ...] = ()) -> Callable[[Call]
 
 def _asset_get(collection: str, label: str) -> Callable[[Call], Reply]:
     def handler(call: Call) -> Reply:
-        asset = call.ctx.store.get(collection, call.path_params["AssetId"])
-        if asset is None:
-            raise ApiProblem(404, f"{label} asset {call.path_params['AssetId']!r} not found")
-        return Reply(200, asset)
+        asset_id = call.path_params["AssetId"]
+        return Reply(200, stored_or_404(call.ctx.store, collection, asset_id, f"{label} asset"))
 
     return handler
 
@@ -263,10 +261,7 @@ def _create_template(call: Call) -> Reply:
 
 
 def _stored_template(call: Call) -> Asset:
-    template = call.ctx.store.get(TEMPLATES, call.path_params["AssetId"])
-    if template is None:
-        raise ApiProblem(404, f"Template {call.path_params['AssetId']!r} not found")
-    return template
+    return stored_or_404(call.ctx.store, TEMPLATES, call.path_params["AssetId"], "Template")
 
 
 def _stored_template_reply(call: Call) -> Reply:

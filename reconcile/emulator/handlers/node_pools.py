@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from reconcile.emulator.framework import ApiProblem, Call, Reply, Route
+from reconcile.emulator.framework import ApiProblem, Call, Reply, Route, stored_or_404
 from reconcile.emulator.handlers import org
 from reconcile.emulator.listing import FieldGetter, page
 
@@ -45,10 +45,7 @@ def _list(call: Call) -> Reply:
 
 
 def _pool(call: Call) -> dict[str, Any]:
-    pool = call.ctx.store.get(org.NODEPOOLS, call.path_params["nodepoolId"])
-    if pool is None:
-        raise ApiProblem(404, f"node pool {call.path_params['nodepoolId']!r} not found")
-    return pool
+    return stored_or_404(call.ctx.store, org.NODEPOOLS, call.path_params["nodepoolId"], "node pool")
 
 
 def _get(call: Call) -> Reply:

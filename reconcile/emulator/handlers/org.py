@@ -11,7 +11,7 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
-from reconcile.emulator.framework import ApiProblem, Call, Reply, Route
+from reconcile.emulator.framework import ApiProblem, Call, Reply, Route, stored_or_404
 from reconcile.emulator.listing import FieldGetter, page
 from reconcile.emulator.store import Store
 
@@ -296,9 +296,7 @@ def _list_item(key: str, item: dict[str, Any], call: Call) -> dict[str, Any]:
 
 def _org_get(collection: str, param: str, label: str) -> Callable[[Call], Reply]:
     def handler(call: Call) -> Reply:
-        obj = call.ctx.store.get(collection, call.path_params[param])
-        if obj is None:
-            raise ApiProblem(404, f"{label} {call.path_params[param]!r} not found")
+        obj = stored_or_404(call.ctx.store, collection, call.path_params[param], label)
         if collection == CLUSTERS and call.args.get("verbosity") == "metadata":
             obj = {k: obj[k] for k in ("uuid", "name", "tenantId", "createdAt")}
         return Reply(200, public(obj))

@@ -12,7 +12,7 @@ import copy
 from collections.abc import Callable
 from typing import Any
 
-from reconcile.emulator.framework import ApiProblem, Call, Reply, Route
+from reconcile.emulator.framework import ApiProblem, Call, Reply, Route, stored_or_404
 from reconcile.emulator.handlers import org
 from reconcile.emulator.store import Store
 
@@ -139,10 +139,7 @@ def _create_project(call: Call) -> Reply:
 
 
 def _unit(store: Store, collection: str, unit_id: str) -> dict[str, Any]:
-    unit = store.get(collection, unit_id)
-    if unit is None:
-        raise ApiProblem(404, f"{collection[:-1]} {unit_id!r} not found")
-    return unit
+    return stored_or_404(store, collection, unit_id, collection[:-1])
 
 
 def _write(

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from reconcile.emulator.framework import ApiProblem, Call, Reply, Route
+from reconcile.emulator.framework import ApiProblem, Call, Reply, Route, stored_or_404
 from reconcile.emulator.handlers import org
 from reconcile.emulator.listing import FieldGetter, matching, sort_items
 from reconcile.emulator.store import Store
@@ -50,10 +50,7 @@ def type_view(store: Store, stored: dict[str, Any]) -> dict[str, Any]:
 
 def _stored_type(call: Call) -> dict[str, Any]:
     type_id = call.path_params["workloadTypeId"]
-    stored = call.ctx.store.get(org.WORKLOAD_TYPES, type_id)
-    if stored is None:
-        raise ApiProblem(404, f"Workload type {type_id!r} not found")
-    return stored
+    return stored_or_404(call.ctx.store, org.WORKLOAD_TYPES, type_id, "Workload type")
 
 
 def _check_refs(store: Store, body: dict[str, Any]) -> None:
@@ -159,9 +156,8 @@ def _list_categories(call: Call) -> Reply:
 
 
 def _get_category(call: Call) -> Reply:
-    category = call.ctx.store.get(org.CATEGORIES, call.path_params["categoryId"])
-    if category is None:
-        raise ApiProblem(404, f"Workload category {call.path_params['categoryId']!r} not found")
+    category_id = call.path_params["categoryId"]
+    category = stored_or_404(call.ctx.store, org.CATEGORIES, category_id, "Workload category")
     return Reply(200, org.public(category))
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from typing import Any
 
-from reconcile.emulator.framework import ApiProblem, Call, Reply, Route
+from reconcile.emulator.framework import ApiProblem, Call, Reply, Route, stored_or_404
 from reconcile.emulator.handlers import org
 from reconcile.emulator.handlers import workload_sync as state
 from reconcile.emulator.listing import FieldGetter, matching, page
@@ -128,9 +128,9 @@ def _v1_count(call: Call) -> Reply:
 
 
 def _v1_get(call: Call) -> Reply:
-    stored = call.ctx.store.get(state.WORKLOADS, call.path_params["workloadId"])
-    if stored is None:
-        raise ApiProblem(404, f"Workload {call.path_params['workloadId']!r} not found")
+    stored = stored_or_404(
+        call.ctx.store, state.WORKLOADS, call.path_params["workloadId"], "Workload"
+    )
     return Reply(200, v1_view(call.ctx.store, stored))
 
 
