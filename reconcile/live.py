@@ -200,9 +200,11 @@ def _reader(client: Client, request: ListRequest) -> Callable[[], list[Any] | Ap
             if error.status != 404:
                 raise
             return error  # the caller tells a missing API family from a missing lookup
-        for item in items if request.unread else ():
-            for field in request.unread if isinstance(item, dict) else ():
-                item.pop(field, None)
+        if request.unread:
+            for item in items:
+                if isinstance(item, dict):
+                    for field in request.unread:
+                        item.pop(field, None)
         return items
 
     return read
