@@ -1,7 +1,8 @@
 """Starting the emulator: assemble store, spec, tokens and app; serve in-process or blocking.
 
-`EmbeddedEmulator` runs werkzeug's threaded server on a background thread (tests, the CLI's
-`server: embedded`); `serve` blocks (the `emulator serve` command). Nothing here prints.
+`EmbeddedEmulator` runs the threaded server (werkzeug's, keeping connections alive:
+`keepalive.py`) on a background thread (tests, the CLI's `server: embedded`); `serve` blocks
+(the `emulator serve` command). Nothing here prints.
 """
 
 from __future__ import annotations
@@ -15,11 +16,10 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
-from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
-
 from reconcile.emulator.app import EmulatorApp, collect_routes
 from reconcile.emulator.auth import DEFAULT_TTL_S, Credentials, TokenAuthority
 from reconcile.emulator.framework import EmulatorContext, EmulatorSettings
+from reconcile.emulator.keepalive import KeepAliveServer, make_keepalive_server
 from reconcile.emulator.openapi import OpenApi
 from reconcile.emulator.seed import load_seed
 from reconcile.emulator.store import Store
@@ -67,13 +67,6 @@ def build_app(
     return EmulatorApp(ctx, routes=routes, reset=reset)
 
 
-class _QuietHandler(WSGIRequestHandler):
-    """No access log lines (tests and the embedded mode would drown in them)."""
-
-    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
-        return None
-
-
 class EmbeddedEmulator:
     """The emulator on a background thread, on loopback and an ephemeral port by default.
 
@@ -104,7 +97,7 @@ class EmbeddedEmulator:
         self.port = port
         self.api_version = api_version
         self.wall_clock = wall_clock
-        self._server: BaseWSGIServer | None = None
+        self._server: KeepAliveServer | None = None
         self._thread: threading.Thread | None = None
         self.app: EmulatorApp | None = None
 
@@ -126,9 +119,7 @@ class EmbeddedEmulator:
             api_version=self.api_version,
             wall_clock=self.wall_clock,
         )
-        self._server = make_server(
-            self.host, self.port, self.app, threaded=True, request_handler=_QuietHandler
-        )
+        self._server = make_keepalive_server(self.host, self.port, self.app, quiet=True)
         # A short poll interval makes stop() quick (tests start and stop many servers).
         self._thread = threading.Thread(
             target=self._server.serve_forever, args=(0.05,), name="runai-emulator", daemon=True
@@ -141,6 +132,7 @@ class EmbeddedEmulator:
             return
         self._server.shutdown()
         self._server.server_close()
+        self._server.close_connections()
         if self._thread is not None:
             self._thread.join(timeout=10)
         if self.app is not None:
@@ -169,12 +161,12 @@ def serve(
 ) -> None:
     """Serve until interrupted; `options` are `build_app`'s. `on_ready(url)` runs once bound."""
     app = build_app(**options)
-    handler = _QuietHandler if quiet else WSGIRequestHandler
-    server = make_server(host, port, app, threaded=True, request_handler=handler)
+    server = make_keepalive_server(host, port, app, quiet=quiet)
     if on_ready is not None:
         on_ready(f"http://{host}:{server.server_port}")
     try:
         server.serve_forever()
     finally:
         server.server_close()
+        server.close_connections()
         app.ctx.store.close()
