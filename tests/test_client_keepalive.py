@@ -1,21 +1,25 @@
 """The client keeps its connections: calls from many threads at once reuse a connection per
 thread, counted by a TCP relay on loopback between the client and the emulator, and an error
-answer does not cost the connection it came on."""
+answer does not cost the connection it came on. And what each call carries."""
 
 from __future__ import annotations
 
 import contextlib
+import json
 import socket
 import threading
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
+from werkzeug.wrappers import Request, Response
 
+from reconcile import __version__
 from reconcile.client import Client, Credentials
 from reconcile.emulator.server import EmbeddedEmulator
 from reconcile.errors import ApiError
 from tests.emulator.helpers import TEMPLATES, TEST_CLIENT_ID, TEST_CLIENT_SECRET
+from tests.hostile import Recorder, json_answer, serve
 
 THREADS = 8
 CALLS = 12  # per thread
@@ -103,3 +107,32 @@ def test_an_error_answer_keeps_the_connection_for_the_next_call(relay: CountingR
             assert missing.status == 404
             assert client.get(f"{TEMPLATES}/count").body == {"count": 0}
     assert relay.accepted == before
+
+
+def test_every_call_carries_the_same_headers_and_no_cookie_a_server_set() -> None:
+    """Requests are prepared without a Session's per-call merging: the tool's own headers,
+    the bearer token, JSON and query encoding as requests makes them; cookies are not kept."""
+
+    queries: list[str] = []
+
+    def answer(request: Request) -> Response:
+        queries.append(request.query_string.decode())
+        response = json_answer({"id": "1"})
+        response.set_cookie("sticky", "backend-7")
+        return response
+
+    recorder = Recorder(answer)
+    with serve(recorder) as url, _client(url) as client:
+        client.get("/api/v1/things", {"filterBy": "name==a b", "limit": 5})
+        client.post("/api/v1/things", {"name": "é"})
+    token_call, listed, posted = recorder.requests
+    for _, _, headers, _ in (token_call, listed, posted):
+        assert headers["User-Agent"] == f"runai-reconcile/{__version__}"
+        assert headers["Accept"] == "application/json"
+        assert "gzip" in headers["Accept-Encoding"]
+        assert "Cookie" not in headers
+    assert listed[2]["Authorization"] == f"Bearer {recorder.tokens[0]}"
+    assert listed[1] == "/api/v1/things"
+    assert posted[2]["Content-Type"] == "application/json"
+    assert json.loads(posted[3]) == {"name": "é"}
+    assert queries[0] == "filterBy=name%3D%3Da+b&limit=5"
