@@ -161,6 +161,7 @@ class OpenApi:
         self._registry: Registry[Any] = Registry().with_resource(_URI, resource)
         self._validators: dict[str, Any] = {}
         self._props_cache: dict[int, dict[str, Any]] = {}
+        self._fillable_cache: dict[int, list[tuple[str, dict[str, Any], Any]]] = {}
 
     def has_schema(self, name: str) -> bool:
         return name in self.schemas
@@ -245,13 +246,24 @@ class OpenApi:
                 return found
         return None
 
+    def _fillable(self, node: dict[str, Any]) -> list[tuple[str, dict[str, Any], Any]]:
+        """(name, schema, default) of each property of `node`, computed once per node (the
+        slice never changes); `_NO_DEFAULT` where there is none or it is `default: null`,
+        which adds nothing a reader could tell from absence."""
+        fillable = self._fillable_cache.get(id(node))
+        if fillable is None:
+            fillable = []
+            for name, prop in self._props_of(node).items():
+                default = self._default_of(prop)
+                fillable.append((name, prop, _NO_DEFAULT if default is None else default))
+            self._fillable_cache[id(node)] = fillable
+        return fillable
+
     def _fill(self, node: dict[str, Any], value: Any) -> None:
         if isinstance(value, dict):
-            for name, prop in self._props_of(node).items():
+            for name, prop, default in self._fillable(node):
                 if name not in value:
-                    default = self._default_of(prop)
-                    # A `default: null` adds nothing a reader could tell from absence.
-                    if default is not _NO_DEFAULT and default is not None:
+                    if default is not _NO_DEFAULT:
                         value[name] = copy.deepcopy(default)
                 elif value[name] is not None:
                     self._fill(prop, value[name])
