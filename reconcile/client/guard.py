@@ -41,15 +41,20 @@ class _Watchdog:
         self._due: dict[int, tuple[float, Callable[[], None]]] = {}
         self._keys = itertools.count()
         self._thread: threading.Thread | None = None
+        self._sleeping_until: float | None = None  # while the thread waits for a deadline
 
     def watch(self, seconds: float, cut: Callable[[], None]) -> int:
         with self._wake:
             key = next(self._keys)
-            self._due[key] = (time.monotonic() + seconds, cut)
+            at = time.monotonic() + seconds
+            self._due[key] = (at, cut)
             if self._thread is None:
                 self._thread = threading.Thread(target=self._run, name="deadlines", daemon=True)
                 self._thread.start()
-            self._wake.notify()
+            # Calls in flight mostly share one request timeout, so a new deadline is seldom
+            # the soonest: waking the thread for it would cost every call a thread switch.
+            if self._sleeping_until is None or at < self._sleeping_until:
+                self._wake.notify()
             return key
 
     def release(self, key: int) -> None:
@@ -64,7 +69,9 @@ class _Watchdog:
                 cuts = [self._due.pop(key)[1] for key in late]
                 if not cuts:
                     soonest = min((at for at, _ in self._due.values()), default=None)
+                    self._sleeping_until = float("inf") if soonest is None else soonest
                     self._wake.wait(None if soonest is None else soonest - now)
+                    self._sleeping_until = None
                     continue
             for cut in cuts:
                 cut()
