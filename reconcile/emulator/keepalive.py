@@ -2,8 +2,8 @@
 
 werkzeug's development server closes every connection after its answer (it reads whatever
 follows an answer to discard an unread request body, which would swallow the next request
-of a kept-alive connection). Real Run:ai servers keep connections alive, and a client pays
-a connect and a close per call otherwise. This handler reads each request's body whole
+of a kept-alive connection). An HTTP/1.1 server keeps connections alive by default, and a
+client pays a connect and a close per call otherwise. This handler reads each request's body whole
 before the app runs, so the connection always sits at the next request line, answers with
 an exact `Content-Length`, and keeps the connection unless the client asked to close it
 (HTTP/1.0, `Connection: close`) or the request could not be read. The server remembers its
