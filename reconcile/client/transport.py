@@ -350,13 +350,17 @@ class Transport:
         CALL.deadline = deadline  # for urllib3 in this thread: retries and header waits
         try:
             prepared = self._prepare(method, url, **send)
-            return self._session().get_adapter(url).send(
-                prepared,
-                stream=True,
-                timeout=(connect, read),
-                verify=self._verify,
-                cert=None,
-                proxies=self._proxies,
+            return (
+                self._session()
+                .get_adapter(url)
+                .send(
+                    prepared,
+                    stream=True,
+                    timeout=(connect, read),
+                    verify=self._verify,
+                    cert=None,
+                    proxies=self._proxies,
+                )
             )
         except requests.RequestException as error:
             raise self._transport_error(method, path, error, deadline) from None
