@@ -241,9 +241,6 @@ def profiled_run(config_dir: Path, url: str, args: argparse.Namespace) -> None:
         setattr(StepRunner, "run", original)  # noqa: B010
     stats = pstats.Stats(*profiles.values())
     stats.sort_stats("tottime").print_stats(30)
-    if os.environ.get("BENCH_CALLERS"):
-        stats.print_callers(os.environ["BENCH_CALLERS"])
-        stats.sort_stats("cumulative").print_stats(60)
 
 
 def main() -> int:
