@@ -3,6 +3,7 @@ its documents, their places and the problems found equal what composing nodes gi
 
 from __future__ import annotations
 
+import re
 import shutil
 from pathlib import Path
 from typing import Any
@@ -12,6 +13,7 @@ from hypothesis import HealthCheck, event, given, note, settings
 from hypothesis import strategies as st
 
 from reconcile import config as config_module
+from reconcile import fastyaml
 from reconcile.config import read_config
 from reconcile.desired import ParsedFile
 from reconcile.fastyaml import read_plain
@@ -236,3 +238,17 @@ def test_places_the_plain_reader_does_not_know_come_from_the_nodes(
     assert plain.problems == nodes.problems
     assert any("duplicate address" in p.message for p in plain.problems)
     assert any(p.json_path == "$.spec.tty" for p in plain.problems)
+
+
+# Where a value starts, said plainly: a value start not preceded by any character but a
+# space, a line break or flow punctuation. The reader's pattern matches that character too.
+_STARTS_PLAINLY = re.compile(
+    r"""(?<![^\s\[{,:])(?:"(?:[^"\\\n]|\\.)*(")?|'(?:[^'\n]|'')*(')?"""
+    r"|([-+.]?[0-9][^\s#,\[\]{}]*))"
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.text(alphabet=" \n\t\"'\\-+.0123456789:,[]{}#aB_x", max_size=40))
+def test_the_value_starts_are_found_as_said_plainly(text: str) -> None:
+    assert fastyaml._VALUE_START.findall("\n" + text) == _STARTS_PLAINLY.findall(text)
