@@ -180,14 +180,23 @@ class ConfigReading:
         )
 
     def close(self) -> None:
+        """Wait for the documents still being checked."""
         if self._reading is not None:
             self._reading.close()
+
+    def stop(self) -> None:
+        """Stop checking the documents without waiting (a run that failed early)."""
+        if self._reading is not None:
+            self._reading.stop()
 
     def __enter__(self) -> ConfigReading:
         return self
 
-    def __exit__(self, *exc: object) -> None:
-        self.close()
+    def __exit__(self, error: type[BaseException] | None, *rest: object) -> None:
+        if error is None:
+            self.close()
+        else:
+            self.stop()
 
 
 def load_settings(directory: Path, *, env: Mapping[str, str] | None = None) -> Settings:
