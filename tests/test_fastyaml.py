@@ -168,6 +168,33 @@ def test_a_file_read_plainly_reads_as_composed_nodes_do(text: str) -> None:
             assert "${" in span or not source.has_vars
 
 
+def _paths(value: Any, at: tuple[str | int, ...] = ()) -> list[tuple[str | int, ...]]:
+    """Every path in `value`, and one under each that is not there."""
+    found = [at, (*at, "not-there")]
+    if isinstance(value, (dict, list)):
+        children = value.items() if isinstance(value, dict) else enumerate(value)
+        for step, item in children:
+            found.extend(_paths(item, (*at, step)))
+    return found
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(yaml_files())
+def test_every_place_in_a_file_read_plainly_is_where_composed_nodes_say(text: str) -> None:
+    # The plain reader's sources compose a document alone when a place is asked for.
+    note(repr(text))
+    plain = read_plain(text, MAX_DEPTH, config_module._typed)
+    if plain is None:
+        return
+    nodes = _node_path(text, config_module.YAML_BACKEND)
+    later = config_module._LaterNodes(text, "file.yaml")
+    for index, (document, (_, source)) in enumerate(zip(plain, nodes.documents, strict=True)):
+        read = later.source(index, document)
+        for path in _paths(document.value):
+            for at_key in (False, True):
+                assert read.where(path, at_key) == source.where(path, at_key), (path, at_key)
+
+
 def test_the_realistic_shape_is_read_plainly_with_every_place_found() -> None:
     text = "".join(
         f"---\nkind: WorkspaceTemplate\nmetadata:\n  description: Template {i} # mine\n"
