@@ -89,8 +89,8 @@ _EXACT |= orjson.OPT_PASSTHROUGH_DATACLASS
 
 def exact_text(value: Any) -> bytes | None:
     """`value` as compact JSON text that `exact_value` reads back equal to it, every type kept
-    (for handing values to another process: a pickle is several times slower); None where
-    JSON cannot stand for it exactly.
+    (to hand values to another process: for about half what pickling dicts costs); None
+    where JSON cannot stand for it exactly.
 
     orjson refuses a key that is not a string, an integer beyond 64 bits, a lone surrogate and
     (with these options) a subclass, a date or a dataclass; it writes a tuple as a list and

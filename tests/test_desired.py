@@ -40,7 +40,7 @@ SPECS = st.recursive(
     lambda inner: st.one_of(
         st.lists(inner, max_size=3),
         st.lists(inner, max_size=2).map(tuple),
-        st.dictionaries(st.text(max_size=3), inner, max_size=3),
+        st.dictionaries(st.one_of(st.text(max_size=3), st.builds(_Text)), inner, max_size=3),
     ),
     max_leaves=8,
 )
