@@ -24,7 +24,7 @@ from ruamel.yaml.tag import Tag
 from reconcile import schema
 from reconcile.configdir import MAX_FILE_BYTES, Found, Listing, scan
 from reconcile.desired import Collecting, ParsedFile, start_collect
-from reconcile.documents import Source, interpolate
+from reconcile.documents import Source, Where, interpolate
 from reconcile.errors import ConfigError, Problem
 from reconcile.fastyaml import AVAILABLE as HAVE_PLAIN_READER
 from reconcile.fastyaml import PlainDocument, read_plain
@@ -180,14 +180,23 @@ class ConfigReading:
         )
 
     def close(self) -> None:
+        """Wait for the documents still being checked."""
         if self._reading is not None:
             self._reading.close()
+
+    def stop(self) -> None:
+        """Stop checking the documents without waiting (a run that failed early)."""
+        if self._reading is not None:
+            self._reading.stop()
 
     def __enter__(self) -> ConfigReading:
         return self
 
-    def __exit__(self, *exc: object) -> None:
-        self.close()
+    def __exit__(self, error: type[BaseException] | None, *rest: object) -> None:
+        if error is None:
+            self.close()
+        else:
+            self.stop()
 
 
 def load_settings(directory: Path, *, env: Mapping[str, str] | None = None) -> Settings:
@@ -280,12 +289,12 @@ def _typed(token: str) -> str:
 
 
 class _LaterNodes:
-    """A plainly read file's nodes, composed only when a place its reader did not find is
-    asked for (a problem, a list of scopes, a base's values)."""
+    """A plainly read file's nodes, each document's composed only when a place its reader
+    did not find is asked for (a problem, a list of scopes, a base's values)."""
 
     def __init__(self, text: str, file: str) -> None:
         self._text, self._file = text, file
-        self._nodes: list[Node] | None = None
+        self._places: dict[int, Where] = {}  # by document index
 
     def source(self, index: int, document: PlainDocument) -> Source:
         known: dict[tuple[JsonPath, bool], tuple[int, int]] = {((), False): document.root}
@@ -296,14 +305,28 @@ class _LaterNodes:
             spot = known.get((path, at_key))
             if spot is not None:
                 return spot
-            if self._nodes is None:
-                self._nodes = _compose(self._text, self._file)[0]
-            if index >= len(self._nodes):  # never so: the plain reader accepted the file
-                return document.root
-            return locator(self._nodes[index])(path, at_key)  # type: ignore[no-any-return]
+            if index not in self._places:
+                self._places[index] = self._composed(document)
+            return self._places[index](path, at_key)
 
-        has_vars = "${" in self._text[document.start : document.end]
+        has_vars = self._text.find("${", document.start, document.end) >= 0
         return Source(self._file, where, has_vars=has_vars)
+
+    def _composed(self, document: PlainDocument) -> Where:
+        """Where a path of `document` is, from its own text composed alone: it starts a line
+        and reads alone as in its file (the plain reader takes no directive, anchor or alias),
+        so only its lines are counted from the file's start."""
+        nodes = _compose(self._text[document.start : document.end], self._file)[0]
+        if len(nodes) != 1:  # never so: the plain reader accepted the file
+            return lambda path, at_key: document.root
+        find = locator(nodes[0])
+        above = self._text.count("\n", 0, document.start)
+
+        def where(path: JsonPath, at_key: bool) -> tuple[int, int]:
+            line, col = find(path, at_key)
+            return line + above, col
+
+        return where
 
 
 def _read_text(found: Found) -> tuple[str | None, Problem | None]:

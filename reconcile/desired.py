@@ -9,9 +9,9 @@ from __future__ import annotations
 import os
 import threading
 from collections.abc import Callable
-from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass
 from multiprocessing import get_all_start_methods, get_context
+from multiprocessing.pool import AsyncResult, Pool
 from pathlib import Path
 from typing import Any
 
@@ -19,10 +19,12 @@ from reconcile import schema
 from reconcile.configdir import Found, display_path, inside
 from reconcile.documents import MAX_MANIFEST_BYTES, Checked, Source, check_document
 from reconcile.errors import Problem
+from reconcile.expand import Placed
 from reconcile.extending import Library, check_extended, might_hold_bases, read_bases
 from reconcile.gcpause import gc_paused
+from reconcile.jsonfast import exact_text, exact_value
 from reconcile.lifecycle import moved_conflicts
-from reconcile.model import Address, Resource
+from reconcile.model import NO_LIFECYCLE, Address, Origin, Resource
 from reconcile.schema import JsonPath
 
 PARALLEL_BYTES = 1024 * 1024  # below this much YAML, one process is faster than a pool
@@ -48,6 +50,66 @@ class FileReport:
     checked: tuple[Checked, ...]
     problems: tuple[Problem, ...]
     manifests: tuple[str, ...]  # real paths of the manifestFile targets it used
+
+    def __reduce__(self) -> tuple[Any, tuple[Any, ...]]:
+        # Pickling thousands of resources (frozen dataclasses, spec dicts) costs a worker
+        # more than checking them, and the command waiting for them much of its time: the
+        # specs go as one JSON text and the rest as plain tuples, where JSON is exact.
+        specs = [p.resource.spec for c in self.checked for p in c.placed]
+        text = exact_text(specs) if all(map(_packable, self.checked)) else None
+        if text is None:
+            fields = (self.path, self.documents, self.checked, self.problems, self.manifests)
+            return FileReport, fields
+        rows = tuple((tuple(c.problems), tuple(map(_row, c.placed))) for c in self.checked)
+        return _unpacked, (self.path, self.documents, text, rows, self.problems, self.manifests)
+
+
+def _packable(checked: Checked) -> bool:
+    """True when `_row` and `_placed` carry every field of `checked`'s resources."""
+    return type(checked) is Checked and all(
+        type(p) is Placed and type(p.resource) is Resource and type(p.resource.origin) is Origin
+        for p in checked.placed
+    )
+
+
+def _row(placed: Placed) -> tuple[Any, ...]:
+    """A placed resource but its spec, as plain values."""
+    resource = placed.resource
+    address, origin = resource.address, resource.origin
+    assert origin is not None  # _packable
+    lifecycle = None if resource.lifecycle == NO_LIFECYCLE else resource.lifecycle
+    return (
+        *(address.kind, address.scope, address.name),
+        *(origin.file, origin.line, origin.col),
+        tuple(resource.sensitive),
+        lifecycle,
+        *(placed.line, placed.col, placed.json_path),
+    )
+
+
+def _placed(row: tuple[Any, ...], spec: Any) -> Placed:
+    """The placed resource `_row` made `row` of."""
+    kind, scope, name, file, line, col, sensitive, lifecycle, *where = row
+    address, origin = Address(kind, scope, name), Origin(file, line, col)
+    lifecycle = NO_LIFECYCLE if lifecycle is None else lifecycle
+    return Placed(Resource(address, spec, origin, frozenset(sensitive), lifecycle), *where)
+
+
+def _unpacked(
+    path: str,
+    documents: int,
+    text: bytes,
+    rows: tuple[tuple[tuple[Problem, ...], tuple[tuple[Any, ...], ...]], ...],
+    problems: tuple[Problem, ...],
+    manifests: tuple[str, ...],
+) -> FileReport:
+    """The report `FileReport.__reduce__` packed."""
+    specs = iter(exact_value(text))
+    checked = tuple(
+        Checked(tuple(_placed(row, next(specs)) for row in placed), list(found))
+        for found, placed in rows
+    )
+    return FileReport(path, documents, checked, problems, manifests)
 
 
 @dataclass(frozen=True)
@@ -83,7 +145,8 @@ def start_collect(
 
     A big directory is handed to worker processes and this returns at once, so the caller
     can do other work meanwhile (a plan reads the server); a small one is read right here.
-    Use the result as a context manager: leaving it stops workers still running.
+    Use the result as a context manager: leaving it waits for workers still running, or
+    ends them at once when an error leaves it (what they read is dropped anyway).
     """
     library = _bases(files, parse)
     tasks = [_Task(found, str(directory), env, parse, library, shown) for found in files]
@@ -97,15 +160,14 @@ def start_collect(
     # fork is fast and shares the compiled validators, but is unsafe once threads run.
     safe = threading.active_count() == 1 and "fork" in get_all_start_methods()
     context = get_context("fork" if safe else "spawn")
-    pool = ProcessPoolExecutor(max_workers=count, mp_context=context)
+    # The workers are all forked here, before the caller starts any thread of its own.
+    pool = context.Pool(count)
     try:
-        # Submitting starts the workers (all of them, forked now, before the caller starts
-        # any thread of its own).
-        futures = [pool.submit(_read_batch, tasks[i::count]) for i in range(count)]
+        batches = [pool.apply_async(_read_batch, (tasks[i::count],)) for i in range(count)]
     except BaseException:
-        pool.shutdown(wait=False, cancel_futures=True)
+        pool.terminate()
         raise
-    return Collecting(tasks, library.problems, pool=pool, futures=futures)
+    return Collecting(tasks, library.problems, pool=pool, batches=batches)
 
 
 def _bases(files: tuple[Found, ...], parse: Parse) -> Library:
@@ -131,14 +193,14 @@ class Collecting:
         problems: tuple[Problem, ...] = (),
         *,
         reports: list[FileReport] | None = None,
-        pool: ProcessPoolExecutor | None = None,
-        futures: list[Future[list[FileReport]]] | None = None,
+        pool: Pool | None = None,
+        batches: list[AsyncResult[list[FileReport]]] | None = None,
     ) -> None:
         self._tasks = tasks
         self._problems = problems  # found before the files' own (the shared bases')
         self._reports = reports
         self._pool = pool
-        self._futures = futures or []
+        self._batches = batches or []
         self._desired: Desired | None = None
 
     @property
@@ -153,22 +215,35 @@ class Collecting:
 
     def _gather(self) -> list[FileReport]:
         if self._reports is None:
-            batches = [future.result() for future in self._futures]
+            batches = [batch.get() for batch in self._batches]
             by_path = {r.path: r for batch in batches for r in batch}
             self._reports = [by_path[str(task.found.path)] for task in self._tasks]
             self.close()
         return self._reports
 
     def close(self) -> None:
+        """Wait for the workers still running, and end them."""
         if self._pool is not None:
-            self._pool.shutdown(wait=True, cancel_futures=True)
+            self._pool.close()
+            self._pool.join()
+            self._pool = None
+
+    def stop(self) -> None:
+        """End the workers still running without waiting for them (they only read files:
+        nothing is left half written), and drop what they found."""
+        if self._pool is not None:
+            self._pool.terminate()
+            self._pool.join()
             self._pool = None
 
     def __enter__(self) -> Collecting:
         return self
 
-    def __exit__(self, *exc: object) -> None:
-        self.close()
+    def __exit__(self, error: type[BaseException] | None, *rest: object) -> None:
+        if error is None:
+            self.close()
+        else:
+            self.stop()
 
 
 def _assemble(reports: list[FileReport], problems_before: tuple[Problem, ...]) -> Desired:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any
 
 from reconcile.errors import Problem
@@ -157,8 +157,9 @@ def check_document(
     if source.has_vars:
         doc, secret, missing = interpolate(doc, env, shown=shown)
     problems = [_unset(source, at, name) for at, name in missing]
-    problems.extend(_hidden_names(doc, source, secret))
-    secret = list(dict.fromkeys([*secret, *source.marked]))
+    if secret or source.marked:
+        problems.extend(_hidden_names(doc, source, secret))
+        secret = list(dict.fromkeys([*secret, *source.marked]))
     problems.extend(_literal_secrets(doc, source, secret))
     found = validate_document(doc, sensitive=secret)
     problems.extend(_located(source, p) for p in found)
@@ -181,9 +182,8 @@ def check_document(
         problems.extend(problems_of_manifest)
         secret.extend(more_secret)
         spec = {k: v for k, v in spec.items() if k != "manifestFile"} | {"manifest": manifest}
-    resource = _resource(kind, {**doc, "spec": spec}, source, secret)
-    if not lifecycle_broken:
-        resource = replace(resource, lifecycle=_lifecycle(doc))
+    lifecycle = NO_LIFECYCLE if lifecycle_broken else _lifecycle(doc)
+    resource = _resource(kind, {**doc, "spec": spec}, source, secret, lifecycle)
     scopes = scope_list(doc)
     if scopes is None:
         line, col = source.where(("metadata", "name"), False)
@@ -358,7 +358,9 @@ def check_manifest(manifest: Any, source: Source, base: JsonPath) -> list[Proble
     return problems
 
 
-def _resource(kind: str, doc: dict[str, Any], source: Source, secret: list[JsonPath]) -> Resource:
+def _resource(
+    kind: str, doc: dict[str, Any], source: Source, secret: list[JsonPath], lifecycle: Lifecycle
+) -> Resource:
     metadata = doc["metadata"]
     one = isinstance(metadata.get("scope"), dict)
     scope = scope_text(metadata["scope"]) if one else ""  # a list: per_scope names each
@@ -373,7 +375,7 @@ def _resource(kind: str, doc: dict[str, Any], source: Source, secret: list[JsonP
     # Normalized here, in the worker processes that read a big config, rather than by the
     # planner: every user of the desired set wants the canonical form (defaults filled).
     spec = KINDS[kind].normalize(spec)
-    return Resource(address, spec, Origin(source.file, line, col), frozenset(patterns))
+    return Resource(address, spec, Origin(source.file, line, col), frozenset(patterns), lifecycle)
 
 
 def _segments(doc: Any, path: JsonPath) -> list[str]:

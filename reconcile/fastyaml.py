@@ -47,9 +47,11 @@ _METADATA = re.compile(r"^metadata:[ ]*(?:#[^\n]*)?$", re.MULTILINE)
 _SCALARS = frozenset({str, int, bool, type(None)})
 # Where a value starts: a quoted one (its closing quote captured when it closes on its line:
 # the two parsers fold a quoted value's lines unalike) or a plain one that may be a number
-# (the two resolvers read some forms unalike: `0B1`). One pass over the text for both.
+# (the two resolvers read some forms unalike: `0B1`), each after a space, a line break or
+# flow punctuation (matched, and looked for first: a search for where a value starts would
+# try every character). One pass over the text, a line feed put before it, for both.
 _VALUE_START = re.compile(
-    r"""(?<![^\s\[{,:])(?:"(?:[^"\\\n]|\\.)*(")?|'(?:[^'\n]|'')*(')?"""
+    r"""[\s\[{,:](?=["'\-+.0-9])(?:"(?:[^"\\\n]|\\.)*(")?|'(?:[^'\n]|'')*(')?"""
     r"|([-+.]?[0-9][^\s#,\[\]{}]*))"
 )
 # The numbers both read alike.
@@ -113,7 +115,7 @@ def _values_alike(text: str, typed: Typed) -> bool:
     """True when no quoted value goes on past its line and every plain value that may be a
     number is typed alike by both resolvers (a value with a space after its first word is a
     string to both)."""
-    for double, single, token in set(_VALUE_START.findall(text)):
+    for double, single, token in set(_VALUE_START.findall("\n" + text)):
         if not (double or single or token):
             return False  # a quoted value left open at the end of its line
         if not token or _CANONICAL.fullmatch(token):

@@ -81,3 +81,29 @@ def sorted_text(value: Any) -> bytes | None:
         return orjson.dumps(value, option=_SORTED)
     except orjson.JSONEncodeError:
         return None
+
+
+_EXACT = orjson.OPT_PASSTHROUGH_SUBCLASS | orjson.OPT_PASSTHROUGH_DATETIME
+_EXACT |= orjson.OPT_PASSTHROUGH_DATACLASS
+
+
+def exact_text(value: Any) -> bytes | None:
+    """`value` as compact JSON text that `exact_value` reads back equal to it, every type kept
+    (to hand values to another process: for about half what pickling dicts costs); None
+    where JSON cannot stand for it exactly.
+
+    orjson refuses a key that is not a string, an integer beyond 64 bits, a lone surrogate and
+    (with these options) a subclass, a date or a dataclass; it writes a tuple as a list and
+    NaN as null, which reading the text back and comparing finds (a list never equals a
+    tuple, NaN equals nothing). Where the values are equal the types are too: an integer, a
+    float and a boolean are each written their own way."""
+    try:
+        text = orjson.dumps(value, option=_EXACT)
+    except orjson.JSONEncodeError:
+        return None
+    return text if orjson.loads(text) == value else None
+
+
+def exact_value(text: bytes) -> Any:
+    """The value `exact_text` wrote."""
+    return orjson.loads(text)

@@ -3,6 +3,7 @@ its documents, their places and the problems found equal what composing nodes gi
 
 from __future__ import annotations
 
+import re
 import shutil
 from pathlib import Path
 from typing import Any
@@ -12,6 +13,7 @@ from hypothesis import HealthCheck, event, given, note, settings
 from hypothesis import strategies as st
 
 from reconcile import config as config_module
+from reconcile import fastyaml
 from reconcile.config import read_config
 from reconcile.desired import ParsedFile
 from reconcile.fastyaml import read_plain
@@ -166,6 +168,33 @@ def test_a_file_read_plainly_reads_as_composed_nodes_do(text: str) -> None:
             assert "${" in span or not source.has_vars
 
 
+def _paths(value: Any, at: tuple[str | int, ...] = ()) -> list[tuple[str | int, ...]]:
+    """Every path in `value`, and one under each that is not there."""
+    found = [at, (*at, "not-there")]
+    if isinstance(value, (dict, list)):
+        children = value.items() if isinstance(value, dict) else enumerate(value)
+        for step, item in children:
+            found.extend(_paths(item, (*at, step)))
+    return found
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(yaml_files())
+def test_every_place_in_a_file_read_plainly_is_where_composed_nodes_say(text: str) -> None:
+    # The plain reader's sources compose a document alone when a place is asked for.
+    note(repr(text))
+    plain = read_plain(text, MAX_DEPTH, config_module._typed)
+    if plain is None:
+        return
+    nodes = _node_path(text, config_module.YAML_BACKEND)
+    later = config_module._LaterNodes(text, "file.yaml")
+    for index, (document, (_, source)) in enumerate(zip(plain, nodes.documents, strict=True)):
+        read = later.source(index, document)
+        for path in _paths(document.value):
+            for at_key in (False, True):
+                assert read.where(path, at_key) == source.where(path, at_key), (path, at_key)
+
+
 def test_the_realistic_shape_is_read_plainly_with_every_place_found() -> None:
     text = "".join(
         f"---\nkind: WorkspaceTemplate\nmetadata:\n  description: Template {i} # mine\n"
@@ -236,3 +265,17 @@ def test_places_the_plain_reader_does_not_know_come_from_the_nodes(
     assert plain.problems == nodes.problems
     assert any("duplicate address" in p.message for p in plain.problems)
     assert any(p.json_path == "$.spec.tty" for p in plain.problems)
+
+
+# Where a value starts, said plainly: a value start not preceded by any character but a
+# space, a line break or flow punctuation. The reader's pattern matches that character too.
+_STARTS_PLAINLY = re.compile(
+    r"""(?<![^\s\[{,:])(?:"(?:[^"\\\n]|\\.)*(")?|'(?:[^'\n]|'')*(')?"""
+    r"|([-+.]?[0-9][^\s#,\[\]{}]*))"
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.text(alphabet=" \n\t\"'\\-+.0123456789:,[]{}#aB_x", max_size=40))
+def test_the_value_starts_are_found_as_said_plainly(text: str) -> None:
+    assert fastyaml._VALUE_START.findall("\n" + text) == _STARTS_PLAINLY.findall(text)

@@ -1,0 +1,149 @@
+"""Collecting the desired set: the reports worker processes send back, and workers ended at
+once when a run fails while they still read."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import pickle
+import threading
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from reconcile import config as config_module
+from reconcile.configdir import Found, scan
+from reconcile.desired import FileReport, ParsedFile, start_collect
+from reconcile.documents import Checked
+from reconcile.errors import Problem
+from reconcile.expand import Placed
+from reconcile.model import NO_LIFECYCLE, Address, Lifecycle, Origin, Resource
+
+
+class _Text(str):
+    """A string subclass: JSON would give back a plain string."""
+
+
+SCALARS = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(-(2**70), 2**70),
+    st.floats(),  # NaN and infinities included
+    st.text(max_size=4),
+    st.builds(_Text, st.text(max_size=2)),
+)
+SPECS = st.recursive(
+    SCALARS,
+    lambda inner: st.one_of(
+        st.lists(inner, max_size=3),
+        st.lists(inner, max_size=2).map(tuple),
+        st.dictionaries(st.one_of(st.text(max_size=3), st.builds(_Text)), inner, max_size=3),
+    ),
+    max_leaves=8,
+)
+LIFECYCLES = st.sampled_from(
+    [NO_LIFECYCLE, Lifecycle(protect=True), Lifecycle(ignore_changes=("spec.image",))]
+)
+PROBLEMS = st.lists(
+    st.builds(Problem, st.text(max_size=5), st.just("f.yaml"), st.integers(0, 9)), max_size=2
+)
+
+
+@st.composite
+def placed(draw: Any) -> Placed:
+    address = Address("workspace-template", draw(st.sampled_from(["", "project=p"])), "n")
+    resource = Resource(
+        address,
+        draw(SPECS),
+        Origin("f.yaml", draw(st.integers(0, 9)), draw(st.integers(0, 9))),
+        frozenset(draw(st.lists(st.sampled_from(["spec.a", "spec.b[*].value"]), max_size=2))),
+        draw(LIFECYCLES),
+    )
+    return Placed(resource, draw(st.integers(0, 9)), draw(st.integers(0, 9)), "$.metadata.name")
+
+
+REPORTS = st.builds(
+    FileReport,
+    st.just("/config/f.yaml"),
+    st.integers(0, 3),
+    st.lists(
+        st.builds(Checked, st.lists(placed(), max_size=3).map(tuple), PROBLEMS), max_size=3
+    ).map(tuple),
+    PROBLEMS.map(tuple),
+    st.just(("/config/manifest.yaml",)),
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(REPORTS)
+def test_a_report_comes_back_from_a_worker_as_it_was_sent(report: FileReport) -> None:
+    back = pickle.loads(pickle.dumps(report))
+    assert repr(back) == repr(report)  # every value and type (a tuple is no list, 1 no 1.0)
+    assert [type(p.resource.spec) for c in back.checked for p in c.placed] == [
+        type(p.resource.spec) for c in report.checked for p in c.placed
+    ]
+
+
+def test_a_plain_report_is_sent_packed() -> None:
+    resource = Resource(Address("k", "", "n"), {"spec": {"image": "img"}}, Origin("f", 1, 1))
+    report = FileReport("f", 1, (Checked((Placed(resource, 1, 1),), []),), (), ())
+    assert report.__reduce__()[0] is not FileReport  # the JSON form, not the fields
+    assert pickle.loads(pickle.dumps(report)) == report
+
+
+@pytest.mark.parametrize(
+    ("cls", "names"),
+    [
+        (FileReport, ("path", "documents", "checked", "problems", "manifests")),
+        (Checked, ("placed", "problems")),
+        (Placed, ("resource", "line", "col", "json_path")),
+        (Resource, ("address", "spec", "origin", "sensitive", "lifecycle")),
+        (Address, ("kind", "scope", "name")),
+        (Origin, ("file", "line", "col")),
+    ],
+)
+def test_a_packed_report_carries_every_field(cls: type, names: tuple[str, ...]) -> None:
+    # desired.py packs these fields by name: a new one must be packed too.
+    assert tuple(f.name for f in dataclasses.fields(cls)) == names
+
+
+def _parse_blocking(found: Found) -> ParsedFile:
+    """Parses a file; `block.yaml` first says which process reads it, then waits until its
+    directory's `gate` (a named pipe) is written."""
+    if found.path.name == "block.yaml":
+        (found.path.parent / "reader").write_text(str(os.getpid()), encoding="utf-8")
+        with (found.path.parent / "gate").open(encoding="utf-8") as gate:
+            gate.read()
+    return config_module.parse_file(found)
+
+
+def test_a_run_that_fails_early_ends_the_workers_without_waiting(tmp_path: Path) -> None:
+    document = "kind: WorkloadType\nmetadata: {{name: {}}}\nspec: {{category: Train}}\n"
+    for name in ("block", "other"):
+        (tmp_path / f"{name}.yaml").write_text(document.format(name), encoding="utf-8")
+    os.mkfifo(tmp_path / "gate")
+    files = scan(tmp_path).files
+
+    def open_gate() -> None:  # only if the workers were waited for: ends the test
+        released.set()
+        with (tmp_path / "gate").open("w", encoding="utf-8"):
+            pass
+
+    released = threading.Event()
+    with (
+        pytest.raises(RuntimeError, match="the server refused"),
+        start_collect(files, tmp_path, {}, _parse_blocking, workers=2) as reading,
+    ):
+        assert reading.in_background
+        while not (tmp_path / "reader").exists():  # the worker is inside the file
+            threading.Event().wait(0.01)
+        opener = threading.Timer(120, open_gate)
+        opener.start()
+        raise RuntimeError("the server refused")
+    opener.cancel()
+    assert not released.is_set()
+    with pytest.raises(ProcessLookupError):  # ended and reaped
+        os.kill(int((tmp_path / "reader").read_text(encoding="utf-8")), 0)
