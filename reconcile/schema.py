@@ -11,6 +11,7 @@ from __future__ import annotations
 import difflib
 import json
 import re
+import threading
 from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache
@@ -102,7 +103,8 @@ def _validator(name: str) -> Draft202012Validator:
 
 
 def warm_up() -> None:
-    """Compile every validator now (before worker processes fork, so they share them)."""
+    """Load every schema and prepare its check now (before worker processes fork, so they
+    share them; the check's code is compiled a part at a time, as documents need it)."""
     for name in (*DOCUMENT_KINDS.values(), ENVELOPE, SETTINGS):
         _fast(name)
 
@@ -221,31 +223,56 @@ def _compact(node: Any, defs: Mapping[str, Any], stack: tuple[str, ...]) -> Any:
 
 # --- the fast path -------------------------------------------------------------------------
 # jsonschema builds a validator object per subschema it enters, which is most of the time a
-# config load takes. Valid documents are the common case, so each schema is also compiled
-# into one exact yes/no predicate over the keywords our schemas use (checked by tests against
-# jsonschema); only a document the predicate rejects goes through jsonschema, which then
-# finds and words every error. A schema using anything else gets no predicate.
-# fastjsonschema does the same job and checks a document faster, but compiling the template
-# schemas costs it more than a config of tens of thousands of documents then saves
-# (bench/bench_validate.py compares the two; BENCHMARKS.md, "Validate", has the figures).
+# config load takes. Valid documents are the common case, so each schema is also turned into
+# an exact yes/no predicate: Python source generated for the keywords our schemas use (a
+# function per subschema that needs one, nested subschemas inlined as straight-line code) and
+# compiled with `compile`. Only a document the predicate rejects goes through jsonschema,
+# which then finds and words every error; a schema using any other keyword gets no predicate.
+# A function is generated and compiled on its first call: a config meets a small part of its
+# schemas (a template spec lists about a hundred fields), so start-up pays for no more.
+# fastjsonschema generates code too, but for every keyword of every draft and for a whole
+# schema at once: compiling the template schemas costs it more than a config of tens of
+# thousands of documents then saves (bench/bench_validate.py compares the two).
 Check = Callable[[Any], bool]
 _IGNORED = frozenset({"$schema", "$defs", "x-sensitive", "x-forbidden"})
-# The Python types a YAML-built value has, per JSON type. Membership is by exact type: a value
-# of any other type (a dict subclass, a tuple) fails the fast check and jsonschema decides.
-_PY_TYPES: dict[str, frozenset[type]] = {
-    "string": frozenset({str}),
-    "integer": frozenset({int}),
-    "number": frozenset({int, float}),
-    "boolean": frozenset({bool}),
-    "null": frozenset({type(None)}),
-    "object": frozenset({dict}),
-    "array": frozenset({list}),
-}
-_LEAF = frozenset(
-    {"type", "enum", "const", "minLength", "maxLength", "pattern"}
-    | {"minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum"}
+# The keywords that apply to values of one JSON type only; the Python types (exact: YAML
+# builds no subclasses) of those values; the test that a value `{v}` of type `{t}` is one.
+_GROUPS: tuple[tuple[frozenset[str], frozenset[str], str], ...] = (
+    (
+        frozenset({"properties", "additionalProperties", "required"})
+        | frozenset({"minProperties", "maxProperties", "propertyNames"}),
+        frozenset({"dict"}),
+        "{t} is dict",
+    ),
+    (frozenset({"items", "minItems", "maxItems"}), frozenset({"list"}), "{t} is list"),
+    (frozenset({"minLength", "maxLength", "pattern"}), frozenset({"str"}), "{t} is str"),
+    (
+        frozenset({"minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum"}),
+        frozenset({"int", "float"}),
+        "{t} is int or {t} is float",
+    ),
 )
-_LEAF_ALL = _LEAF | _IGNORED
+_COMBINED = frozenset({"allOf", "anyOf", "oneOf", "not", "if", "then", "else", "$ref"})
+_KNOWN = _COMBINED.union({"type", "enum", "const"}, *(g[0] for g in _GROUPS)) | _IGNORED
+# Per JSON type: the Python types of its values and the test that `{v}` is one. A float with
+# an integral value is an integer (as jsonschema has it); a bool is never a number.
+_TYPES: dict[str, tuple[frozenset[str], str]] = {
+    "string": (frozenset({"str"}), "{t} is str"),
+    "integer": (frozenset({"int", "float"}), "{t} is int or ({t} is float and {v}.is_integer())"),
+    "number": (frozenset({"int", "float"}), "{t} is int or {t} is float"),
+    "boolean": (frozenset({"bool"}), "{t} is bool"),
+    "null": (frozenset({"NoneType"}), "{v} is None"),
+    "object": (frozenset({"dict"}), "{t} is dict"),
+    "array": (frozenset({"list"}), "{t} is list"),
+}
+_PLAIN: frozenset[type] = frozenset({str, int, float, bool, type(None), dict, list})
+_EVERY_TYPE = frozenset(t.__name__ for t in _PLAIN)
+# Up to this many properties an object's check tests each of them inline; past it, it walks
+# the document's keys (a few) through a table of per-property functions. Past this depth a
+# subschema becomes a function of its own (Python limits how deeply blocks nest).
+_INLINE_PROPERTIES = 12
+_MAX_DEPTH = 12
+_REMEMBERED = 4096  # matching strings remembered per pattern
 
 
 def _same(a: Any, b: Any) -> bool:
@@ -261,218 +288,295 @@ def _same(a: Any, b: Any) -> bool:
     return type(a) is type(b) and a == b
 
 
-def _compile(schema: Any) -> Check | None:
-    """An exact validity predicate for `schema`, or None if it uses an unknown keyword."""
-    if schema is True or schema == {}:
-        return lambda v: True
-    if schema is False:
-        return lambda v: False
-    if schema.keys() <= _LEAF_ALL:
-        return _leaf(schema)
-    if schema.get("type") in _RECORD_TYPES and "properties" in schema and schema.keys() <= _RECORD:
-        return _record(schema)
-    checks: list[Check] = []
-    for key, value in schema.items():
-        if key in _IGNORED or key in ("then", "else"):  # compiled with their `if`
-            continue
-        check = _conditional(schema) if key == "if" else _keyword(key, value, schema)
-        if check is None:
-            return None
-        checks.append(check)
-    if len(checks) == 1:
-        return checks[0]
-
-    def every(value: Any) -> bool:
-        # A loop, not all(): no generator per call, and this runs for every node of every doc.
-        for check in checks:  # noqa: SIM110
-            if not check(value):
-                return False
-        return True
-
-    return every
+def _same_as_any(value: Any, options: Sequence[Any]) -> bool:
+    return any(_same(value, option) for option in options)
 
 
-def _keyword(key: str, value: Any, schema: Mapping[str, Any]) -> Check | None:
-    if key in _LEAF:
-        return _leaf({key: value})
-    if key in ("properties", "additionalProperties", "required"):
-        return _object(key, value, schema)
-    if key in ("minProperties", "maxProperties", "minItems", "maxItems"):
-        size, kind = value, dict if key.endswith("Properties") else list
-        low = key.startswith("min")
-        return lambda v: not isinstance(v, kind) or (len(v) >= size if low else len(v) <= size)
-    if key == "propertyNames":
-        name = _compile(value)
-        if name is None:
-            return None
-        return lambda v: not isinstance(v, dict) or all(name(k) for k in v)
-    if key == "items":
-        item = _compile(value)
-        if item is None:
-            return None
-
-        def items(value: Any) -> bool:
-            if not isinstance(value, list):
-                return True
-            for one in value:  # noqa: SIM110 (a loop: no generator per list)
-                if not item(one):
-                    return False
-            return True
-
-        return items
-    return _combined(key, value)
+def _yes(value: Any) -> bool:
+    return True
 
 
-def _object(key: str, value: Any, schema: Mapping[str, Any]) -> Check | None:
-    if key == "required":
-        names = list(value)
-        return lambda v: not isinstance(v, dict) or all(n in v for n in names)
-    if key == "additionalProperties":
-        if "patternProperties" in schema:
-            return None
-        known = frozenset(schema.get("properties", {}))
-        if value is False:
-            return lambda v: not isinstance(v, dict) or v.keys() <= known
-        extra = _compile(value)
-        if extra is None:
-            return None
-        return lambda v: (
-            not isinstance(v, dict)
-            or all(extra(item) for name, item in v.items() if name not in known)
-        )
-    compiled = {name: _compile(sub) for name, sub in value.items()}
-    if any(c is None for c in compiled.values()):
-        return None
-    table = {name: c for name, c in compiled.items() if c is not None}
-
-    def properties(value: Any) -> bool:
-        if not isinstance(value, dict):
-            return True
-        for name, item in value.items():  # the document's few keys, not the schema's many
-            check = table.get(name)
-            if check is not None and not check(item):
-                return False
-        return True
-
-    return properties
+def _literal(value: Any) -> str | None:
+    """`value` as Python source, when it is a plain literal."""
+    if value is None or type(value) in (str, int, bool):
+        return repr(value)
+    if type(value) is float and abs(value) < float("inf"):  # NaN and infinities have none
+        return repr(value)
+    return None
 
 
-_RECORD = frozenset({"type", "properties", "additionalProperties", "required"}) | _IGNORED
-_RECORD_TYPES = ("object", ["object", "null"], ["null", "object"])
-
-
-def _record(schema: Mapping[str, Any]) -> Check | None:
-    """An object's type, properties, additionalProperties and required in one closure and one
-    walk of its keys: the shape of most objects (a state entry, a spec's sub-objects), whose
-    keyword-per-closure form made a call per keyword for every one of them."""
-    table = {name: _compile(sub) for name, sub in schema["properties"].items()}
-    extra = schema.get("additionalProperties", True)
-    other = None if extra is False else _compile(extra)
-    if any(c is None for c in table.values()) or (extra is not False and other is None):
-        return None
-    checks = {name: c for name, c in table.items() if c is not None}
-    required = tuple(schema.get("required", ()))
-    nullable = schema["type"] != "object"
-
-    def record(value: Any) -> bool:
-        if type(value) is not dict:
-            return nullable and value is None
-        for name, item in value.items():
-            check = checks.get(name, other)
-            if check is None or not check(item):  # None: an unknown key, none allowed
-                return False
-        for name in required:  # noqa: SIM110 (a loop: no generator per object)
-            if name not in value:
-                return False
-        return True
-
-    return record
-
-
-def _conditional(schema: Mapping[str, Any]) -> Check | None:
-    """`if` with its `then` and `else` (an absent branch holds): a kind's variants by a field
-    (a data source's `type`)."""
-    test, then, other = (_compile(schema.get(k, True)) for k in ("if", "then", "else"))
-    if test is None or then is None or other is None:
-        return None
-    return lambda v: then(v) if test(v) else other(v)
-
-
-def _combined(key: str, value: Any) -> Check | None:
-    if key not in ("allOf", "anyOf", "oneOf", "not"):
-        return None
-    parts = [_compile(s) for s in (value if isinstance(value, list) else [value])]
-    if any(p is None for p in parts):
-        return None
-    tests = [p for p in parts if p is not None]
-    if key == "allOf":
-        return lambda v: all(t(v) for t in tests)
-    if key == "anyOf":
-        return lambda v: any(t(v) for t in tests)
-    if key == "oneOf":
-        return lambda v: sum(1 for t in tests if t(v)) == 1
-    return lambda v: not tests[0](v)
-
-
-def _types(value: str | list[str]) -> Check:
-    names = [value] if isinstance(value, str) else list(value)
-    allowed = frozenset(t for name in names for t in _PY_TYPES[name])
-    integral = "integer" in names and "number" not in names  # jsonschema: 1.0 is an integer
-
-    def check(v: Any) -> bool:
-        kind = type(v)
-        return kind in allowed or (integral and kind is float and v.is_integer())
-
-    return check
-
-
-def _leaf(schema: Mapping[str, Any]) -> Check:
-    """One closure for a scalar's keywords (the most common subschema by far)."""
-    if schema.keys() - _IGNORED == {"type"}:
-        return _types(schema["type"])  # nothing else to check: no wrapper call per value
-    types = _types(schema["type"]) if "type" in schema else None
-    options = (
-        schema["enum"] if "enum" in schema else [schema["const"]] if "const" in schema else None
+def _known(schema: Mapping[str, Any], defs: Mapping[str, Any]) -> bool:
+    """True when the generator has code for every keyword of `schema` (not its subschemas)."""
+    types = schema.get("type", [])
+    ref = schema.get("$ref", "#/$defs/")
+    return (
+        schema.keys() <= _KNOWN
+        and all(t in _TYPES for t in ([types] if isinstance(types, str) else types))
+        and isinstance(ref, str)
+        and ref.removeprefix("#/$defs/") in {*defs, ""}
     )
-    plain = frozenset((type(o), o) for o in options or () if type(o) in (str, type(None)))
-    shortest, longest = schema.get("minLength", 0), schema.get("maxLength")
-    pattern = re.compile(schema["pattern"]) if "pattern" in schema else None
-    low, high = schema.get("minimum"), schema.get("maximum")
-    above, below = schema.get("exclusiveMinimum"), schema.get("exclusiveMaximum")
 
-    def check(v: Any) -> bool:
-        if types is not None and not types(v):
-            return False
-        if options is not None:
-            if type(v) is str or v is None:
-                if (type(v), v) not in plain:
-                    return False
-            elif not any(_same(v, o) for o in options):
-                return False
-        if isinstance(v, str):
-            if len(v) < shortest or (longest is not None and len(v) > longest):
-                return False
-            return pattern is None or pattern.search(v) is not None
-        if isinstance(v, (int, float)) and not isinstance(v, bool):
-            return (
-                (low is None or v >= low)
-                and (high is None or v <= high)
-                and (above is None or v > above)
-                and (below is None or v < below)
+
+class _Later:
+    """A subschema's predicate that generates and compiles its code on its first call, then
+    takes that code's place everywhere it was put (the module's names, property tables)."""
+
+    def __init__(self, generator: _Generator, schema: Any, name: str) -> None:
+        self.generator, self.schema, self.name = generator, schema, name
+        self.tables: list[dict[str, Check]] = []
+
+    def __call__(self, value: Any) -> bool:
+        return self.generator.compiled(self)(value)
+
+
+class _Generator:
+    """Generates and compiles the predicate of one (compacted) schema, a function at a time."""
+
+    def __init__(self, root: Any, label: str) -> None:
+        self.defs: Mapping[str, Any] = root.get("$defs", {}) if isinstance(root, dict) else {}
+        self.label = label
+        self.namespace: dict[str, Any] = {"_same_as_any": _same_as_any, "_yes": _yes}
+        self.by_id: dict[int, str] = {}
+        self.count = 0
+        self.lock = threading.Lock()
+        self.root = self.function(root)
+
+    def check(self) -> Check:
+        """The predicate of the whole schema (its code once compiled)."""
+        found: Check = self.namespace[self.root]
+        return found
+
+    def compiled(self, later: _Later) -> Check:
+        with self.lock:  # one thread generates; another meanwhile waits, then finds it done
+            done = self.namespace[later.name]
+            if done is later:
+                lines = [f"def {later.name}(v0):"]
+                self.block(later.schema, "v0", lines, 1)
+                source = "\n".join([*lines, "    return True\n"])
+                exec(compile(source, f"<{self.label} schema check>", "exec"), self.namespace)
+                done = self.namespace[later.name]
+                for table in later.tables:
+                    table.update((k, done) for k, v in table.items() if v is later)
+        return done  # type: ignore[no-any-return]
+
+    def fresh(self, prefix: str) -> str:
+        self.count += 1
+        return f"{prefix}{self.count}"
+
+    def constant(self, value: Any) -> str:
+        name = self.fresh("c")
+        self.namespace[name] = value
+        return name
+
+    def literal(self, value: Any) -> str:
+        written = _literal(value)
+        return written if written is not None else self.constant(value)
+
+    def function(self, schema: Any) -> str:
+        """The name of `schema`'s predicate (compiled on its first call)."""
+        if schema is True or schema == {}:
+            return "_yes"
+        name = self.by_id.get(id(schema))  # the compacted schemas live as long as the process
+        if name is None:
+            name = self.by_id[id(schema)] = self.fresh("f")
+            self.namespace[name] = _Later(self, schema, name)
+        return name
+
+    def block(self, schema: Any, v: str, lines: list[str], depth: int) -> None:
+        """Statements returning False from the function when `v` fails `schema`. A keyword
+        the generator does not know makes it say no there: jsonschema then decides (tests keep
+        the packaged schemas clear of such keywords)."""
+        pad = "    " * depth
+        if schema is True:
+            return
+        if schema is False or not isinstance(schema, dict) or not _known(schema, self.defs):
+            lines.append(f"{pad}return False")
+            return
+        if depth > _MAX_DEPTH:
+            lines.append(f"{pad}if not {self.function(schema)}({v}): return False")
+            return
+        kinds, t = _EVERY_TYPE, f"type({v})"
+        groups = [g for g in _GROUPS if schema.keys() & g[0]]
+        guarded = [g for g in groups if kinds & g[1]]
+        if "type" in schema:
+            names = [schema["type"]] if isinstance(schema["type"], str) else schema["type"]
+            kinds = frozenset().union(*(_TYPES[n][0] for n in names))
+            guarded = [g for g in groups if kinds & g[1] and not kinds <= g[1]]
+            if len(names) > 1 or guarded or "integer" in names:
+                t = self.fresh("t")
+                lines.append(f"{pad}{t} = type({v})")
+            tests = " or ".join(_TYPES[n][1].format(t=t, v=v) for n in names)
+            lines.append(f"{pad}if not ({tests or 'False'}): return False")
+        elif guarded:  # a value of any other type (a subclass) is left to jsonschema
+            t = self.fresh("t")
+            lines.append(f"{pad}{t} = type({v})")
+            lines.append(f"{pad}if {t} not in {self.constant(_PLAIN)}: return False")
+        if "enum" in schema or "const" in schema:
+            options = schema["enum"] if "enum" in schema else [schema["const"]]
+            lines.append(f"{pad}if {self.outside(options, v, kinds)}: return False")
+        for group in groups:
+            _, group_kinds, guard = group
+            if not kinds & group_kinds:
+                continue
+            inner: list[str] = []
+            emit = {"dict": self.mapping, "list": self.array, "str": self.text}.get(
+                min(group_kinds), self.number
             )
-        return True
+            emit(schema, v, inner, depth + (group in guarded))
+            if inner and group in guarded:
+                lines.append(f"{pad}if {guard.format(t=t)}:")
+            lines.extend(inner)
+        self.combined(schema, v, lines, depth)
 
-    return check
+    def outside(self, options: Sequence[Any], v: str, kinds: frozenset[str]) -> str:
+        """A test that `v` equals none of `options`."""
+        if not all(o is None or type(o) is str for o in options):
+            return f"not _same_as_any({v}, {self.constant(tuple(options))})"
+        found = [f"{v} is None"] if None in options else []
+        texts = frozenset(o for o in options if o is not None)
+        if texts:
+            listed = self.constant(texts)
+            is_text = kinds <= {"str"}
+            found.append(
+                f"{v} in {listed}" if is_text else f"(type({v}) is str and {v} in {listed})"
+            )
+        return f"not ({' or '.join(found)})" if found else "True"
+
+    @staticmethod
+    def sized(v: str, schema: Mapping[str, Any], low: str, high: str) -> list[str]:
+        """Tests that `v` is too short or too long (`not v` for the common "not empty")."""
+        tests = []
+        if low in schema:
+            tests.append(f"not {v}" if schema[low] == 1 else f"len({v}) < {int(schema[low])}")
+        if high in schema:
+            tests.append(f"len({v}) > {int(schema[high])}")
+        return tests
+
+    def text(self, schema: Mapping[str, Any], v: str, lines: list[str], depth: int) -> None:
+        pad = "    " * depth
+        tests = self.sized(v, schema, "minLength", "maxLength")
+        lines.extend(f"{pad}if {test}: return False" for test in tests)
+        if "pattern" in schema:
+            # A config repeats its strings (an image, a label, a variable's name): each is
+            # searched once and remembered as matching, up to a bound.
+            pattern = self.constant(re.compile(schema["pattern"]))
+            matched = self.constant(set[str]())
+            lines.append(f"{pad}if {v} not in {matched}:")
+            lines.append(f"{pad}    if {pattern}.search({v}) is None: return False")
+            lines.append(f"{pad}    if len({matched}) < {_REMEMBERED}: {matched}.add({v})")
+
+    def number(self, schema: Mapping[str, Any], v: str, lines: list[str], depth: int) -> None:
+        pad = "    " * depth
+        # jsonschema's own comparisons (a NaN fails none of them).
+        for key, fails in (
+            ("minimum", "<"),
+            ("maximum", ">"),
+            ("exclusiveMinimum", "<="),
+            ("exclusiveMaximum", ">="),
+        ):
+            if key in schema:
+                lines.append(f"{pad}if {v} {fails} {self.literal(schema[key])}: return False")
+
+    def array(self, schema: Mapping[str, Any], v: str, lines: list[str], depth: int) -> None:
+        pad = "    " * depth
+        tests = self.sized(v, schema, "minItems", "maxItems")
+        lines.extend(f"{pad}if {test}: return False" for test in tests)
+        self.each(schema.get("items", True), v, lines, depth)
+
+    def mapping(self, schema: Mapping[str, Any], v: str, lines: list[str], depth: int) -> None:
+        pad = "    " * depth
+        properties: Mapping[str, Any] = schema.get("properties", {})
+        extra = schema.get("additionalProperties", True)
+        known = self.constant(frozenset(properties))
+        tests = [f"not {v}.keys() <= {known}"] if extra is False else []
+        tests.extend(f"{name!r} not in {v}" for name in schema.get("required", ()))
+        tests.extend(self.sized(v, schema, "minProperties", "maxProperties"))
+        lines.extend(f"{pad}if {test}: return False" for test in tests)
+        if "propertyNames" in schema:
+            self.each(schema["propertyNames"], v, lines, depth)
+        if len(properties) > _INLINE_PROPERTIES:
+            table = {name: self.namespace[self.function(s)] for name, s in properties.items()}
+            for later in {id(c): c for c in table.values() if isinstance(c, _Later)}.values():
+                later.tables.append(table)
+            other = "_yes" if extra is False else self.function(extra)
+            k, item = self.fresh("k"), self.fresh("v")
+            lines.append(f"{pad}for {k}, {item} in {v}.items():")
+            lines.append(f"{pad}    if not {self.constant(table)}.get({k}, {other})({item}):")
+            lines.append(f"{pad}        return False")
+            return
+        for name, sub in properties.items():
+            item, inner = self.fresh("v"), list[str]()
+            self.block(sub, item, inner, depth + 1)
+            if inner:
+                lines.append(f"{pad}if {name!r} in {v}:")
+                lines.append(f"{pad}    {item} = {v}[{name!r}]")
+                lines.extend(inner)
+        if extra is not False and properties:
+            self.each(extra, v, lines, depth, unless=known)
+        elif extra is not False:
+            self.each(extra, f"{v}.values()", lines, depth)
+
+    def each(
+        self, schema: Any, v: str, lines: list[str], depth: int, unless: str | None = None
+    ) -> None:
+        """`schema` checked on each item of `v` (a list, a mapping's keys or its values), or
+        on each value of the mapping `v` under a key not in the set named `unless`."""
+        pad = "    " * depth
+        item, inner = self.fresh("v"), list[str]()
+        self.block(schema, item, inner, depth + 1 + (unless is not None))
+        if not inner:
+            return
+        if unless is None:
+            lines.append(f"{pad}for {item} in {v}:")
+        else:
+            k = self.fresh("k")
+            lines.append(f"{pad}for {k}, {item} in {v}.items():")
+            lines.append(f"{pad}    if {k} not in {unless}:")
+        lines.extend(inner)
+
+    def combined(self, schema: Mapping[str, Any], v: str, lines: list[str], depth: int) -> None:
+        pad = "    " * depth
+        for sub in schema.get("allOf", ()):
+            self.block(sub, v, lines, depth)
+        if "anyOf" in schema:
+            calls = " or ".join(f"{self.function(s)}({v})" for s in schema["anyOf"])
+            lines.append(f"{pad}if not ({calls or 'False'}): return False")
+        if "oneOf" in schema:
+            calls = "".join(f"{self.function(s)}({v}), " for s in schema["oneOf"])
+            lines.append(f"{pad}if ({calls}).count(True) != 1: return False")
+        if "not" in schema:
+            lines.append(f"{pad}if {self.function(schema['not'])}({v}): return False")
+        if "if" in schema:
+            then: list[str] = []
+            other: list[str] = []
+            self.block(schema.get("then", True), v, then, depth + 1)
+            self.block(schema.get("else", True), v, other, depth + 1)
+            test = f"{self.function(schema['if'])}({v})"
+            if then:
+                lines.append(f"{pad}if {test}:")
+                lines.extend(then)
+                lines.extend([f"{pad}else:", *other] if other else [])
+            elif other:
+                lines.append(f"{pad}if not {test}:")
+                lines.extend(other)
+        if "$ref" in schema:
+            target = self.defs[schema["$ref"].removeprefix("#/$defs/")]
+            lines.append(f"{pad}if not {self.function(target)}({v}): return False")
 
 
 @cache
-def _fast(name: str) -> Check | None:
-    return _compile(_compact_schema(name))
+def _generator(name: str) -> _Generator:
+    return _Generator(_compact_schema(name), name)
+
+
+def _fast(name: str) -> Check:
+    """The schema's exact validity predicate (False where a schema uses a keyword the
+    generator does not know, which leaves that document to jsonschema)."""
+    return _generator(name).check()
 
 
 def _problems(name: str, instance: Any, sensitive: Collection[JsonPath]) -> list[SchemaProblem]:
-    fast = _fast(name)
-    if fast is not None and fast(instance):
+    if _fast(name)(instance):
         return []
     found: list[SchemaProblem] = []
     for error in _validator(name).iter_errors(instance):
