@@ -4,6 +4,12 @@ The only jsonschema user. It knows no YAML: a problem carries its JSON path as a
 config.py turns that into file:line:col. It also keeps the offline reference lists (the
 priorities and categories every Run:ai tenant has). Messages never echo a sensitive value,
 and show others escaped.
+
+A valid document never meets jsonschema: it passes a yes/no check generated from the schema
+as Python source. The generator is written here rather than taken from fastjsonschema
+because it writes code only for the keywords our schemas use, and only for the parts of a
+schema a config's documents reach, which keeps every command's start-up cheap (see "the
+fast path" below).
 """
 
 from __future__ import annotations
@@ -227,7 +233,8 @@ def _compact(node: Any, defs: Mapping[str, Any], stack: tuple[str, ...]) -> Any:
 # an exact yes/no predicate: Python source generated for the keywords our schemas use (a
 # function per subschema that needs one, nested subschemas inlined as straight-line code) and
 # compiled with `compile`. Only a document the predicate rejects goes through jsonschema,
-# which then finds and words every error; a schema using any other keyword gets no predicate.
+# which then finds and words every error; where a schema uses any other keyword, the
+# predicate says no (and jsonschema decides).
 # A function is generated and compiled on its first call: a config meets a small part of its
 # schemas (a template spec lists about a hundred fields), so start-up pays for no more.
 # fastjsonschema generates code too, but for every keyword of every draft and for a whole
@@ -236,20 +243,28 @@ def _compact(node: Any, defs: Mapping[str, Any], stack: tuple[str, ...]) -> Any:
 Check = Callable[[Any], bool]
 _IGNORED = frozenset({"$schema", "$defs", "x-sensitive", "x-forbidden"})
 # The keywords that apply to values of one JSON type only; the Python types (exact: YAML
-# builds no subclasses) of those values; the test that a value `{v}` of type `{t}` is one.
-_GROUPS: tuple[tuple[frozenset[str], frozenset[str], str], ...] = (
+# builds no subclasses) of those values; the test that a value of type `{t}` is one; the
+# generator's method writing their code.
+_GROUPS: tuple[tuple[frozenset[str], frozenset[str], str, str], ...] = (
     (
         frozenset({"properties", "additionalProperties", "required"})
         | frozenset({"minProperties", "maxProperties", "propertyNames"}),
         frozenset({"dict"}),
         "{t} is dict",
+        "mapping",
     ),
-    (frozenset({"items", "minItems", "maxItems"}), frozenset({"list"}), "{t} is list"),
-    (frozenset({"minLength", "maxLength", "pattern"}), frozenset({"str"}), "{t} is str"),
+    (frozenset({"items", "minItems", "maxItems"}), frozenset({"list"}), "{t} is list", "array"),
+    (
+        frozenset({"minLength", "maxLength", "pattern"}),
+        frozenset({"str"}),
+        "{t} is str",
+        "text",
+    ),
     (
         frozenset({"minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum"}),
         frozenset({"int", "float"}),
         "{t} is int or {t} is float",
+        "number",
     ),
 )
 _COMBINED = frozenset({"allOf", "anyOf", "oneOf", "not", "if", "then", "else", "$ref"})
@@ -308,12 +323,11 @@ def _literal(value: Any) -> str | None:
 def _known(schema: Mapping[str, Any], defs: Mapping[str, Any]) -> bool:
     """True when the generator has code for every keyword of `schema` (not its subschemas)."""
     types = schema.get("type", [])
-    ref = schema.get("$ref", "#/$defs/")
+    ref = schema.get("$ref")
     return (
         schema.keys() <= _KNOWN
         and all(t in _TYPES for t in ([types] if isinstance(types, str) else types))
-        and isinstance(ref, str)
-        and ref.removeprefix("#/$defs/") in {*defs, ""}
+        and (ref is None or (str(ref).startswith("#/$defs/") and ref[8:] in defs))
     )
 
 
@@ -415,14 +429,11 @@ class _Generator:
             options = schema["enum"] if "enum" in schema else [schema["const"]]
             lines.append(f"{pad}if {self.outside(options, v, kinds)}: return False")
         for group in groups:
-            _, group_kinds, guard = group
+            _, group_kinds, guard, method = group
             if not kinds & group_kinds:
                 continue
             inner: list[str] = []
-            emit = {"dict": self.mapping, "list": self.array, "str": self.text}.get(
-                min(group_kinds), self.number
-            )
-            emit(schema, v, inner, depth + (group in guarded))
+            getattr(self, method)(schema, v, inner, depth + (group in guarded))
             if inner and group in guarded:
                 lines.append(f"{pad}if {guard.format(t=t)}:")
             lines.extend(inner)
