@@ -56,20 +56,19 @@ _PLAIN = json.JSONEncoder(separators=(",", ":"))
 # orjson writes what the standard encoder does, but for floats below 1e-4 (`0.00001` or
 # `1e-7` where it writes `1e-05`, `1e-07`) and NaN and infinities (null): text with an
 # exponent, a `0.0000` or a null takes the standard encoder (strings holding them too).
-_DIGITS = frozenset(b"0123456789")
+# An exponent is a digit, `e` or `E`, then a sign (names hold `e-` often: `workspace-1`).
+# Digits become "0", `e` and `E` "e", signs "-", all else " ": one C pass, then one search.
+_EXPONENT_SHAPE = bytes(
+    48 if 48 <= byte <= 57 else 101 if byte in b"eE" else 45 if byte in b"+-" else 32
+    for byte in range(256)
+)
 
 
 def _standard(text: bytes) -> bool:
     """True when `text` (orjson's) holds no null, no `0.0000` and no exponent."""
     if b"null" in text or b"0.0000" in text:
         return False
-    for sign in (b"e-", b"e+", b"E-", b"E+"):
-        at = text.find(sign)
-        while at > 0:  # names hold `e-` often: only a digit before it makes a number
-            if text[at - 1] in _DIGITS:
-                return False
-            at = text.find(sign, at + 2)
-    return True
+    return b"0e-" not in text.translate(_EXPONENT_SHAPE)
 
 
 def canonical(obj: JSON) -> str:

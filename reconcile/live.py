@@ -62,12 +62,14 @@ def read_live(
     unread = {a: list(ids) for a, ids in known.unread.items()} if known is not None else {}
     seen: dict[Any, list[tuple[Any, ...]]] = {}
     for kind in kinds:
-        for item in _kept(kind.list_request(), fetched, seen):
-            address, remote_id = kind.identify(item, resolved)
-            if kind.detail_request(remote_id) is not None:
-                unread.setdefault(address, []).append((kind.slug, remote_id))
-            else:
+        items = _kept(kind.list_request(), fetched, seen)
+        if kind.detail_request("") is None:  # list items are whole objects: translate them
+            for item in items:
                 _add(resources, duplicates, _live(kind, item, resolved))
+            continue
+        for item in items:  # summaries: each object is read in detail, where it matters
+            address, remote_id = kind.identify(item, resolved)
+            unread.setdefault(address, []).append((kind.slug, remote_id))
     wanted = [a for a in sorted(unread) if a in interesting]
     details = [item for address in wanted for item in unread.pop(address)]
     objects = client.concurrently([_detail(client, slug, rid) for slug, rid in details])

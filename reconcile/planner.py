@@ -203,7 +203,8 @@ def _classify(
     misses = lookups.misses
     assert misses is not None
     replacements = frozenset(options.replacements)
-    problems.extend(lifecycle.unknown_replacements(replacements, desired, state.entries))
+    if replacements:  # naming every address costs time on a big tenant: only when asked
+        problems.extend(lifecycle.unknown_replacements(replacements, desired, state.entries))
     for key in keys:
         misses.current = key
         resource, entry, current = wanted.get(key), owned.get(key), held.get(key)

@@ -122,3 +122,15 @@ def test_loads_reads_any_number_as_json(text: str) -> None:
     """Numbers as a person types them (long mantissas, halfway cases, overflow), not only as
     json writes them."""
     assert _outcome(jsonfast.loads, text.encode()) == _outcome(json.loads, text)
+
+
+@settings(max_examples=200, deadline=None)
+@given(_VALUES)
+def test_sorted_text_reads_back_as_the_value(value: Any) -> None:
+    """What `sorted_text` writes without a null (NaN and infinities become one) reads back
+    as the value itself: the same types, every mapping's keys in sorted order."""
+    text = jsonfast.sorted_text(value)
+    if text is None or b"null" in text:
+        return
+    assert _typed(jsonfast.exact_value(text)) == _typed(value)
+    assert json.dumps(jsonfast.exact_value(text)) == json.dumps(value, sort_keys=True)

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import Enum
+from functools import lru_cache
 from typing import Any
 
 from reconcile.model import JSON, ApiCall
@@ -98,9 +99,19 @@ class ListRequest:
     def kept_values(self, item: Mapping[str, Any]) -> tuple[Any, ...]:
         """The values of `item` at the `keep` fields (None where absent), in their order."""
         values = []
-        for dotted, _ in self.keep:
+        for keys in _split_keep(self.keep):
             value: Any = item
-            for key in dotted.split("."):
-                value = value.get(key) if isinstance(value, Mapping) else None
+            for key in keys:
+                # A dict's exact type first: the Mapping check is slow, and a list read
+                # asks it of every item.
+                value = (
+                    value.get(key) if type(value) is dict or isinstance(value, Mapping) else None
+                )
             values.append(value)
         return tuple(values)
+
+
+@lru_cache(maxsize=64)  # a handful of filters, asked for every item of a list read
+def _split_keep(keep: tuple[tuple[str, str], ...]) -> tuple[tuple[str, ...], ...]:
+    """The keys of each `keep` field's dotted path."""
+    return tuple(tuple(dotted.split(".")) for dotted, _ in keep)

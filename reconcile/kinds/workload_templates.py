@@ -131,10 +131,17 @@ class WorkloadTemplateKind(SyncKind):
         address, remote_id = self.identify(obj, lookups)
         meta = obj["meta"]
         # `spec` is what was written; `combinedSpec` (policy- and asset-merged) is never diffed.
-        spec: Spec = {"metadata": {"description": meta.get("description")}, "spec": obj.get("spec")}
+        # Absent parts are left out rather than set to null (normalizing drops either), so a
+        # spec with no null in it is sorted in C (`prune_sorted`).
+        spec: Spec = {"spec": obj.get("spec")}
+        if meta.get("description") is not None:
+            spec["metadata"] = {"description": meta["description"]}
         if self.flavor.has_master:
-            spec["masterSpecSameAsWorker"] = obj.get("masterSpecSameAsWorker")
-            spec["master"] = {"spec": (obj.get("master") or {}).get("spec")}
+            if obj.get("masterSpecSameAsWorker") is not None:
+                spec["masterSpecSameAsWorker"] = obj["masterSpecSameAsWorker"]
+            master = (obj.get("master") or {}).get("spec")
+            if master is not None:
+                spec["master"] = {"spec": master}
         return address, self.normalize(spec), LiveMeta.audit(remote_id, meta)
 
     def normalize(self, spec: Spec) -> Spec:

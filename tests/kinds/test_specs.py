@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import copy
 import json
+import marshal
 import random
 from collections import OrderedDict
 from collections.abc import Mapping
@@ -16,9 +17,11 @@ from types import MappingProxyType
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from reconcile.kinds.defaults import SCHEMA_DEFAULTS
-from reconcile.kinds.specs import fill_defaults, prune, prune_sorted, sort_keys
+from reconcile.kinds.specs import _prune_sorted, fill_defaults, prune, prune_sorted, sort_keys
 
 KEYS = ["storage", "pvc", "nfs", "exclude", "readOnly", "claimInfo", "accessModes", "ports", "a"]
 
@@ -178,3 +181,43 @@ def test_defaults_are_copied_into_each_spec() -> None:
     fill_defaults(two, defaults)
     one["a"]["shared"].append(2)
     assert two == {"a": {"shared": [1]}} and defaults == {"a": {"shared": [1]}}
+
+
+# JSON values as a server's answer or a YAML reader gives them, with strings that spell the
+# tokens the text check looks for (so both ways through `prune_sorted` are taken).
+_JSON_SCALARS = (
+    st.none()
+    | st.booleans()
+    | st.integers(min_value=-(2**66), max_value=2**66)
+    | st.floats(allow_nan=True, allow_infinity=True)
+    | st.sampled_from(["", "null", "{}", "[]", "é", "\ud800", "1e-7"])
+    | st.text(max_size=3)
+)
+_JSON_VALUES = st.recursive(
+    _JSON_SCALARS,
+    lambda inner: (
+        st.lists(inner, max_size=4)
+        | st.dictionaries(st.sampled_from(KEYS) | st.text(max_size=2), inner, max_size=4)
+    ),
+    max_leaves=24,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.dictionaries(st.sampled_from(KEYS) | st.text(max_size=3), _JSON_VALUES, max_size=6))
+def test_prune_sorted_in_c_is_the_walk(spec: dict[str, Any]) -> None:
+    """The C way (JSON text with sorted keys, read back) gives the walk's result exactly:
+    the same types (1, 1.0 and True differ), key order and floats (NaN compares by text)."""
+    kept = copy.deepcopy(spec)
+    result = prune_sorted(spec)
+    assert marshal.dumps(result, 2) == marshal.dumps(_prune_sorted(spec), 2)
+    assert same(result, oracle_sort_keys(oracle_prune(spec)))
+    assert marshal.dumps(spec, 2) == marshal.dumps(kept, 2)  # the input is left as it was
+
+
+def test_prune_sorted_builds_new_containers() -> None:
+    for spec in ({"b": [{"y": 1, "x": "2"}], "a": {"k": 1.5}}, {"a": None, "b": [{}]}):
+        result = prune_sorted(spec)
+        assert list(result) == sorted(result)
+        for key, item in result.items():
+            assert item is not spec[key]
