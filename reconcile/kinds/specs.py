@@ -53,8 +53,8 @@ def sort_keys(value: JSON) -> JSON:
 
 
 def prune_sorted(value: JSON) -> JSON:
-    """`sort_keys(prune(value))`, new containers throughout (every spec of a plan goes
-    through it, 20,000 of them for 10,000 templates).
+    """`sort_keys(prune(value))`, new containers throughout (every document's spec goes
+    through it, 10,000 of them for 10,000 templates).
 
     A mapping of plain JSON types with nothing to prune is sorted in C: its JSON text with
     sorted keys, read back (a property test holds this equal to the walk, types included);
@@ -67,25 +67,27 @@ def prune_sorted(value: JSON) -> JSON:
         # only sends its spec the slower way).
         if text is not None and b"null" not in text and b"{}" not in text and b"[]" not in text:
             return exact_value(text)
-    return _prune_sorted(value)
+    return prune_sorted_walk(value)
 
 
-def _prune_sorted(value: JSON) -> JSON:
-    """`prune_sorted` as one walk in Python."""
+def prune_sorted_walk(value: JSON) -> JSON:
+    """`prune_sorted` as one walk in Python: its copy shares every string (and other scalar)
+    with `value`, where the C way's holds its own (for a server object the live view keeps
+    anyway, that matters to a plan's peak memory)."""
     kind = type(value)
     if kind is dict:
         out = {}
         for key in sorted(value):
             item = value[key]
             if type(item) not in _SCALARS:
-                item = _prune_sorted(item)
+                item = prune_sorted_walk(item)
                 if item == {} or item == []:
                     continue
             if item is not None:
                 out[key] = item
         return out
     if kind is list:
-        return [item if type(item) in _SCALARS else _prune_sorted(item) for item in value]
+        return [item if type(item) in _SCALARS else prune_sorted_walk(item) for item in value]
     if kind in _SCALARS:
         return value
     return sort_keys(prune(value))  # another Mapping type: the general walks
