@@ -1,7 +1,12 @@
-"""The file backend: `state/<env>.json` with atomic writes, a backup and a flock run lock.
+"""The file backend: `state/<env>.json` with atomic writes, a backup, a commit log and a flock
+run lock.
 
-`StateStore` is the only code that touches the state file, its `.backup` and its `.lock`.
-It knows nothing of resource kinds or of the API, and never prints.
+`StateStore` is the only code that touches the state file, its `.backup`, its `.log`
+(commit_log.py) and its `.lock`. While a run holds the lock, its commits (`update`) are
+appended to the log; the log is folded into the file (one atomic whole write) when it grows
+past the file's size and when the lock is released, so that a finished command leaves the
+file alone holding the whole state. It knows nothing of resource kinds or of the API, and
+never prints.
 """
 
 from __future__ import annotations
@@ -36,18 +41,25 @@ from reconcile.state.base import (
     state_from_data,
     unlock_mismatch,
 )
+from reconcile.state.commit_log import (
+    CommitLog,
+    Signature,
+    fsync_dir,
+    log_path,
+    record_line,
+    replay,
+    signature_of,
+)
 from reconcile.state_text import StateText
 
 _LOCK_POLL_SECONDS = 0.1
-
-
-def _fsync_dir(directory: Path) -> None:
-    """Make a rename durable: the directory entry must reach the disk too."""
-    fd = os.open(directory, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
+# The log is folded into the file once it outgrows the file (or this, for small states):
+# a read then costs at most about twice the file's.
+_LOG_FLOOR_BYTES = 4 << 20
+# A reader without the lock may read the file just before a fold replaces it and the log
+# just after (a gap in the serials): it reads both again.
+_READ_ATTEMPTS = 5
+_DiskSignature = tuple[Signature | None, Signature | None]  # the file's and the log's
 
 
 class StateStore:
@@ -71,8 +83,9 @@ class StateStore:
         self._migrations = migrations
         self._write_lock = threading.RLock()
         self._current: State | None = None
-        self._signature: tuple[int, int, int] | None = None  # (inode, size, mtime_ns) of _current
+        self._signature: _DiskSignature | None = None  # the files _current was read from
         self._text = StateText()  # reuses unchanged entries' text from one write to the next
+        self._log = CommitLog(log_path(self.path))
 
     # --- reading -------------------------------------------------------------------------
 
@@ -81,23 +94,63 @@ class StateStore:
         with `new_lineage` (a saved plan made before the first write bound one: keep it)."""
         with self._write_lock:
             signature = self._disk_signature()
-            if self._current is not None and signature is not None and signature == self._signature:
-                # The file this store last read or wrote, unchanged: a state is immutable, so
-                # `apply`'s check before connecting and its plan share one parse.
+            if (
+                self._current is not None
+                and signature[0] is not None
+                and signature == self._signature
+            ):
+                # The files this store last read or wrote, unchanged: a state is immutable,
+                # so `apply`'s check before connecting and its plan share one parse.
                 return self._current
-            try:
-                raw = self.path.read_bytes()
-            except FileNotFoundError:
-                lineage = new_lineage or str(uuid.uuid4())
-                state = State(lineage=lineage, tool_version=self._tool_version)
-                self._remember(state)
-                return state
-            except OSError as error:
-                raise StateError(f"cannot read state file {self.path}: {error.strerror}") from None
-            state = self._parse(raw)
+            state = self._read_disk(new_lineage)
             check_server(state, self.server, location=self.location)
-            self._remember(state)
             return state
+
+    def _read_disk(self, new_lineage: str | None = None) -> State:
+        """The state file, then its log's commits; remembered with what was read."""
+        for attempt in range(_READ_ATTEMPTS):
+            raw, file_signature = self._read_file()
+            log_raw, log_signature = self._log.read()
+            try:
+                state = self._combine(raw, log_raw, new_lineage)
+            except StateError:
+                if attempt + 1 < _READ_ATTEMPTS and self._file_signature() != file_signature:
+                    continue  # a fold replaced the file while we read: read both again
+                raise
+            self._current, self._signature = state, (file_signature, log_signature)
+            return state
+        raise AssertionError("unreachable: the last attempt returns or raises")
+
+    def _read_file(self) -> tuple[bytes | None, Signature | None]:
+        try:
+            with self.path.open("rb") as handle:
+                return handle.read(), signature_of(os.fstat(handle.fileno()))
+        except FileNotFoundError:
+            return None, None
+        except OSError as error:
+            raise StateError(f"cannot read state file {self.path}: {error.strerror}") from None
+
+    def _combine(self, raw: bytes | None, log_raw: bytes, new_lineage: str | None) -> State:
+        if raw is None:
+            if log_raw:
+                raise StateError(
+                    f"state file {self.path} is missing but its commit log {self._log.path} "
+                    "is there",
+                    hint=f"{self._restore_hint()}, or remove {self._log.path} to start afresh",
+                )
+            return State(lineage=new_lineage or str(uuid.uuid4()), tool_version=self._tool_version)
+        state = self._parse(raw)
+        if not log_raw:
+            return state
+        return replay(
+            state,
+            log_raw,
+            source=f"state commit log {self._log.path}",
+            migrations=self._migrations,
+            hint=f"{self._log.path} holds the commits made since {self.path} was written; "
+            f"{self._restore_hint()} and remove {self._log.path} only if its commits may be "
+            "lost (plan then shows what the server holds that the state does not)",
+        )
 
     def _restore_hint(self) -> str:
         return f"restore the previous copy from {self.backup_path}"
@@ -127,18 +180,20 @@ class StateStore:
         self._current = state
         self._signature = self._disk_signature()
 
-    def _disk_signature(self) -> tuple[int, int, int] | None:
+    def _file_signature(self) -> Signature | None:
         try:
-            info = self.path.stat()
+            return signature_of(self.path.stat())
         except FileNotFoundError:
             return None
-        return (info.st_ino, info.st_size, info.st_mtime_ns)
+
+    def _disk_signature(self) -> _DiskSignature:
+        return (self._file_signature(), self._log.signature())
 
     def _base(self) -> tuple[State | None, bool]:
-        """The state as last seen, re-read only when the file changed behind our back, and
-        whether the file exists. One stat: every apply step's commit comes through here."""
+        """The state as last seen, re-read only when the files changed behind our back, and
+        whether the file exists. Two stats: every apply step's commit comes through here."""
         signature = self._disk_signature()
-        if signature is None:
+        if signature[0] is None:
             return self._current, False
         if self._current is not None and signature == self._signature:
             return self._current, True
@@ -155,23 +210,46 @@ class StateStore:
         with self._write_lock:
             self._check_held()
             base, on_disk = self._base()
-            return self._store(base if on_disk else None, state, on_disk=on_disk)
+            return self._store(base if on_disk else None, state, on_disk=on_disk, whole=True)
 
-    def _store(self, base: State | None, state: State, *, on_disk: bool) -> State:
-        """Write `state` as the next after `base`; `on_disk`: a file is there to back up."""
+    def _store(self, base: State | None, state: State, *, on_disk: bool, whole: bool) -> State:
+        """Write `state` as the next after `base`; `on_disk`: a file is there to back up.
+
+        A commit (not `whole`) of the lock holder is appended to the log while the log is
+        smaller than the file; anything else writes the whole file, which folds the log.
+        """
         new = next_state(
             base,
             bound(state, self.server),
             location=self.location,
             tool_version=self._tool_version,
         )
+        if not whole and base is not None and self._held is not None and not self._log_full():
+            log_signature = self._log.append(record_line(base, new))
+            self._current = new
+            self._signature = (self._signature[0] if self._signature else None, log_signature)
+            return new
+        self._write_whole(new, replacing=on_disk)
+        return new
+
+    def _log_full(self) -> bool:
+        """Whether the log (as `_base` last saw it) has outgrown the file."""
+        file_signature, log_signature = self._signature or (None, None)
+        if log_signature is None:
+            return False
+        file_size = file_signature[1] if file_signature is not None else 0
+        return log_signature[1] >= max(file_size, _LOG_FLOOR_BYTES)
+
+    def _write_whole(self, state: State, *, replacing: bool) -> None:
+        """Write `state` as the whole file, then drop the log it holds (after the rename is
+        durable: a crash between the two leaves records the file has, which reads skip)."""
         try:
-            self._write_file(self._text.render(new), replacing=on_disk)
+            self._write_file(self._text.render(state), replacing=replacing)
         except FileNotFoundError:  # our temp file swept by a run that took the lock away
             self._check_held()
             raise
-        self._remember(new)
-        return new
+        self._log.remove()
+        self._remember(state)
 
     def replace_state(self, state: State, *, force: bool) -> State:
         """`state push`: `state` replaces the file (same lineage, serial not lower, or force)."""
@@ -181,7 +259,7 @@ class StateStore:
             current = current if on_disk else None
             check_push(current, state, location=self.location, force=force)
             same = current is not None and current.lineage == state.lineage
-            return self._store(current if same else None, state, on_disk=on_disk)
+            return self._store(current if same else None, state, on_disk=on_disk, whole=True)
 
     def _check_held(self) -> None:
         """While this store holds the lock, a write first proves it still does."""
@@ -200,7 +278,7 @@ class StateStore:
             current, on_disk = self._base()
             changed = change(current if current is not None else self.read())
             self._check_held()
-            return self._store(current if on_disk else None, changed, on_disk=on_disk)
+            return self._store(current if on_disk else None, changed, on_disk=on_disk, whole=False)
 
     def _write_file(self, text: str, *, replacing: bool) -> None:
         """Write `text` as the file, atomically; `replacing`: a file is there (backed up)."""
@@ -222,7 +300,7 @@ class StateStore:
             with suppress(FileNotFoundError):
                 os.unlink(tmp_name)
             raise
-        _fsync_dir(directory)
+        fsync_dir(directory)
 
     def _temp_file(self) -> tuple[int, str]:
         # mkstemp creates the file with mode 0600: the state never exists world-readable.
@@ -254,18 +332,35 @@ class StateStore:
             self._sweep_leftovers()
             yield info
         finally:
-            self._held = None
-            self._release(fd)
+            try:
+                self._fold_log(fd)
+            finally:
+                self._held = None
+                self._release(fd)
 
     def _sweep_leftovers(self) -> None:
         """Remove temp files of writers that died mid-write (SIGKILL between mkstemp and
-        rename). Only the lock holder writes, so with the lock held none is in use."""
+        rename), and a torn last line of the log (SIGKILL mid-append). Only the lock holder
+        writes, so with the lock held none is in use."""
         directory = self.path.parent
         patterns = (f".{self.path.name}.*.tmp", f".{self.backup_path.name}.*")
         for pattern in patterns:
             for leftover in directory.glob(pattern):
                 with suppress(FileNotFoundError):
                     leftover.unlink()
+        self._log.cut_torn_tail()
+
+    def _fold_log(self, lock_fd: int) -> None:
+        """Fold the log into the file as the lock is released, so that the file alone holds
+        the state between runs. Not done when the lock was taken away (its new holder owns
+        the files) or the state cannot be read (the log stays, and reads still see it)."""
+        with self._write_lock:
+            if self._log.signature() is None or not self._is_current_lock_file(lock_fd):
+                return
+            with suppress(StateError, OSError):
+                current, on_disk = self._base()
+                if current is not None and on_disk:
+                    self._write_whole(current, replacing=True)
 
     def _acquire(self, info: LockInfo, timeout: float) -> int:
         deadline = time.monotonic() + max(timeout, 0.0)
