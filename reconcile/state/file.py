@@ -57,7 +57,7 @@ _LOCK_POLL_SECONDS = 0.1
 # a read then costs at most about twice the file's.
 _LOG_FLOOR_BYTES = 4 << 20
 # A reader without the lock may read the file just before a fold replaces it and the log
-# just after (a gap in the serials): it reads both again.
+# just after (records missing, or a gap in the serials): it reads both again.
 _READ_ATTEMPTS = 5
 _DiskSignature = tuple[Signature | None, Signature | None]  # the file's and the log's
 
@@ -111,12 +111,11 @@ class StateStore:
         for attempt in range(_READ_ATTEMPTS):
             raw, file_signature = self._read_file()
             log_raw, log_signature = self._log.read()
-            try:
-                state = self._combine(raw, log_raw, new_lineage)
-            except StateError:
-                if attempt + 1 < _READ_ATTEMPTS and self._file_signature() != file_signature:
-                    continue  # a fold replaced the file while we read: read both again
-                raise
+            if self._file_signature() != file_signature and attempt + 1 < _READ_ATTEMPTS:
+                # A fold replaced the file while we read the log: the log we read may have
+                # lost records the file we read lacks. Read both again.
+                continue
+            state = self._combine(raw, log_raw, new_lineage)
             self._current, self._signature = state, (file_signature, log_signature)
             return state
         raise AssertionError("unreachable: the last attempt returns or raises")
