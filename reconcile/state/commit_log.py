@@ -78,7 +78,7 @@ def changed_entries(old: State, new: State) -> tuple[list[Address], list[Address
 def record_line(old: State, new: State) -> bytes:
     """The log line of the commit from `old` to `new` (compact JSON, ASCII, one line)."""
     setting, removed = changed_entries(old, new)
-    before, after = old.to_dict(), _header(new)
+    before, after = _header(old), _header(new)
     record: dict[str, Any] = {
         "lineage": new.lineage,
         "serial": new.serial,
