@@ -48,14 +48,21 @@ def signature_of(info: os.stat_result) -> Signature:
 def changed_entries(old: State, new: State) -> tuple[list[Address], list[Address]]:
     """(addresses whose entry `new` sets, addresses `new` no longer has) going from `old`.
 
-    Entries are frozen and replaced when they change, so identity is enough. A change keeps
-    the entries' order (a copy of the mapping, replaced values in place, new keys at the
-    end, removed keys gone), so the two mappings are walked side by side in runs compared
-    in C; only where they part (a removal, a moved key) does Python look a key up. The set
-    part may name an unchanged entry (a key moved to the end), never miss a changed one.
+    Entries are frozen and replaced when they change, so an entry equal to the old one (the
+    same object, mostly) is unchanged. A change keeps the entries' order (a copy of the
+    mapping, replaced values in place, new keys at the end, removed keys gone), so the two
+    mappings are compared in C, by halves or walked side by side in runs; only where they
+    part (a removal, a moved key) does Python look a key up. The set part may name an
+    unchanged entry (a key moved to the end), never miss a changed one.
     """
     old_keys, new_keys = list(old.entries), list(new.entries)
     old_values, new_values = list(old.entries.values()), list(new.entries.values())
+    kept = len(old_keys)
+    if len(new_keys) >= kept and old_keys == new_keys[:kept]:
+        # The usual commit: keys in place, new ones at the end. List equality skips
+        # identical items in C, so halving finds the few replaced entries cheaply.
+        replaced = _differing(old_values, new_values, 0, kept)
+        return [*(new_keys[index] for index in replaced), *new_keys[kept:]], []
     setting: list[Address] = []
     removed: list[Address] = []
     i = j = 0
@@ -73,6 +80,18 @@ def changed_entries(old: State, new: State) -> tuple[list[Address], list[Address
     removed.extend(key for key in islice(old_keys, i, None) if key not in new.entries)
     setting.extend(islice(new_keys, j, None))
     return setting, removed
+
+
+def _differing(old: list[Any], new: list[Any], low: int, high: int) -> Iterator[int]:
+    """Positions in [low, high) where the two lists' items differ (unequal), by halving."""
+    if old[low:high] == new[low:high]:
+        return
+    if high - low == 1:
+        yield low
+        return
+    middle = (low + high) // 2
+    yield from _differing(old, new, low, middle)
+    yield from _differing(old, new, middle, high)
 
 
 def record_line(old: State, new: State) -> bytes:

@@ -290,6 +290,6 @@ def test_changed_entries_is_what_turns_one_state_into_the_other(
     rebuilt = {a: e for a, e in old.entries.items() if a not in removed}
     rebuilt.update({a: new.entries[a] for a in setting})
     assert rebuilt.keys() == new.entries.keys()
-    assert all(rebuilt[a] is new.entries[a] for a in rebuilt)
+    assert rebuilt == dict(new.entries)
     # Every edit makes a new entry: nothing unchanged is set.
     assert not [a for a in setting if old.entries.get(a) is new.entries[a]]
