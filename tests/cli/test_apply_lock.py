@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from reconcile.errors import StateError
 from reconcile.state import StateStore
 from tests.cli.apply_helpers import CliProcess, subprocess_env
 from tests.cli.bulk import write_bulk_config
@@ -27,7 +28,8 @@ LOCK_ID = re.compile(r"lock id ([0-9a-f-]{36})")
 
 
 class SerialSampler:
-    """Reads the state file's serial every few milliseconds in a thread (-1: unreadable)."""
+    """Reads the state's serial (the file, always whole JSON, and its commit log) every few
+    milliseconds in a thread (-1: unreadable)."""
 
     def __init__(self, path: Path) -> None:
         self.path = path
@@ -38,10 +40,11 @@ class SerialSampler:
     def _run(self) -> None:
         while not self._stop.wait(0.005):
             try:
-                self.samples.append(int(json.loads(self.path.read_text("utf-8"))["serial"]))
+                json.loads(self.path.read_text("utf-8"))
+                self.samples.append(StateStore(self.path).read().serial)
             except FileNotFoundError:
                 self.samples.append(0)
-            except ValueError:  # a torn write: the file must always be whole JSON
+            except (ValueError, StateError):  # a torn write: the file must always be whole JSON
                 self.samples.append(-1)
 
     def __enter__(self) -> SerialSampler:
@@ -91,6 +94,7 @@ def test_second_apply_exits_4_naming_the_holder(cli: Cli, tmp_path: Path, api: A
 
 HOLD = """
 import sys, time
+from reconcile.errors import StateError
 from reconcile.state import StateStore
 lock = StateStore(sys.argv[1]).lock("apply")
 info = lock.__enter__()
