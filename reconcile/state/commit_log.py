@@ -257,14 +257,22 @@ class CommitLog:
         # O_CREAT with mode 0600: the log, like the state, never exists world-readable.
         fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
         try:
-            created = os.fstat(fd).st_size == 0
-            written = os.write(fd, line)
-            if written != len(line):  # a full disk: the tail is torn, and readers skip it
-                raise OSError(f"short write to {self.path} ({written} of {len(line)} bytes)")
-            os.fsync(fd)
+            size = os.fstat(fd).st_size
+            try:
+                written = os.write(fd, line)
+                if written != len(line):  # a full disk
+                    raise OSError(f"short write to {self.path} ({written} of {len(line)} bytes)")
+                os.fsync(fd)
+            except OSError:
+                # Not acknowledged: cut what was written, or the next append would follow a
+                # torn line (readers skip it only as the last line).
+                with contextlib.suppress(OSError):
+                    os.ftruncate(fd, size)
+                raise
             signature = signature_of(os.fstat(fd))
         finally:
             os.close(fd)
+        created = size == 0
         if created:  # the new directory entry must reach the disk too
             fsync_dir(self.path.parent)
         return signature
