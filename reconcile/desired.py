@@ -10,7 +10,7 @@ import os
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
-from multiprocessing import get_all_start_methods, get_context
+from multiprocessing import active_children, get_all_start_methods, get_context
 from multiprocessing.pool import AsyncResult, Pool
 from pathlib import Path
 from typing import Any
@@ -18,7 +18,7 @@ from typing import Any
 from reconcile import schema
 from reconcile.configdir import Found, display_path, inside
 from reconcile.documents import MAX_MANIFEST_BYTES, Checked, Source, check_document
-from reconcile.errors import Problem
+from reconcile.errors import Problem, ReconcileError
 from reconcile.expand import Placed
 from reconcile.extending import Library, check_extended, might_hold_bases, read_bases
 from reconcile.gcpause import gc_paused
@@ -28,6 +28,9 @@ from reconcile.model import NO_LIFECYCLE, Address, Origin, Resource
 from reconcile.schema import JsonPath
 
 PARALLEL_BYTES = 1024 * 1024  # below this much YAML, one process is faster than a pool
+# How often a wait for the workers checks they are still alive: a pool whose worker is
+# killed (out of memory) replaces it but never answers for the batch it held.
+_WORKER_CHECK_SECONDS = 0.5
 
 
 @dataclass(frozen=True)
@@ -161,13 +164,15 @@ def start_collect(
     safe = threading.active_count() == 1 and "fork" in get_all_start_methods()
     context = get_context("fork" if safe else "spawn")
     # The workers are all forked here, before the caller starts any thread of its own.
+    before = {child.pid for child in active_children()}
     pool = context.Pool(count)
+    processes = frozenset(child.pid for child in active_children()) - before
     try:
         batches = [pool.apply_async(_read_batch, (tasks[i::count],)) for i in range(count)]
     except BaseException:
         pool.terminate()
         raise
-    return Collecting(tasks, library.problems, pool=pool, batches=batches)
+    return Collecting(tasks, library.problems, pool=pool, batches=batches, processes=processes)
 
 
 def _bases(files: tuple[Found, ...], parse: Parse) -> Library:
@@ -195,12 +200,14 @@ class Collecting:
         reports: list[FileReport] | None = None,
         pool: Pool | None = None,
         batches: list[AsyncResult[list[FileReport]]] | None = None,
+        processes: frozenset[int | None] = frozenset(),
     ) -> None:
         self._tasks = tasks
         self._problems = problems  # found before the files' own (the shared bases')
         self._reports = reports
         self._pool = pool
         self._batches = batches or []
+        self._processes = processes  # the pool's worker processes, by pid
         self._desired: Desired | None = None
 
     @property
@@ -215,11 +222,24 @@ class Collecting:
 
     def _gather(self) -> list[FileReport]:
         if self._reports is None:
-            batches = [batch.get() for batch in self._batches]
+            batches = [self._wait(batch) for batch in self._batches]
             by_path = {r.path: r for batch in batches for r in batch}
             self._reports = [by_path[str(task.found.path)] for task in self._tasks]
             self.close()
         return self._reports
+
+    def _wait(self, batch: AsyncResult[list[FileReport]]) -> list[FileReport]:
+        while not batch.ready():
+            batch.wait(_WORKER_CHECK_SECONDS)
+            alive = {child.pid for child in active_children()}
+            if not batch.ready() and not self._processes <= alive:
+                self.stop()
+                raise ReconcileError(
+                    "a process checking the config ended before it was done "
+                    "(killed, or out of memory)",
+                    hint="run again; if it recurs, check the memory the machine allows",
+                )
+        return batch.get()
 
     def close(self) -> None:
         """Wait for the workers still running, and end them."""

@@ -6,6 +6,7 @@ from __future__ import annotations
 import dataclasses
 import os
 import pickle
+import signal
 import threading
 from pathlib import Path
 from typing import Any
@@ -18,7 +19,7 @@ from reconcile import config as config_module
 from reconcile.configdir import Found, scan
 from reconcile.desired import FileReport, ParsedFile, start_collect
 from reconcile.documents import Checked
-from reconcile.errors import Problem
+from reconcile.errors import Problem, ReconcileError
 from reconcile.expand import Placed
 from reconcile.model import NO_LIFECYCLE, Address, Lifecycle, Origin, Resource
 
@@ -168,3 +169,17 @@ def test_a_run_that_fails_early_ends_the_workers_without_waiting(tmp_path: Path)
     assert not released.is_set()
     with pytest.raises(ProcessLookupError):  # ended and reaped
         os.kill(int((tmp_path / "reader").read_text(encoding="utf-8")), 0)
+
+
+def test_a_worker_killed_while_reading_is_an_error_not_a_wait(tmp_path: Path) -> None:
+    document = "kind: WorkloadType\nmetadata: {{name: {}}}\nspec: {{category: Train}}\n"
+    for name in ("block", "other"):
+        (tmp_path / f"{name}.yaml").write_text(document.format(name), encoding="utf-8")
+    os.mkfifo(tmp_path / "gate")
+    files = scan(tmp_path).files
+    with start_collect(files, tmp_path, {}, _parse_blocking, workers=2) as reading:
+        while not (tmp_path / "reader").exists():  # the worker is inside the file
+            threading.Event().wait(0.01)
+        os.kill(int((tmp_path / "reader").read_text(encoding="utf-8")), signal.SIGKILL)
+        with pytest.raises(ReconcileError, match="ended before it was done"):
+            reading.result()
