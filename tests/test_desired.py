@@ -142,12 +142,24 @@ def _parse_blocking(found: Found) -> ParsedFile:
     return config_module.parse_file(found)
 
 
-def test_a_run_that_fails_early_ends_the_workers_without_waiting(tmp_path: Path) -> None:
+def _blocking_files(directory: Path) -> tuple[Found, ...]:
+    """Two documents' files, one of which `_parse_blocking` holds its reader inside."""
     document = "kind: WorkloadType\nmetadata: {{name: {}}}\nspec: {{category: Train}}\n"
     for name in ("block", "other"):
-        (tmp_path / f"{name}.yaml").write_text(document.format(name), encoding="utf-8")
-    os.mkfifo(tmp_path / "gate")
-    files = scan(tmp_path).files
+        (directory / f"{name}.yaml").write_text(document.format(name), encoding="utf-8")
+    os.mkfifo(directory / "gate")
+    return scan(directory).files
+
+
+def _reader_inside(directory: Path) -> int:
+    """The pid of the worker held inside `block.yaml`, once it is there."""
+    while not (directory / "reader").exists():
+        threading.Event().wait(0.01)
+    return int((directory / "reader").read_text(encoding="utf-8"))
+
+
+def test_a_run_that_fails_early_ends_the_workers_without_waiting(tmp_path: Path) -> None:
+    files = _blocking_files(tmp_path)
 
     def open_gate() -> None:  # only if the workers were waited for: ends the test
         released.set()
@@ -160,26 +172,19 @@ def test_a_run_that_fails_early_ends_the_workers_without_waiting(tmp_path: Path)
         start_collect(files, tmp_path, {}, _parse_blocking, workers=2) as reading,
     ):
         assert reading.in_background
-        while not (tmp_path / "reader").exists():  # the worker is inside the file
-            threading.Event().wait(0.01)
+        reader = _reader_inside(tmp_path)
         opener = threading.Timer(120, open_gate)
         opener.start()
         raise RuntimeError("the server refused")
     opener.cancel()
     assert not released.is_set()
     with pytest.raises(ProcessLookupError):  # ended and reaped
-        os.kill(int((tmp_path / "reader").read_text(encoding="utf-8")), 0)
+        os.kill(reader, 0)
 
 
 def test_a_worker_killed_while_reading_is_an_error_not_a_wait(tmp_path: Path) -> None:
-    document = "kind: WorkloadType\nmetadata: {{name: {}}}\nspec: {{category: Train}}\n"
-    for name in ("block", "other"):
-        (tmp_path / f"{name}.yaml").write_text(document.format(name), encoding="utf-8")
-    os.mkfifo(tmp_path / "gate")
-    files = scan(tmp_path).files
+    files = _blocking_files(tmp_path)
     with start_collect(files, tmp_path, {}, _parse_blocking, workers=2) as reading:
-        while not (tmp_path / "reader").exists():  # the worker is inside the file
-            threading.Event().wait(0.01)
-        os.kill(int((tmp_path / "reader").read_text(encoding="utf-8")), signal.SIGKILL)
+        os.kill(_reader_inside(tmp_path), signal.SIGKILL)
         with pytest.raises(ReconcileError, match="ended before it was done"):
             reading.result()
