@@ -13,15 +13,9 @@ import click
 from reconcile import planfile
 from reconcile.applier import EventKind, StepEvent, apply_plan
 from reconcile.cli.app import main
-from reconcile.cli.common import (
-    Server,
-    connect,
-    plan_options,
-    render_plan,
-    selection_options,
-    server_options,
-)
+from reconcile.cli.common import Server, connect, plan_options, render_plan
 from reconcile.cli.github import annotated, append_summary
+from reconcile.cli.options import selection_options, server_options
 from reconcile.config import load_config
 from reconcile.errors import (
     ApplyError,

@@ -1,5 +1,5 @@
-"""What the server commands share: TLS and selection options, the connection to the server (the
-embedded emulator or a Run:ai URL), and plan rendering.
+"""What the server commands share: the connection to the server (the embedded emulator or a
+Run:ai URL) and plan rendering. Their options are in `options.py`.
 """
 
 from __future__ import annotations
@@ -7,13 +7,14 @@ from __future__ import annotations
 import os
 import secrets
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
 import click
 
+from reconcile.cli.options import RUN_TIMEOUT
 from reconcile.client import Client
 from reconcile.config import Config
 from reconcile.credentials import Credentials
@@ -34,72 +35,17 @@ class Server:
     label: str  # the URL, or `embedded:<db path>` (the emulator's port changes every run)
 
 
-# github: the text view, with annotations for config problems and the job summary in Markdown.
-FORMATS = click.Choice(["text", "json", "markdown", "github"])
-_RUN_TIMEOUT = "runai_reconcile.run_timeout"
-
-
-def server_options(function: Callable[..., Any]) -> Callable[..., Any]:
-    """TLS and time-limit options shared by every command that talks to a server."""
-    function = click.option(
-        "--run-timeout",
-        type=click.IntRange(min=0),
-        metavar="SECONDS",
-        expose_value=False,  # read by `connect`, so each command need not pass it on
-        callback=_keep_run_timeout,
-        help="Stop talking to the server after this long (0: no limit; overrides "
-        "run_timeout_seconds).",
-    )(function)
-    function = click.option(
-        "--insecure", is_flag=True, help="Skip TLS certificate verification (never in CI)."
-    )(function)
-    return click.option(
-        "--ca-bundle",
-        type=click.Path(exists=True, dir_okay=False),
-        help="CA bundle to verify the server's certificate with.",
-    )(function)
-
-
-def _keep_run_timeout(context: click.Context, _: click.Parameter, value: int | None) -> None:
-    if value is not None:
-        context.meta[_RUN_TIMEOUT] = value
-
-
 def _client_limits(settings: Settings) -> dict[str, Any]:
     """The Client's time and size limits from the settings (and --run-timeout)."""
     context = click.get_current_context(silent=True)
     run_timeout = settings.run_timeout_seconds
     if context is not None:
-        run_timeout = context.meta.get(_RUN_TIMEOUT, run_timeout)
+        run_timeout = context.meta.get(RUN_TIMEOUT, run_timeout)
     return {
         "request_timeout": settings.request_timeout_seconds,
         "run_timeout": run_timeout or None,
         "max_response_bytes": settings.max_response_mib * 1024 * 1024,
     }
-
-
-def selection_options(function: Callable[..., Any]) -> Callable[..., Any]:
-    """Which addresses a plan covers, whether it adopts unowned live objects, and which it
-    replaces though nothing differs."""
-    function = click.option(
-        "--replace",
-        "replacements",
-        multiple=True,
-        metavar="ADDR",
-        help="Replace this object (delete + create) even when nothing differs.",
-    )(function)
-    function = click.option(
-        "--adopt", is_flag=True, help="Manage live objects that match desired addresses."
-    )(function)
-    function = click.option(
-        "--exclude", multiple=True, metavar="ADDR", help="Leave these addresses out."
-    )(function)
-    return click.option(
-        "--target",
-        multiple=True,
-        metavar="ADDR",
-        help="Only these addresses (an address, or its leading parts: KIND or KIND/SCOPE).",
-    )(function)
 
 
 @contextmanager

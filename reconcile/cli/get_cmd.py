@@ -12,7 +12,8 @@ from pathlib import Path
 import click
 
 from reconcile.cli.app import main
-from reconcile.cli.common import connect, server_options
+from reconcile.cli.common import connect
+from reconcile.cli.options import server_options
 from reconcile.config import load_config, load_settings
 from reconcile.errors import ExitCode, UsageError
 from reconcile.kinds.lookups import Lookups

@@ -14,7 +14,8 @@ from pathlib import Path
 import click
 
 from reconcile.cli.app import main
-from reconcile.cli.common import connect, server_options
+from reconcile.cli.common import connect
+from reconcile.cli.options import server_options
 from reconcile.client import Client
 from reconcile.config import load_settings, read_config
 from reconcile.errors import ExitCode, UsageError

@@ -16,10 +16,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import ExitStack, closing, contextmanager
 from dataclasses import dataclass
-from pathlib import Path
 
 from reconcile.cli.common import Server, announce, connect
-from reconcile.config import Config, ConfigReading, start_config
+from reconcile.config import Config, ConfigReading
 from reconcile.errors import ReconcileError
 from reconcile.live_view import LiveView
 from reconcile.model import State
@@ -41,11 +40,11 @@ class ReadSession:
 
 @contextmanager
 def read_session(
-    config_dir: Path, *, ca_bundle: str | None, insecure: bool
+    reading: ConfigReading, *, ca_bundle: str | None, insecure: bool
 ) -> Iterator[ReadSession]:
-    """Check `config_dir`, and meanwhile read its state and the server (see the module)."""
+    """The config `reading` checks, and meanwhile its state and the server (see the module).
+    The caller started `reading` and ends it (`start_config`)."""
     with ExitStack() as stack:
-        reading = stack.enter_context(start_config(config_dir))
         state: State | None = None
         server: Server | None = None
         known: LiveView | None = None

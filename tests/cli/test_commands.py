@@ -50,3 +50,23 @@ def test_plan_starts_without_the_applier() -> None:
         [sys.executable, "-c", probe], capture_output=True, text=True, check=True, timeout=120
     )
     assert done.stdout.split("\n")[:2] == ["[]", "True"]
+
+
+def test_plan_forks_its_config_workers_before_loading_the_rest() -> None:
+    """Everything a command's module imports loads before its body runs, and so before the
+    config check forks its workers: `plan` and `drift` declare themselves with no more than
+    the config check needs, and load the client, planner, state and renderers afterwards."""
+    probe = (
+        "import sys\n"
+        "from reconcile.cli import main\n"
+        "main.get_command(None, 'plan')\n"
+        "main.get_command(None, 'drift')\n"
+        "print(sorted(m for m in ('reconcile.client', 'reconcile.planner', 'reconcile.state', "
+        "'reconcile.render.text', 'reconcile.workflow', 'reconcile.planfile', 'requests') "
+        "if m in sys.modules))\n"
+        "print('reconcile.config' in sys.modules)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=True, timeout=120
+    )
+    assert done.stdout.split("\n")[:2] == ["[]", "True"]
