@@ -44,6 +44,7 @@ import requests
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bench.child_usage import run_measured
 from bench.clone import clone_rest, sample
 from bench.realistic import (
     SECRET_VARIABLES,
@@ -94,18 +95,13 @@ def admin(url: str, method: str, path: str, body: Any = None) -> Any:
 
 def run(args: list[str], url: str) -> tuple[float, float, int, int, str, str]:
     """One command as its own process: wall s, CPU s (it and its workers), peak RSS KiB, exit code,
-    stdout, stderr. wait4 on its pid gives its own usage (and its reaped workers')."""
+    stdout, stderr; measured by bench/child_usage.py (this process's own memory kept out)."""
     env = {**os.environ, **CLIENT, **SECRET_VARIABLES, "RUNAI_URL": url}
     with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
-        started = time.perf_counter()
-        process = subprocess.Popen([str(EXE), *args], env=env, stdout=out, stderr=err, text=True)
-        _, status, usage = os.wait4(process.pid, 0)
-        elapsed = time.perf_counter() - started
-        process.returncode = os.waitstatus_to_exitcode(status)
+        usage = run_measured([str(EXE), *args], env=env, stdout=out, stderr=err)
         out.seek(0)
         err.seek(0)
-        cpu = usage.ru_utime + usage.ru_stime
-        return elapsed, cpu, usage.ru_maxrss, process.returncode, out.read(), err.read()
+        return usage.wall, usage.cpu, usage.peak_kib, usage.code, out.read(), err.read()
 
 
 def measured(args: list[str], url: str, runs: int, expect: int) -> dict[str, float]:
