@@ -9,9 +9,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from enum import Enum
-from typing import Any
+from typing import Any, TypeVar
 
 from reconcile.errors import StateError
+
+_Frozen = TypeVar("_Frozen")
 
 JSON = Any  # a JSON-compatible value: dict, list, str, int, float, bool or None
 Spec = dict[str, Any]  # a normalized spec: what is diffed and what is sent
@@ -23,6 +25,16 @@ STATE_VERSION = 2
 # relative to where `plan` ran (older files load: their selection is the addresses they hold).
 # 1.3 added the selection's `replace` (the addresses `--replace` named; older files: none).
 PLAN_FORMAT_VERSION = "1.3"
+
+
+def frozen_instance(cls: type[_Frozen], values: dict[str, Any]) -> _Frozen:
+    """An instance of the frozen dataclass `cls` (one without `__post_init__`) holding
+    `values`, every field in field order: what `cls(**values)` makes (a property test holds
+    them equal) at a third of the cost. The generated `__init__` of a frozen dataclass sets
+    each field through `object.__setattr__`, and a state read builds two objects per entry."""
+    instance = object.__new__(cls)
+    instance.__dict__.update(values)
+    return instance
 
 
 @dataclass(frozen=True, order=True)
@@ -47,9 +59,9 @@ class Address:
         parts = text.split("/", 2)
         # Spelled out, not all(parts): a state read parses every entry's address.
         if len(parts) == 3 and parts[0] and parts[1] and parts[2]:
-            return cls(parts[0], parts[1], parts[2])
+            return frozen_instance(cls, {"kind": parts[0], "scope": parts[1], "name": parts[2]})
         if len(parts) == 2 and parts[0] and parts[1]:
-            return cls(parts[0], "", parts[1])
+            return frozen_instance(cls, {"kind": parts[0], "scope": "", "name": parts[1]})
         raise ValueError(f"not an address: {text!r} (expected kind/scope/name or kind/name)")
 
 
@@ -405,7 +417,7 @@ class EntryStatus(str, Enum):
     PENDING_CREATE = "pending-create"  # an intent journaled before a POST, not yet confirmed
 
 
-_STATUS: Mapping[Any, EntryStatus] = {s.value: s for s in EntryStatus}
+STATUS_OF_TEXT: Mapping[Any, EntryStatus] = {s.value: s for s in EntryStatus}
 
 
 @dataclass(frozen=True)
@@ -433,13 +445,37 @@ class StateEntry:
     @classmethod
     def from_dict(cls, address: str, data: Mapping[str, JSON]) -> StateEntry:
         status = data.get("status")
-        return cls(
+        return cls.of(
             Address.parse(address),
             str(data.get("remote_id", "")),
             dict(data.get("last_applied") or {}),
             # A dict look-up: calling the enum costs more than the rest of an entry.
-            EntryStatus.APPLIED if status is None else _STATUS.get(status) or EntryStatus(status),
+            EntryStatus.APPLIED
+            if status is None
+            else STATUS_OF_TEXT.get(status) or EntryStatus(status),
             data.get("protect") is True,
+        )
+
+    @classmethod
+    def of(
+        cls,
+        address: Address,
+        remote_id: str,
+        last_applied: Spec,
+        status: EntryStatus,
+        protected: bool,
+    ) -> StateEntry:
+        """`StateEntry(...)` of these values (typed as declared), built as a read builds
+        thousands (`frozen_instance`)."""
+        return frozen_instance(
+            cls,
+            {
+                "address": address,
+                "remote_id": remote_id,
+                "last_applied": last_applied,
+                "status": status,
+                "protected": protected,
+            },
         )
 
 

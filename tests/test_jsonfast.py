@@ -134,3 +134,35 @@ def test_sorted_text_reads_back_as_the_value(value: Any) -> None:
         return
     assert _typed(jsonfast.exact_value(text)) == _typed(value)
     assert json.dumps(jsonfast.exact_value(text)) == json.dumps(value, sort_keys=True)
+
+
+_TEXTS = st.lists(
+    st.one_of(
+        _VALUES.map(lambda value: json.dumps(value).encode("utf-8", "surrogatepass")),
+        st.binary(max_size=12),
+        st.sampled_from([b"NaN", b"[1e400]", b"123456789012345678901234567890", b"{", b"\xff"]),
+    ),
+    max_size=6,
+)
+
+
+def _refused(text: bytes) -> Any:
+    return ("refused", text)
+
+
+@settings(max_examples=200, deadline=None)
+@given(_TEXTS)
+def test_loads_each_reads_each_text_as_loads_does(texts: list[bytes]) -> None:
+    """Each text on its own: a refused one never spoils (nor merges with) its neighbours."""
+
+    def one(text: bytes) -> Any:
+        try:
+            return _typed(jsonfast.loads(text))
+        except (ValueError, RecursionError):
+            return _refused(text)
+
+    found = [
+        value if isinstance(value, tuple) and value[:1] == ("refused",) else _typed(value)
+        for value in jsonfast.loads_each(texts, _refused)
+    ]
+    assert found == [one(text) for text in texts]

@@ -9,17 +9,26 @@ from __future__ import annotations
 
 import getpass
 import os
+import re
 import socket
 import uuid
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, replace
 from datetime import datetime, timezone
+from functools import cache
 from typing import Any, Protocol
 
 from reconcile.errors import StateError, StateLockedError
-from reconcile.model import STATE_VERSION, State
-from reconcile.schema import json_path, validate_instance
+from reconcile.model import (
+    STATE_VERSION,
+    STATUS_OF_TEXT,
+    Address,
+    State,
+    StateEntry,
+    frozen_instance,
+)
+from reconcile.schema import json_path, load_schema, validate_instance
 
 Migration = Callable[[dict[str, Any]], dict[str, Any]]
 StateChange = Callable[[State], State]
@@ -68,6 +77,7 @@ def state_from_data(
     """A state from its JSON document: migrated, then checked against schemas/state.json.
 
     Every problem names `source` (the file or database), the JSON path and what was expected.
+    The state takes the document's values as its own (callers hand it freshly parsed JSON).
     """
     if not isinstance(data, dict):
         raise StateError(f"{source} does not hold a JSON object", hint=hint)
@@ -75,6 +85,9 @@ def state_from_data(
         upgraded = migrate(data, migrations=migrations)
     except StateError as error:
         raise StateError(f"{source}: {error.message}", hint=error.hint or hint) from None
+    plain = _plain_state(upgraded)
+    if plain is not None:
+        return plain
     problems = validate_instance(STATE_SCHEMA, upgraded)
     if problems:
         shown = "; ".join(f"{json_path(p.path)}: {p.message}" for p in problems[:5])
@@ -84,6 +97,64 @@ def state_from_data(
         return State.from_dict(upgraded)
     except (KeyError, ValueError, TypeError, AttributeError) as error:
         raise StateError(f"{source} is not a valid state: {error}", hint=hint) from None
+
+
+_ENTRY_FIELDS = frozenset({"remote_id", "last_applied", "status", "protect"})
+_ABSENT: Any = object()
+
+
+def _plain_state(document: dict[str, Any]) -> State | None:
+    """The state of a (migrated) document whose entries all have the plain shape the tool
+    writes, checked and built in one pass; None when any part does not, and the schema check
+    decides (and words the problems). Every document accepted here is one the schema accepts,
+    read as `State.from_dict` reads it (a property test holds both): checking the whole
+    document with the generated schema check, then building it, cost twice this loop."""
+    resources = document.get("resources")
+    if type(resources) is not dict or validate_instance(
+        STATE_SCHEMA, {**document, "resources": {}}
+    ):
+        return None
+    if not all(map(_address_pattern().fullmatch, resources)):
+        return None
+    entries: dict[Address, StateEntry] = {}
+    parse, status_of, fields = Address.parse, STATUS_OF_TEXT.get, _ENTRY_FIELDS
+    for text, value in resources.items():
+        if type(value) is not dict or not value.keys() <= fields:
+            return None
+        remote_id = value.get("remote_id")
+        last_applied = value.get("last_applied", _ABSENT)
+        status = value.get("status", "applied")
+        protected = value.get("protect", False) is True
+        if type(remote_id) is not str or type(status) is not str:
+            return None
+        if last_applied is _ABSENT:
+            last_applied = {}
+        elif type(last_applied) is not dict:
+            return None
+        entry_status = status_of(status)
+        if entry_status is None or (not protected and "protect" in value):
+            return None
+        address = parse(text)
+        entries[address] = StateEntry.of(address, remote_id, last_applied, entry_status, protected)
+    return frozen_instance(
+        State,
+        {
+            "lineage": str(document["lineage"]),
+            "serial": int(document.get("serial", 0)),  # the schema's integer may be 3.0
+            "tool_version": str(document.get("tool_version", "")),
+            "entries": entries,
+            "version": document["version"],
+            "server": str(document.get("server", "")),
+        },
+    )
+
+
+@cache
+def _address_pattern() -> re.Pattern[str]:
+    """The schema's pattern of an address, matched against a whole key: its `^` and `$`
+    then hold only at the ends, as JSON Schema's (ECMA-262) do."""
+    schema = load_schema(STATE_SCHEMA)
+    return re.compile(schema["properties"]["resources"]["propertyNames"]["pattern"])
 
 
 @dataclass(frozen=True)

@@ -257,13 +257,17 @@ class PostgresStore:
 
     def _parse(self, header: Sequence[Any], rows: Sequence[tuple[str, bytes]]) -> State:
         lineage, serial, version, tool_version, server = header
+        addresses = [address for address, _ in rows]
+        texts = [text for _, text in rows]
         document = {
             "version": version,
             "lineage": lineage,
             "serial": serial,
             "tool_version": tool_version,
             "server": server,
-            "resources": {address: _loads(entry) for address, entry in rows},
+            # A row that is not JSON stays its text, which the schema check refuses naming
+            # the address (as not an object); every row is parsed on its own.
+            "resources": dict(zip(addresses, jsonfast.loads_each(texts, _undecoded), strict=True)),
         }
         return state_from_data(document, f"state {self.location}")
 
@@ -483,11 +487,8 @@ class PostgresStore:
         return holder
 
 
-def _loads(entry: bytes) -> Any:
-    try:
-        return jsonfast.loads(entry)
-    except (ValueError, RecursionError):  # not JSON: its text, which the schema check refuses
-        return entry.decode("utf-8", "replace")  # naming the address (not an object)
+def _undecoded(entry: bytes) -> str:
+    return entry.decode("utf-8", "replace")
 
 
 def _first_line(error: BaseException) -> str:
