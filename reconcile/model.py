@@ -30,7 +30,7 @@ PLAN_FORMAT_VERSION = "1.3"
 def frozen_instance(cls: type[_Frozen], values: dict[str, Any]) -> _Frozen:
     """An instance of the frozen dataclass `cls` (one without `__post_init__`) holding
     `values`, every field in field order: what `cls(**values)` makes (a property test holds
-    them equal) at a third of the cost. The generated `__init__` of a frozen dataclass sets
+    them equal) at about half the cost. The generated `__init__` of a frozen dataclass sets
     each field through `object.__setattr__`, and a state read builds two objects per entry."""
     instance = object.__new__(cls)
     instance.__dict__.update(values)
