@@ -136,7 +136,10 @@ def _parse_blocking(found: Found) -> ParsedFile:
     """Parses a file; `block.yaml` first says which process reads it, then waits until its
     directory's `gate` (a named pipe) is written."""
     if found.path.name == "block.yaml":
-        (found.path.parent / "reader").write_text(str(os.getpid()), encoding="utf-8")
+        # Written whole under another name, then renamed: a waiter never reads it half written.
+        written = found.path.parent / "reader.part"
+        written.write_text(str(os.getpid()), encoding="utf-8")
+        os.replace(written, found.path.parent / "reader")
         with (found.path.parent / "gate").open(encoding="utf-8") as gate:
             gate.read()
     return config_module.parse_file(found)
