@@ -13,10 +13,15 @@ from typing import Any
 from reconcile.kinds import asset_meta
 from reconcile.kinds.base import TEMPLATE_NAMES, LiveMeta, NameCheck, SyncKind
 from reconcile.kinds.calls import HttpRequest, ListRequest, Pagination
-from reconcile.kinds.defaults import SCHEMA_DEFAULTS
 from reconcile.kinds.lookups import UNKNOWN_PREFIX, Lookups
 from reconcile.kinds.scopes import SCOPE_TYPES
-from reconcile.kinds.specs import drop_defaults, fill_defaults, prune_sorted, sort_keys
+from reconcile.kinds.specs import (
+    drop_defaults,
+    fill_defaults,
+    prune_sorted,
+    schema_defaults,
+    sort_keys,
+)
 from reconcile.model import Address, FieldChange, Spec
 
 PATH = "/api/v1/asset/workload-template"
@@ -75,7 +80,7 @@ class AssetTemplateKind(SyncKind):
     def normalize(self, spec: Spec) -> Spec:
         normalized: Spec = prune_sorted(spec)  # new containers: a copy
         specific = normalized.get("spec", {}).get("specificEnv")
-        fill_defaults(specific, SCHEMA_DEFAULTS["SpecificRunParams"], keep_sorted=True)
+        fill_defaults(specific, schema_defaults("SpecificRunParams"), keep_sorted=True)
         return normalized
 
     def references(self, spec: Spec) -> tuple[tuple[str, str], ...]:
@@ -88,7 +93,7 @@ class AssetTemplateKind(SyncKind):
         inner = spec.get("spec")
         if not isinstance(inner, dict) or "specificEnv" not in inner:
             return dict(spec)
-        specific = drop_defaults(inner["specificEnv"], SCHEMA_DEFAULTS["SpecificRunParams"])
+        specific = drop_defaults(inner["specificEnv"], schema_defaults("SpecificRunParams"))
         return {**spec, "spec": {**inner, "specificEnv": specific}}
 
     def create_request(self, address: Address, spec: Spec, lookups: Lookups) -> HttpRequest:

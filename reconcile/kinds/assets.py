@@ -16,10 +16,17 @@ from reconcile.errors import PlanError
 from reconcile.kinds import asset_meta
 from reconcile.kinds.base import LiveMeta, NameCheck, SyncKind
 from reconcile.kinds.calls import HttpRequest, ListRequest
-from reconcile.kinds.defaults import SCHEMA_DEFAULTS
 from reconcile.kinds.lookups import LOOKUP_REQUESTS, AssetRecord, Lookups, planned_address
 from reconcile.kinds.scopes import SCOPE_TYPES, parse_scope
-from reconcile.kinds.specs import drop_defaults, fill_defaults, prune_sorted, sort_keys
+from reconcile.kinds.specs import (
+    NO_DEFAULTS,
+    Defaults,
+    drop_defaults,
+    fill_defaults,
+    prune_sorted,
+    schema_defaults,
+    sort_keys,
+)
 from reconcile.model import Address, FieldChange, Spec
 
 SUPPORTED_TYPES = "workloadSupportedTypes"  # AssetCreationFields: set at creation only
@@ -68,8 +75,8 @@ class AssetKind(SyncKind):
         """The spec of a server object (a list entry or a GET answer), as the API has it."""
         return dict(obj.get("spec") or {})
 
-    def defaults(self, spec: Mapping[str, Any]) -> Mapping[str, Any]:
-        return SCHEMA_DEFAULTS[self.defaults_schema] if self.defaults_schema else {}
+    def defaults(self, spec: Mapping[str, Any]) -> Defaults:
+        return schema_defaults(self.defaults_schema) if self.defaults_schema else NO_DEFAULTS
 
     # --- the Kind protocol -------------------------------------------------------------------
 
@@ -220,9 +227,9 @@ class DataSourceKind(AssetKind):
     def collection(self, spec: Mapping[str, Any]) -> str:
         return f"{self.family_path}/{DATASOURCE_TYPES[self._type(spec)][0]}"
 
-    def defaults(self, spec: Mapping[str, Any]) -> Mapping[str, Any]:
+    def defaults(self, spec: Mapping[str, Any]) -> Defaults:
         found = DATASOURCE_TYPES.get(str(spec.get("type")))
-        return SCHEMA_DEFAULTS[found[3]] if found and found[3] else {}
+        return schema_defaults(found[3]) if found and found[3] else NO_DEFAULTS
 
     def immutable_paths(self, changed_paths: Sequence[str]) -> tuple[str, ...]:
         # Another type is another API collection: a new object.

@@ -13,6 +13,7 @@ from __future__ import annotations
 import difflib
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from functools import cached_property
 from typing import Any
 
 from reconcile.errors import PlanError
@@ -347,10 +348,8 @@ class Lookups:
         return self._missed(error, placeholder)
 
     def nodepool_name(self, pool_id: object) -> str:
-        for pool in self.nodepools:
-            if pool.id == str(pool_id):
-                return pool.name
-        return self._unknown_id("node pool", pool_id)
+        name = self._nodepool_names.get(str(pool_id))
+        return self._unknown_id("node pool", pool_id) if name is None else name
 
     def scope_id(self, scope: str) -> tuple[str, str]:
         """An address scope -> (scopeType, scopeId as a string) for template writes."""
@@ -366,10 +365,18 @@ class Lookups:
         return f"{scope_type}={self.name_of(scope_type, scope_id)}"
 
     def asset_name(self, asset_id: object) -> str:
-        for asset in self.assets:
-            if asset.id == str(asset_id):
-                return asset.name
-        return self._unknown_id("asset", asset_id)
+        name = self._asset_names.get(str(asset_id))
+        return self._unknown_id("asset", asset_id) if name is None else name
+
+    # id -> name, the first record of each id as the tuples list them: made on first use
+    # (every live template and org unit names some), not for each copy `with_records` makes.
+    @cached_property
+    def _nodepool_names(self) -> dict[str, str]:
+        return _first_names(self.nodepools)
+
+    @cached_property
+    def _asset_names(self) -> dict[str, str]:
+        return _first_names(self.assets)
 
     def asset_id(self, name: str, kind: str, scope: str) -> str:
         """The asset `name` of `kind` visible from `scope`, the nearest scope first."""
@@ -412,6 +419,13 @@ class Lookups:
         elif scope_type == "cluster":
             chain.append(("cluster", self.id_of("cluster", name)))
         return [*chain, ("tenant", ""), ("system", "")]
+
+
+def _first_names(records: Iterable[Named | AssetRecord]) -> dict[str, str]:
+    names: dict[str, str] = {}
+    for record in records:
+        names.setdefault(record.id, record.name)
+    return names
 
 
 def _asset_key(asset: AssetRecord) -> tuple[str, str, str, str]:

@@ -7,11 +7,12 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Mapping
-from functools import lru_cache
-from operator import is_
+from functools import cache, lru_cache
+from types import MappingProxyType
 from typing import Any
 
 from reconcile.jsonfast import exact_value, sorted_text
+from reconcile.kinds.defaults import SCHEMA_DEFAULTS
 from reconcile.model import JSON
 from reconcile.paths import parse_path
 
@@ -93,18 +94,17 @@ def prune_sorted_walk(value: JSON) -> JSON:
     return sort_keys(prune(value))  # another Mapping type: the general walks
 
 
-def fill_defaults(target: JSON, defaults: Mapping[str, JSON], *, keep_sorted: bool = False) -> None:
+def fill_defaults(target: JSON, defaults: Defaults, *, keep_sorted: bool = False) -> None:
     """Fill schema defaults (dotted paths, `[]` = every list item) into `target`, in place.
 
     Only absent properties of objects that exist are filled, as the server does: a default
     never creates its parent object. `keep_sorted`: `target`'s keys are sorted (see
     `sort_keys`) and stay so, defaults included.
     """
-    tree = _tree(defaults)
-    if tree is not None:
-        _fill_tree(target, tree, keep_sorted=keep_sorted)
+    if defaults.tree is not None:
+        _fill_tree(target, defaults.tree, keep_sorted=keep_sorted)
         return
-    for path, default in defaults.items():
+    for path, default in defaults.paths.items():
         _fill(target, _tokens(path), default)
     if keep_sorted:
         _sort_in_place(target)
@@ -125,25 +125,6 @@ def _sort_in_place(node: JSON) -> None:
 # object is walked once, only where it has the keys, instead of once per path.
 _Tree = dict[str, tuple[Any, "_Tree | None"]]
 _NOTHING: Any = object()
-_TREES: dict[int, tuple[Mapping[str, JSON], tuple[str, ...], tuple[JSON, ...], _Tree | None]] = {}
-
-
-def _tree(defaults: Mapping[str, JSON]) -> _Tree | None:
-    """The tree of `defaults` (compiled once per mapping, again if it changed), or None when
-    the paths do not fit one (a path inside another's default, a path ending in `[]`)."""
-    keys, values = tuple(defaults), tuple(defaults.values())
-    cached = _TREES.get(id(defaults))
-    if (
-        cached is not None
-        and cached[0] is defaults
-        and cached[1] == keys
-        and all(map(is_, cached[2], values))
-    ):
-        return cached[3]
-    tree = _compile_tree(defaults)
-    if len(_TREES) < 256:  # a handful of schemas; never grows without bound
-        _TREES[id(defaults)] = (defaults, keys, values, tree)
-    return tree
 
 
 def _compile_tree(defaults: Mapping[str, JSON]) -> _Tree | None:
@@ -163,6 +144,32 @@ def _compile_tree(defaults: Mapping[str, JSON]) -> _Tree | None:
             node = child
         node[tokens[-1]] = (default, None)
     return tree
+
+
+class Defaults:
+    """A schema's defaults (dotted path -> value), compiled once into the tree that
+    `fill_defaults` and `drop_defaults` walk. A snapshot: later changes to the mapping it
+    was made from do not reach it."""
+
+    __slots__ = ("paths", "tree")
+
+    def __init__(self, paths: Mapping[str, JSON]) -> None:
+        self.paths: Mapping[str, JSON] = MappingProxyType(copy.deepcopy(dict(paths)))
+        # None when the paths do not fit one (a path inside another's default, a path ending
+        # in `[]`): each path is then walked on its own, in the mapping's order.
+        self.tree: _Tree | None = _compile_tree(self.paths)
+
+    def __repr__(self) -> str:
+        return f"Defaults({dict(self.paths)!r})"
+
+
+NO_DEFAULTS = Defaults({})
+
+
+@cache  # keyed by schema name: one entry per generated schema, never more
+def schema_defaults(schema: str) -> Defaults:
+    """The compiled defaults of the 2.24 schema `schema` (kinds/defaults.py)."""
+    return Defaults(SCHEMA_DEFAULTS[schema])
 
 
 def _fill_tree(node: JSON, tree: _Tree, *, keep_sorted: bool) -> None:
@@ -212,18 +219,17 @@ def _fill(node: JSON, tokens: tuple[str, ...], default: JSON) -> None:
         _fill(node[head], rest, default)
 
 
-def drop_defaults(target: JSON, defaults: Mapping[str, JSON]) -> JSON:
+def drop_defaults(target: JSON, defaults: Defaults) -> JSON:
     """A copy of `target` without the values `fill_defaults(…, defaults)` would put back.
 
     The inverse the importer needs: a default is left out only where its object stays
     non-empty (an emptied object is pruned, and a default never creates its parent); list
     items may empty, as they are kept and refilled. Defaults that do not form a tree (see
-    `_tree`) are all kept.
+    `Defaults.tree`) are all kept.
     """
     result = sort_keys(target)  # a copy (normalized specs are sorted already)
-    tree = _tree(defaults)
-    if tree is not None:
-        _drop_tree(result, tree, may_empty=False)
+    if defaults.tree is not None:
+        _drop_tree(result, defaults.tree, may_empty=False)
     return result
 
 

@@ -14,7 +14,6 @@ from typing import Any
 from reconcile.errors import PlanError
 from reconcile.kinds.base import TEMPLATE_NAMES, LiveMeta, NameCheck, SyncKind
 from reconcile.kinds.calls import LIST_LIMIT, HttpRequest, ListRequest, Pagination, params
-from reconcile.kinds.defaults import SCHEMA_DEFAULTS
 from reconcile.kinds.lookups import Lookups
 from reconcile.kinds.scopes import SCOPE_ID_FIELDS, SCOPE_TYPES
 from reconcile.kinds.specs import (
@@ -22,6 +21,7 @@ from reconcile.kinds.specs import (
     fill_defaults,
     prune_sorted,
     prune_sorted_walk,
+    schema_defaults,
     sort_keys,
 )
 from reconcile.model import Address, FieldChange, FieldChangeKind, Spec
@@ -150,20 +150,20 @@ class WorkloadTemplateKind(SyncKind):
 
     def _filled(self, normalized: Spec) -> Spec:
         """`normalized` (pruned and sorted) with the schema defaults filled in, in place."""
-        schema = SCHEMA_DEFAULTS[self.flavor.spec_schema]
+        schema = schema_defaults(self.flavor.spec_schema)
         fill_defaults(normalized.get("spec"), schema, keep_sorted=True)
         if self.flavor.has_master:
             master = normalized.get("master", {}).get("spec")
-            fill_defaults(master, SCHEMA_DEFAULTS["MasterTemplateSpec"], keep_sorted=True)
+            fill_defaults(master, schema_defaults("MasterTemplateSpec"), keep_sorted=True)
         return normalized
 
     def minimal(self, spec: Spec) -> Spec:
         out = dict(spec)
         if "spec" in out:
-            out["spec"] = drop_defaults(out["spec"], SCHEMA_DEFAULTS[self.flavor.spec_schema])
+            out["spec"] = drop_defaults(out["spec"], schema_defaults(self.flavor.spec_schema))
         master = out.get("master")
         if self.flavor.has_master and isinstance(master, dict) and "spec" in master:
-            master_spec = drop_defaults(master["spec"], SCHEMA_DEFAULTS["MasterTemplateSpec"])
+            master_spec = drop_defaults(master["spec"], schema_defaults("MasterTemplateSpec"))
             out["master"] = {**master, "spec": master_spec}
         return out
 

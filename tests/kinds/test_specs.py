@@ -20,8 +20,17 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from reconcile.kinds.assets import COMPUTE, DATASOURCE, DATASOURCE_TYPES, ENVIRONMENT
 from reconcile.kinds.defaults import SCHEMA_DEFAULTS
-from reconcile.kinds.specs import fill_defaults, prune, prune_sorted, prune_sorted_walk, sort_keys
+from reconcile.kinds.specs import (
+    Defaults,
+    fill_defaults,
+    prune,
+    prune_sorted,
+    prune_sorted_walk,
+    schema_defaults,
+    sort_keys,
+)
 
 KEYS = ["storage", "pvc", "nfs", "exclude", "readOnly", "claimInfo", "accessModes", "ports", "a"]
 
@@ -123,7 +132,7 @@ def test_fill_defaults_matches_one_walk_per_path(schema: str, seed: int) -> None
     spec = storage_spec(random.Random(seed))
     expected = copy.deepcopy(spec)
     oracle_fill(expected, SCHEMA_DEFAULTS[schema])
-    fill_defaults(spec, SCHEMA_DEFAULTS[schema])
+    fill_defaults(spec, schema_defaults(schema))
     assert same(spec, expected)
 
 
@@ -133,7 +142,7 @@ def test_fill_defaults_keeps_sorted_specs_sorted(schema: str, seed: int) -> None
     spec = prune_sorted(storage_spec(random.Random(seed)))
     expected = copy.deepcopy(spec)
     oracle_fill(expected, SCHEMA_DEFAULTS[schema])
-    fill_defaults(spec, SCHEMA_DEFAULTS[schema], keep_sorted=True)
+    fill_defaults(spec, schema_defaults(schema), keep_sorted=True)
     assert same(spec, oracle_sort_keys(expected))
 
 
@@ -153,34 +162,46 @@ def test_fill_defaults_of_unusual_paths(defaults: dict[str, Any]) -> None:
         expected = copy.deepcopy(spec)
         kept = sort_keys(copy.deepcopy(spec))
         oracle_fill(expected, defaults)
-        fill_defaults(spec, defaults)
+        fill_defaults(spec, Defaults(defaults))
         assert same(spec, expected)
-        fill_defaults(kept, defaults, keep_sorted=True)
+        fill_defaults(kept, Defaults(defaults), keep_sorted=True)
         assert same(kept, oracle_sort_keys(expected))
 
 
-def test_a_changed_defaults_mapping_is_compiled_again() -> None:
-    defaults: dict[str, Any] = {"a.b": 1}
-    first: dict[str, Any] = {"a": {}}
-    fill_defaults(first, defaults)
-    defaults["a.b"] = True  # equal to 1 and the same keys: the compiled tree must not be reused
-    second: dict[str, Any] = {"a": {}}
-    fill_defaults(second, defaults)
-    defaults["a.c"] = "c"
-    third: dict[str, Any] = {"a": {}}
-    fill_defaults(third, defaults)
-    assert same(first, {"a": {"b": 1}}) and same(second, {"a": {"b": True}})
-    assert same(third, {"a": {"b": True, "c": "c"}})
+def test_compiled_defaults_are_a_snapshot_of_their_mapping() -> None:
+    paths: dict[str, Any] = {"a.b": 1, "c": {"d": [1]}}
+    defaults = Defaults(paths)
+    paths["a.b"] = True  # equal to 1: the compiled defaults must still set the int
+    paths["a.e"] = "e"
+    paths["c"]["d"].append(2)
+    filled: dict[str, Any] = {"a": {}}
+    fill_defaults(filled, defaults)
+    assert same(filled, {"a": {"b": 1}, "c": {"d": [1]}})
 
 
 def test_defaults_are_copied_into_each_spec() -> None:
-    defaults = {"a": {"shared": [1]}}
+    defaults = Defaults({"a": {"shared": [1]}})
     one: dict[str, Any] = {}
     two: dict[str, Any] = {}
     fill_defaults(one, defaults)
     fill_defaults(two, defaults)
     one["a"]["shared"].append(2)
-    assert two == {"a": {"shared": [1]}} and defaults == {"a": {"shared": [1]}}
+    assert two == {"a": {"shared": [1]}} and dict(defaults.paths) == {"a": {"shared": [1]}}
+
+
+def test_each_kind_compiles_its_defaults_once_however_many_objects_it_reads() -> None:
+    """Every object of a kind is filled from the one compiled object of its schema (or the
+    one empty set): never a mapping made per object, which would be compiled per object."""
+    specs = [{"type": doc_type, "path": f"/p{i}"} for doc_type in DATASOURCE_TYPES for i in (1, 2)]
+    for kind in (ENVIRONMENT, COMPUTE, DATASOURCE):
+        for first, second in zip(specs[::2], specs[1::2], strict=True):
+            assert kind.defaults(first) is kind.defaults(second)
+    schema_defaults.cache_clear()
+    for spec in specs * 50:
+        DATASOURCE.normalize({"spec": spec})
+        COMPUTE.normalize({"spec": spec})
+    info = schema_defaults.cache_info()
+    assert info.currsize == info.misses <= len(SCHEMA_DEFAULTS) and info.hits > 0
 
 
 # JSON values as a server's answer or a YAML reader gives them, with strings that spell the
