@@ -60,7 +60,7 @@ def read_live(
     resources = dict(known.resources) if known is not None else {}
     duplicates = set(known.duplicates) if known is not None else set()
     unread = {a: list(ids) for a, ids in known.unread.items()} if known is not None else {}
-    seen: dict[Any, list[tuple[Any, ...]]] = {}
+    seen: dict[Any, dict[tuple[Any, ...], list[Any]]] = {}
     for kind in kinds:
         items = _kept(kind.list_request(), fetched, seen)
         if kind.detail_request("") is None:  # list items are whole objects: translate them
@@ -150,20 +150,19 @@ def _lists(
 def _kept(
     request: ListRequest,
     fetched: Mapping[Any, list[Any]],
-    seen: dict[Any, list[tuple[Any, ...]]],
+    seen: dict[Any, dict[tuple[Any, ...], list[Any]]],
 ) -> list[Any]:
     """The items of `request`'s list that pass its client-side filter (`keeps`). Kinds that
-    share one list (the four template kinds) look its items' filter fields up once, into
+    share one list (the four template kinds) split its items on the filter fields once, into
     `seen`, rather than each walking every item."""
     items = fetched[request.fetch_key]
     if not request.keep:
         return items
     key = (request.fetch_key, tuple(dotted for dotted, _ in request.keep))
-    values = seen.get(key)
-    if values is None:
-        values = seen[key] = [request.kept_values(item) for item in items]
-    wanted = request.wanted
-    return [item for item, found in zip(items, values, strict=True) if found == wanted]
+    groups = seen.get(key)
+    if groups is None:
+        groups = seen[key] = request.split_kept(items)
+    return groups.get(request.wanted, [])
 
 
 def _lookups(fetched: Mapping[Any, list[Any]], names: list[str]) -> Lookups:

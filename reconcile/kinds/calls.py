@@ -6,7 +6,7 @@ can share identical list reads between kinds. No I/O.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from enum import Enum
 from functools import lru_cache
@@ -98,17 +98,36 @@ class ListRequest:
 
     def kept_values(self, item: Mapping[str, Any]) -> tuple[Any, ...]:
         """The values of `item` at the `keep` fields (None where absent), in their order."""
-        values = []
-        for keys in _split_keep(self.keep):
-            value: Any = item
-            for key in keys:
-                # A dict's exact type first: the Mapping check is slow, and a list read
-                # asks it of every item.
-                value = (
-                    value.get(key) if type(value) is dict or isinstance(value, Mapping) else None
-                )
-            values.append(value)
-        return tuple(values)
+        return _values_at(item, _split_keep(self.keep))
+
+    def split_kept(self, items: Iterable[Any]) -> dict[tuple[Any, ...], list[Any]]:
+        """`items` grouped by their `kept_values`, each group in the list's order: the items
+        a request with the same `keep` fields keeps are the group of its `wanted` (kinds
+        sharing one list take their groups of one pass). An item whose values cannot be a
+        key (a list or an object where a string is wanted) is in no group: no such value
+        equals a wanted string, so no request keeps it."""
+        paths = _split_keep(self.keep)
+        groups: dict[tuple[Any, ...], list[Any]] = {}
+        for item in items:
+            values = _values_at(item, paths)
+            try:
+                group = groups.setdefault(values, [])
+            except TypeError:  # unhashable
+                continue
+            group.append(item)
+        return groups
+
+
+def _values_at(item: Any, paths: tuple[tuple[str, ...], ...]) -> tuple[Any, ...]:
+    values = []
+    for keys in paths:
+        value: Any = item
+        for key in keys:
+            # A dict's exact type first: the Mapping check is slow, and a list read asks it
+            # of every item.
+            value = value.get(key) if type(value) is dict or isinstance(value, Mapping) else None
+        values.append(value)
+    return tuple(values)
 
 
 @lru_cache(maxsize=64)  # a handful of filters, asked for every item of a list read

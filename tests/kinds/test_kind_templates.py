@@ -5,6 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from reconcile.emulator.openapi import OpenApi
 from reconcile.errors import PlanError
@@ -205,6 +207,29 @@ def test_the_four_flavors_share_one_list_read_split_by_workload_type() -> None:
     assert requests[0].query == {"limit": "500"}
     item = {"meta": {"workloadType": "Training"}}
     assert [r.keeps(item) for r in requests] == [False, True, False, False]
+
+
+# What a list item may hold where the split looks: every flavor's type, look-alikes, values of
+# other JSON types (a list or an object cannot be a group's key), no `meta` at all.
+_TYPE_VALUES = st.sampled_from(["Training", "Workspace", "Distributed", "Inference", "", "x"])
+_META_VALUES = _TYPE_VALUES | st.none() | st.integers() | st.lists(_TYPE_VALUES, max_size=2)
+_ITEMS = st.one_of(
+    st.fixed_dictionaries({"meta": st.fixed_dictionaries({"workloadType": _META_VALUES})}),
+    st.fixed_dictionaries({"meta": st.dictionaries(_TYPE_VALUES, _META_VALUES, max_size=2)}),
+    st.fixed_dictionaries({"meta": _META_VALUES}),
+    st.dictionaries(st.sampled_from(["spec", "name"]), _META_VALUES, max_size=2),
+    _META_VALUES,
+)
+
+
+@settings(max_examples=150, deadline=None)
+@given(items=st.lists(_ITEMS, max_size=12))
+def test_one_split_of_the_list_keeps_what_each_flavor_keeps(items: list[Any]) -> None:
+    requests = [KINDS[k].list_request() for k in TEMPLATE_KINDS]
+    groups = requests[0].split_kept(items)
+    for request in requests:
+        kept = [item for item in items if request.keeps(item)]
+        assert [id(i) for i in groups.get(request.wanted, [])] == [id(i) for i in kept]
 
 
 def test_find_by_name_narrows_on_name_and_scope(lookups: Lookups) -> None:
