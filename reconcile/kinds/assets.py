@@ -86,8 +86,9 @@ class AssetKind(SyncKind):
     def from_live(self, obj: Mapping[str, Any], lookups: Lookups) -> tuple[Address, Spec, LiveMeta]:
         address, remote_id = self.identify(obj, lookups)
         meta = obj["meta"]
-        doc = copy.deepcopy(self.api_spec(obj))
-        doc[SUPPORTED_TYPES] = copy.deepcopy(meta.get(SUPPORTED_TYPES))
+        # `api_spec` is a dict of its own; `normalize` copies every container below it.
+        doc = self.api_spec(obj)
+        doc[SUPPORTED_TYPES] = meta.get(SUPPORTED_TYPES)
         spec: Spec = {"metadata": {"description": meta.get("description")}, "spec": doc}
         return address, self.normalize(spec), LiveMeta.audit(remote_id, meta)
 

@@ -64,7 +64,8 @@ class OrgUnitKind(SyncKind):
     def from_live(self, obj: Mapping[str, Any], lookups: Lookups) -> tuple[Address, Spec, LiveMeta]:
         address, remote_id = self.identify(obj, lookups)
         fields = (*self.spec_fields, *self.create_only_fields)
-        doc: dict[str, Any] = {k: copy.deepcopy(obj.get(k)) for k in fields}
+        # `normalize` copies every container: the spec shares none with the server object.
+        doc: dict[str, Any] = {k: obj.get(k) for k in fields}
         doc["resources"] = _quota_by_pool(obj.get("resources") or [], lookups)
         spec: Spec = {"metadata": {"description": obj.get("description") or None}, "spec": doc}
         return address, self.normalize(spec), LiveMeta.audit(remote_id, obj)
@@ -215,7 +216,7 @@ def _quota_by_pool(resources: Sequence[Mapping[str, Any]], lookups: Lookups) -> 
         name = lookups.nodepool_name(pool.get("id"))
         if name.startswith(UNKNOWN_PREFIX) and pool.get("name"):
             name = str(pool["name"])
-        out[name] = {k: copy.deepcopy(v) for k, v in entry.items() if k != "nodePool"}
+        out[name] = {k: v for k, v in entry.items() if k != "nodePool"}
     return out
 
 

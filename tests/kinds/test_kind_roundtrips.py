@@ -7,6 +7,7 @@ live reader reads (list, identify, detail when needed, from_live).
 from __future__ import annotations
 
 import copy
+from typing import Any
 
 import pytest
 
@@ -188,3 +189,35 @@ def test_all_live_reads_parse(driver: KindDriver) -> None:
     lk = driver.lookups()
     seen = {name: driver.live(kind, lk) for name, kind in KINDS.items() if name != "Workload"}
     assert len(seen["WorkloadType"]) >= 20
+
+
+def _containers(value: Any) -> dict[int, Any]:
+    """Every dict and list in `value`, by id (the values keep the ids from being reused)."""
+    found: dict[int, Any] = {}
+    stack = [value]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, dict):
+            found[id(node)] = node
+            stack.extend(node.values())
+        elif isinstance(node, list):
+            found[id(node)] = node
+            stack.extend(node)
+    return found
+
+
+def test_live_specs_share_no_container_with_the_server_object(driver: KindDriver) -> None:
+    """A live spec is the kind's own: filling defaults into it, or anything done to it
+    later, never reaches the server object the live view keeps beside it."""
+    lk = driver.lookups()
+    read = 0
+    for name, kind in KINDS.items():
+        if name == "Workload":
+            continue
+        for obj in driver.list_all(kind.list_request()):
+            kept = copy.deepcopy(obj)
+            _, spec, _ = kind.from_live(obj, lk)
+            assert not _containers(spec).keys() & _containers(obj).keys(), name
+            assert obj == kept
+            read += 1
+    assert read >= 30
