@@ -241,7 +241,5 @@ def _add(
 ) -> None:
     # Names are unique per scope on the server, so a second object at one address means an
     # id we could not resolve or a server bug: keep the first and report the address.
-    if live.address in resources:
+    if resources.setdefault(live.address, live) is not live:
         duplicates.add(live.address)
-        return
-    resources[live.address] = live

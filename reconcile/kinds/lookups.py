@@ -362,7 +362,16 @@ class Lookups:
         """(scopeType, id) from the server -> the address scope (`project=team-a`)."""
         if scope_type in {"tenant", "system"}:
             return scope_type
-        return f"{scope_type}={self.name_of(scope_type, scope_id)}"
+        # Every live template and asset asks this of one of a few units: each answer is
+        # made once. An unknown id is not kept, so that each ask records it (`misses`).
+        key = (scope_type, str(scope_id))
+        text = self._scope_texts.get(key)
+        if text is None:
+            name = self._index[scope_type].name(scope_id)
+            if name is None:
+                return f"{scope_type}={self._unknown_id(scope_type, scope_id)}"
+            text = self._scope_texts[key] = f"{scope_type}={name}"
+        return text
 
     def asset_name(self, asset_id: object) -> str:
         name = self._asset_names.get(str(asset_id))
@@ -373,6 +382,10 @@ class Lookups:
     @cached_property
     def _nodepool_names(self) -> dict[str, str]:
         return _first_names(self.nodepools)
+
+    @cached_property
+    def _scope_texts(self) -> dict[tuple[str, str], str]:
+        return {}
 
     @cached_property
     def _asset_names(self) -> dict[str, str]:

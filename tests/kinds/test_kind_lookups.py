@@ -66,6 +66,26 @@ def test_collecting_lookups_record_every_unknown_name_and_go_on(lookups: Lookups
         lookups.scope_id("department=reserch")
 
 
+def test_scope_texts_answer_alike_however_often_asked(lookups: Lookups) -> None:
+    """An id's scope text is the same each time and for each spelling of the id; an unknown
+    id is recorded at every address that meets it, not only the first."""
+    collecting = lookups.collecting()
+    misses = collecting.misses
+    assert misses is not None
+    for current in ("first", "second"):
+        misses.current = current
+        for _ in range(2):
+            assert collecting.scope_text("project", 42) == "project=team-a"
+            assert collecting.scope_text("project", "42") == "project=team-a"
+            assert collecting.scope_text("project", 999) == "project=id:999"
+    assert misses.found == {
+        current: {"project id 999 is not one the server lists": None}
+        for current in ("first", "second")
+    }
+    assert lookups.scope_text("department", "2") == "department=research"
+    assert lookups.scope_text("department", 42) == "department=id:42"
+
+
 @pytest.mark.parametrize("bad", ["project", "tenant=x", "galaxy=far", ""])
 def test_parse_scope_refuses_malformed_scopes(bad: str) -> None:
     with pytest.raises(PlanError, match="not a scope"):
