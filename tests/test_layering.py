@@ -32,6 +32,7 @@ GATEWAYS = {
     "requests": {"client"},
     "urllib3": {"client"},
     "jsonschema": {"schema"},
+    "jsonschema_rs": set(),  # the emulator's quick body check only
     "deepdiff": {"diff"},
     "orjson": {"jsonfast"},
     "ruamel": {"config", "yamlformat"},  # reading; round-trip formatting for `fmt`

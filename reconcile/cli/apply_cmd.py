@@ -42,7 +42,10 @@ SWEEP_EVERY = 500
 
 
 class _Progress:
-    """Apply progress: a one-line bar with counts on a terminal, else one line per step."""
+    """Apply progress: a one-line bar with counts on a terminal, else one line per step.
+
+    Lines are echoed with `color=False`: they carry no styles, and click would otherwise ask
+    the stream whether it is a terminal on every line (a system call per step)."""
 
     def __init__(self, *, tty: bool) -> None:
         self.tty = tty
@@ -55,11 +58,11 @@ class _Progress:
             done = width * event.completed // max(event.total, 1)
             bar = "#" * done + "." * (width - done)
             line = f"\r[{bar}] {event.completed}/{event.total} {event.address}"
-            click.echo(f"{line[:110]:<110}", nl=False, err=True)
+            click.echo(f"{line[:110]:<110}", nl=False, err=True, color=False)
             if event.completed == event.total:
-                click.echo("", err=True)
+                click.echo("", err=True, color=False)
             if event.kind is EventKind.FAILED:
-                click.echo(f"\n  failed: {event.address}: {event.message}", err=True)
+                click.echo(f"\n  failed: {event.address}: {event.message}", err=True, color=False)
             return
         applied = "recorded" if event.action is Action.NOOP else f"{event.action.value} done"
         verb = {
@@ -69,7 +72,9 @@ class _Progress:
         }[event.kind]
         took = f" ({event.elapsed_s:.2f} s)" if event.kind is EventKind.APPLIED else ""
         note = f": {event.message}" if event.message and event.kind is not EventKind.APPLIED else ""
-        click.echo(f"[{event.completed}/{event.total}] {event.address}: {verb}{took}{note}")
+        click.echo(
+            f"[{event.completed}/{event.total}] {event.address}: {verb}{took}{note}", color=False
+        )
 
 
 def _confirm(*, auto_approve: bool) -> None:
