@@ -241,6 +241,7 @@ def profiled_run(config_dir: Path, url: str, args: argparse.Namespace) -> None:
         setattr(StepRunner, "run", original)  # noqa: B010
     stats = pstats.Stats(*profiles.values())
     stats.sort_stats("tottime").print_stats(30)
+    stats.sort_stats("cumulative").print_stats("reconcile|requests|urllib3|http", 60)
 
 
 def main() -> int:

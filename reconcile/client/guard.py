@@ -14,12 +14,13 @@ import itertools
 import socket
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
+from requests import PreparedRequest
 from requests.adapters import HTTPAdapter
 from urllib3.connection import HTTPConnection, HTTPSConnection
-from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
+from urllib3.connectionpool import ConnectionPool, HTTPConnectionPool, HTTPSConnectionPool
 
 from reconcile.wire import Deadline
 
@@ -130,6 +131,34 @@ class _HTTPSPool(HTTPSConnectionPool):
 
 class GuardedAdapter(HTTPAdapter):
     """requests' adapter whose connections are cut at their call's deadline."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._pools: dict[tuple[Any, ...], ConnectionPool] = {}
+
+    def get_connection_with_tls_context(
+        self,
+        request: PreparedRequest,
+        verify: bool | str | None,
+        proxies: Mapping[str, str] | None = None,
+        cert: Any = None,
+    ) -> ConnectionPool:
+        # A transport's calls all go to one origin with the same TLS settings and proxies,
+        # and the pool depends on nothing else: the one requests finds for the first call
+        # (parsing the URL, selecting the proxy, building the pool's key) serves the rest.
+        scheme, _, netloc = (request.url or "").split("/", 3)[:3]
+        key = (scheme, netloc, verify, cert, tuple(sorted((proxies or {}).items())))
+        pool = self._pools.get(key)
+        if pool is None:
+            pool = super().get_connection_with_tls_context(
+                request, verify, proxies=proxies, cert=cert
+            )
+            self._pools[key] = pool
+        return pool
+
+    def close(self) -> None:
+        self._pools.clear()
+        super().close()
 
     def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
         super().init_poolmanager(*args, **kwargs)

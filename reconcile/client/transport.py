@@ -13,6 +13,7 @@ import threading
 import time
 from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 from itertools import takewhile
 from typing import Any
 from urllib.parse import urljoin, urlsplit
@@ -333,7 +334,10 @@ class Transport:
         Cookies are neither kept nor sent: the API authenticates with the bearer token."""
         prepared = requests.PreparedRequest()
         prepared.prepare_method(method)
-        prepared.prepare_url(url, params)
+        if params:
+            prepared.prepare_url(url, params)
+        else:  # most calls: a path of a few, sent again and again
+            prepared.url = _prepared_url(url)
         prepared.prepare_headers({**self._headers, **(headers or {})})
         prepared.prepare_body(data, None, json)
         prepared.prepare_auth(None, url)  # credentials in the URL, as a Session sends them
@@ -488,6 +492,14 @@ class Transport:
 
 
 _MAY_HAVE_LANDED = "the request may have reached the server; check before repeating it"
+
+
+@lru_cache(maxsize=1024)
+def _prepared_url(url: str) -> str:
+    """`url` as requests prepares it (checked, IDNA-encoded, requoted): the same each time."""
+    prepared = requests.PreparedRequest()
+    prepared.prepare_url(url, None)
+    return str(prepared.url)
 
 
 def _may_have_landed(method: str, path: str) -> bool:
