@@ -3,7 +3,7 @@
 OpenAPI 3.0 schemas (`nullable`, `allOf`, `$ref`) are converted once to JSON Schema 2020-12
 and checked with jsonschema; `defaults` walks the original schemas. No HTTP here.
 
-jsonschema words every problem but costs about a third of a create's CPU. A body first meets
+jsonschema words every problem but walks every subschema to do it. A body first meets
 jsonschema_rs's yes/no check of the same converted schemas: a yes ends the check, a no goes
 to jsonschema, which decides and says why (tests/emulator/test_openapi_check.py holds the yes
 to jsonschema's: never a yes where jsonschema finds a problem).
