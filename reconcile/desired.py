@@ -31,6 +31,9 @@ PARALLEL_BYTES = 1024 * 1024  # below this much YAML, one process is faster than
 # How often a wait for the workers checks they are still alive: a pool whose worker is
 # killed (out of memory) replaces it but never answers for the batch it held.
 _WORKER_CHECK_SECONDS = 0.5
+# Batches per worker: a worker takes the next when done, and each batch's report is read
+# back while the others are still checked, so little of it is left after the last one.
+_BATCHES_PER_WORKER = 4
 
 
 @dataclass(frozen=True)
@@ -168,11 +171,28 @@ def start_collect(
     pool = context.Pool(count)
     processes = frozenset(child.pid for child in active_children()) - before
     try:
-        batches = [pool.apply_async(_read_batch, (tasks[i::count],)) for i in range(count)]
+        batches = [
+            pool.apply_async(_read_batch, (batch,))
+            for batch in _split(tasks, count * _BATCHES_PER_WORKER)
+        ]
     except BaseException:
         pool.terminate()
         raise
     return Collecting(tasks, library.problems, pool=pool, batches=batches, processes=processes)
+
+
+def _split(tasks: list[_Task], count: int) -> list[list[_Task]]:
+    """`tasks` in at most `count` batches of about equal bytes (each file to the lightest
+    batch so far, biggest first, none left empty), so that every worker is busy until about
+    the same time."""
+    count = min(count, len(tasks))
+    batches: list[list[_Task]] = [[] for _ in range(count)]
+    sizes = [0] * count
+    for task in sorted(tasks, key=lambda t: t.found.size, reverse=True):
+        lightest = min(range(count), key=lambda i: (sizes[i], len(batches[i])))
+        batches[lightest].append(task)
+        sizes[lightest] += task.found.size
+    return batches
 
 
 def _bases(files: tuple[Found, ...], parse: Parse) -> Library:
@@ -324,7 +344,9 @@ def _unique(reports: list[FileReport]) -> tuple[dict[Address, Resource], list[Pr
             problems.append(
                 Problem(message, resource.origin.file, placed.line, placed.col, placed.json_path)
             )
-    return {a: first[a] for a in sorted(first)}, problems
+    # Sorted by the fields Address orders by, in its order: a key is quicker than its `<`.
+    ordered = sorted(first, key=lambda a: (a.kind, a.scope, a.name))
+    return {a: first[a] for a in ordered}, problems
 
 
 class _ManifestLoader:

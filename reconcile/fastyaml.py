@@ -44,6 +44,8 @@ _DASHES = re.compile(r"^---[^\n]*", re.MULTILINE)
 _MARKER = re.compile(r"---[ ]*(?:#[^\n]*)?")
 _CONTENT = re.compile(r"^[ ]*[^ #\n]", re.MULTILINE)  # a line that is neither blank nor a comment
 _METADATA = re.compile(r"^metadata:[ ]*(?:#[^\n]*)?$", re.MULTILINE)
+_OPENS_QUOTE_OR_FLOW = re.compile(r"[\"'\[{]")
+_MAY_SPAN_LINES = re.compile(r"[\"'\[{|>]")  # a quoted, flow or block value
 _SCALARS = frozenset({str, int, bool, type(None)})
 # Where a value starts: a quoted one (its closing quote captured when it closes on its line:
 # the two parsers fold a quoted value's lines unalike) or a plain one that may be a number
@@ -210,7 +212,7 @@ def _name_spot(lines: _Lines, first: int, end: int, value: dict[str, Any]) -> Sp
     text = lines.text
     found = _METADATA.search(text, first, end)
     # Quotes or flow collections above it could hide a line that only looks like a key.
-    if found is None or any(c in text[first : found.start()] for c in "\"'[{"):
+    if found is None or _OPENS_QUOTE_OR_FLOW.search(text, first, found.start()):
         return None
     at = found.end() + 1
     indent = 0
@@ -229,7 +231,7 @@ def _name_spot(lines: _Lines, first: int, end: int, value: dict[str, Any]) -> Sp
                 if written in (name, f'"{name}"', f"'{name}'") and written != body[5:]:
                     return lines.spot(line_end - len(written))
                 return None
-            if any(c in body for c in "\"'[{|>"):
+            if _MAY_SPAN_LINES.search(body):
                 return None  # a quoted, flow or block value could span lines
         at = line_end + 1
     return None

@@ -17,10 +17,11 @@ from hypothesis import strategies as st
 
 from reconcile import config as config_module
 from reconcile.configdir import Found, scan
-from reconcile.desired import FileReport, ParsedFile, start_collect
+from reconcile.desired import FileReport, ParsedFile, _split, _Task, _unique, start_collect
 from reconcile.documents import Checked
 from reconcile.errors import Problem, ReconcileError
 from reconcile.expand import Placed
+from reconcile.extending import Library
 from reconcile.model import NO_LIFECYCLE, Address, Lifecycle, Origin, Resource
 
 
@@ -130,6 +131,44 @@ def test_a_plain_report_is_sent_packed() -> None:
 def test_a_packed_report_carries_every_field(cls: type, names: tuple[str, ...]) -> None:
     # desired.py packs these fields by name: a new one must be packed too.
     assert tuple(f.name for f in dataclasses.fields(cls)) == names
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.integers(0, 1000), max_size=30), st.integers(1, 8))
+def test_files_are_split_into_batches_of_about_equal_bytes(sizes: list[int], count: int) -> None:
+    library = Library({}, ())
+    tasks = [
+        _Task(Found(Path(f"/c/{i}.yaml"), f"{i}.yaml", n), "/c", {}, _parse, library, frozenset())
+        for i, n in enumerate(sizes)
+    ]
+    batches = _split(tasks, count)
+    assert sorted(t.found.display for b in batches for t in b) == sorted(
+        t.found.display for t in tasks
+    )
+    assert len(batches) == min(count, len(tasks)) and all(batches)
+    loads = [sum(t.found.size for t in batch) for batch in batches]
+    if loads:  # biggest first, each to the lightest: no batch passes another by a whole file
+        assert max(loads) - min(loads) <= max(sizes)
+
+
+ADDRESSES = st.builds(
+    Address,
+    st.sampled_from(["workspace-template", "project", "department"]),
+    st.sampled_from(["", "tenant", "project=a", "project=a-b"]),
+    st.text(alphabet="aAb-_.0", max_size=4),
+)
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(ADDRESSES, max_size=12))
+def test_the_desired_set_is_in_address_order(addresses: list[Address]) -> None:
+    placed = tuple(Placed(Resource(a, {}, Origin("f.yaml", 1, 1))) for a in addresses)
+    report = FileReport("/config/f.yaml", len(addresses), (Checked(placed, []),), (), ())
+    assert list(_unique([report])[0]) == sorted(set(addresses))
+
+
+def _parse(found: Found) -> ParsedFile:
+    return ParsedFile([], [])
 
 
 def _parse_blocking(found: Found) -> ParsedFile:
