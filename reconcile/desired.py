@@ -327,26 +327,25 @@ def _read_file(task: _Task) -> FileReport:
 
 
 def _unique(reports: list[FileReport]) -> tuple[dict[Address, Resource], list[Problem]]:
-    first: dict[Address, Resource] = {}
+    # Keyed by the fields an Address compares and orders by, in its order: a tuple hashes
+    # and sorts in C, where an Address's `__hash__` and `<` are Python calls.
+    first: dict[tuple[str, str, str], Resource] = {}
     problems = []
     for report in reports:
         for placed in (p for checked in report.checked for p in checked.placed):
             resource = placed.resource
             if resource.origin is None:
                 continue
-            if resource.address not in first:
-                first[resource.address] = resource
+            address = resource.address
+            key = (address.kind, address.scope, address.name)
+            if key not in first:
+                first[key] = resource
                 continue
-            message = (
-                f"duplicate address {resource.address} "
-                f"(first defined at {first[resource.address].origin})"
-            )
+            message = f"duplicate address {address} (first defined at {first[key].origin})"
             problems.append(
                 Problem(message, resource.origin.file, placed.line, placed.col, placed.json_path)
             )
-    # Sorted by the fields Address orders by, in its order: a key is quicker than its `<`.
-    ordered = sorted(first, key=lambda a: (a.kind, a.scope, a.name))
-    return {a: first[a] for a in ordered}, problems
+    return {first[key].address: first[key] for key in sorted(first)}, problems
 
 
 class _ManifestLoader:
