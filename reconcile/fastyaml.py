@@ -13,7 +13,7 @@ found in the text where that is sure, and left to the node path where it is not.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -40,7 +40,6 @@ _RARE = "&*!?@`%|>="
 _NODE_PROPERTY = re.compile(r"(?<![^\s\[{,:])[&*!?@`%|>=]")
 _COLON_STARTS = (" :", "\n:", "[:", "{:", ",:", "::")
 _LINE_START = re.compile(r"^(?:%|\.\.\.)", re.MULTILINE)
-_DASHES = re.compile(r"^---[^\n]*", re.MULTILINE)
 _MARKER = re.compile(r"---[ ]*(?:#[^\n]*)?")
 _CONTENT = re.compile(r"^[ ]*[^ #\n]", re.MULTILINE)  # a line that is neither blank nor a comment
 _METADATA = re.compile(r"^metadata:[ ]*(?:#[^\n]*)?$", re.MULTILINE)
@@ -145,11 +144,11 @@ def _chunks(text: str) -> list[tuple[int, int, int]] | None:
     one after a marker is empty (the node path reports it) or there is none."""
     bounds: list[tuple[int, int]] = []
     start = 0
-    for marker in _DASHES.finditer(text):
-        if not _MARKER.fullmatch(marker.group()):
+    for begin, end in _dash_lines(text):
+        if not _MARKER.fullmatch(text, begin, end):
             return None
-        bounds.append((start, marker.start()))
-        start = marker.end() + 1
+        bounds.append((start, begin))
+        start = end + 1
     bounds.append((start, len(text)))
     chunks = []
     for index, (begin, end) in enumerate(bounds):
@@ -161,6 +160,23 @@ def _chunks(text: str) -> list[tuple[int, int, int]] | None:
         first = content.end() - 1
         chunks.append((begin, first, end))
     return chunks
+
+
+def _dash_lines(text: str) -> Iterator[tuple[int, int]]:
+    """Where each line that starts with `---` starts and ends (before its line feed): a
+    search for the text is quicker than a regex trying every line start."""
+    begin: int | None = 0 if text.startswith("---") else None
+    search = 0
+    while True:
+        if begin is None:
+            feed = text.find("\n---", search)
+            if feed < 0:
+                return
+            begin = feed + 1
+        end = text.find("\n", begin)
+        end = len(text) if end < 0 else end
+        yield begin, end
+        begin, search = None, end
 
 
 class _Lines:

@@ -279,3 +279,14 @@ _STARTS_PLAINLY = re.compile(
 @given(st.text(alphabet=" \n\t\"'\\-+.0123456789:,[]{}#aB_x", max_size=40))
 def test_the_value_starts_are_found_as_said_plainly(text: str) -> None:
     assert fastyaml._VALUE_START.findall("\n" + text) == _STARTS_PLAINLY.findall(text)
+
+
+# The lines that start with `---`, said plainly.
+_DASH_LINES = re.compile(r"^---[^\n]*", re.MULTILINE)
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.text(alphabet="-\n x#", max_size=40))
+def test_the_marker_lines_are_found_as_said_plainly(text: str) -> None:
+    found = [(m.start(), m.end()) for m in _DASH_LINES.finditer(text)]
+    assert list(fastyaml._dash_lines(text)) == found
