@@ -21,7 +21,6 @@ import json
 import os
 import resource
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -32,6 +31,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.child_usage import run_measured  # noqa: E402
 from reconcile import schema  # noqa: E402
 from reconcile.config import PLAIN_READER, YAML_BACKEND, parse_file, read_config  # noqa: E402
 from reconcile.configdir import scan  # noqa: E402
@@ -127,18 +127,15 @@ def _cpu() -> float:
     return own.ru_utime + own.ru_stime + kids.ru_utime + kids.ru_stime
 
 
-def timed_cli(directory: Path) -> tuple[float, float, dict[str, object]]:
+def timed_cli(directory: Path) -> tuple[float, float, int, dict[str, object]]:
+    """`validate --format json` as its own process: wall s, CPU s (it and its workers), peak
+    RSS KiB (bench/child_usage.py: this process's own memory kept out), its report."""
     exe = Path(sys.executable).parent / "runai-reconcile"
-    started, cpu = time.perf_counter(), _cpu()
-    done = subprocess.run(
-        [str(exe), "validate", str(directory), "--format", "json"],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    elapsed = time.perf_counter() - started
-    report: dict[str, object] = json.loads(done.stdout)
-    return elapsed, _cpu() - cpu, report
+    with tempfile.TemporaryFile("w+") as out:
+        usage = run_measured([str(exe), "validate", str(directory), "--format", "json"], stdout=out)
+        out.seek(0)
+        report: dict[str, object] = json.loads(out.read())
+    return usage.wall, usage.cpu, usage.peak_kib, report
 
 
 def compare_checks(directory: Path, documents: int, repeat: int) -> None:
@@ -217,14 +214,14 @@ def main() -> int:
             f"{size:.1f} MB; YAML parser: {'yaml-rs, else ' if PLAIN_READER else ''}{YAML_BACKEND}"
         )
         print(f"load average before: {os.getloadavg()[0]:.2f} (2 cores: above 1 means sharing)")
-        runs = []
+        runs, peak = [], 0.0
         for _ in range(args.repeat):
-            elapsed, cpu, report = timed_cli(directory)
+            elapsed, cpu, peak_kib, report = timed_cli(directory)
             assert report["valid"] is True, report["problems"]
             assert report["documents"] == args.documents
             runs.append((elapsed, cpu))
+            peak = max(peak, peak_kib / 1024)
         elapsed, cpu = _median(runs)
-        peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
         print(
             f"{'CLI end to end, pool of workers:':<36}{elapsed:5.2f} s wall, {cpu:5.2f} s CPU, "
             f"peak RSS {peak:.0f} MiB"
