@@ -11,6 +11,8 @@ import json
 import marshal
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
+from itertools import repeat
+from operator import eq
 from typing import Any
 
 from reconcile.jsonfast import sorted_text
@@ -88,19 +90,26 @@ def _text(obj: JSON) -> str:
 
 
 def identical(first: JSON, *others: JSON) -> bool:
-    """True when every value is the very same JSON as `first`: the same keys in the same
-    order and the same types (True, 1 and 1.0 all differ, where `==` takes them for one).
-    Identical specs leave the diff and the drift check nothing to find; anything else, even
-    equal JSON, takes the full diff.
+    """True when every value is the very same JSON as `first`, keys in any order: the same
+    types (True, 1 and 1.0 all differ, where `==` takes them for one). Identical specs leave
+    the diff and the drift check nothing to find (neither sees key order); anything else,
+    even equal JSON, takes the full diff. Values are JSON as `json.loads` makes it.
 
-    Compared as marshal format 2 bytes: a C walk at a quarter of the JSON encoder's cost
-    that writes each value with its exact type, and no object references or interning
-    marks (formats 3 and later add those, so equal values could differ). It refuses types
-    other than the built-in ones (a str subclass): those are not identical here.
+    Compared as JSON texts written in C with sorted keys, where each scalar is written as its
+    own type: the cheapest exact walk. A text holding a null (NaN and the infinities are
+    written as null too), and a value orjson cannot write (a subclass of a JSON type, an
+    integer beyond 64 bits), are compared as marshal format 2 bytes instead: a C walk that
+    writes each value with its exact type, and no object references or interning marks
+    (formats 3 and later add those, so equal values could differ), keys in order. It refuses
+    types other than the built-in ones (a str subclass): those are not identical here.
     """
+    text = sorted_text(first)
+    if text is not None and b"null" not in text:
+        # map, not a generator: this runs for every planned spec
+        return all(map(eq, repeat(text), map(sorted_text, others)))
     try:
         data = marshal.dumps(first, 2)
-        for other in others:  # a loop, not all(): this runs for every planned spec
+        for other in others:
             if marshal.dumps(other, 2) != data:
                 return False
     except ValueError:

@@ -298,12 +298,13 @@ def test_canonical_is_the_standard_encoders_text(value: Any) -> None:
         ({"a": 1.0, "b": [True, None, "é", 0.5]}, False),  # 1 == 1.0 in Python
         ({"a": True, "b": [True, None, "é", 0.5]}, False),  # True == 1 in Python
         ({"a": 1, "b": [1, None, "é", 0.5]}, False),
-        ({"b": [True, None, "é", 0.5], "a": 1}, False),  # equal JSON, another key order
+        # Another key order: with a null in it, compared in order (marshal's bytes).
+        ({"b": [True, None, "é", 0.5], "a": 1}, False),
         ({"a": 1, "b": (True, None, "é", 0.5)}, False),  # not JSON: a tuple
         ({"a": 1, "b": [True, None, "é", 0.5], "c": None}, False),
     ],
 )
-def test_identical_means_the_same_json_with_the_same_types_and_order(
+def test_identical_means_the_same_json_with_the_same_types(
     other: dict[str, Any], same: bool
 ) -> None:
     value = {"a": 1, "b": [True, None, "é", 0.5]}
@@ -318,4 +319,71 @@ def test_identical_refuses_what_is_not_plain_json() -> None:
 
     assert not identical({"a": Text("x")}, {"a": "x"})
     assert not identical({"a": "x"}, {"a": Text("x")})
+    assert not identical({"a": None, "b": Text("x")}, {"a": None, "b": "x"})
     assert identical({"a": "x"})  # nothing to compare with
+
+
+# JSON as `json.loads` makes it: string keys, lists, every float and integer.
+_json = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=3),
+    lambda inner: (
+        st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=2), inner, max_size=4)
+    ),
+    max_leaves=20,
+)
+
+
+def _typed(value: Any) -> Any:
+    """`value` with every scalar tagged by its type and keys in order: equal exactly when the
+    two are the very same JSON, key order aside."""
+    if isinstance(value, dict):
+        return ("dict", sorted((k, _typed(v)) for k, v in value.items()))
+    if isinstance(value, list):
+        return ("list", [_typed(v) for v in value])
+    return (type(value).__name__, repr(value))
+
+
+def _variant(value: Any, rnd: Any) -> Any:
+    """A copy of `value`, keys reordered, some scalars turned into equal ones of another type
+    (1 and 1.0 and True)."""
+    if isinstance(value, dict):
+        items = list(value.items())
+        rnd.shuffle(items)
+        return {k: _variant(v, rnd) for k, v in items}
+    if isinstance(value, list):
+        return [_variant(v, rnd) for v in value]
+    if rnd.random() < 0.2:
+        if isinstance(value, bool):
+            return int(value)
+        if isinstance(value, int) and abs(value) < 2**53:
+            return float(value)
+        if isinstance(value, float) and value.is_integer():
+            return int(value)
+    return value
+
+
+def _has_no_null(value: Any) -> bool:
+    """True when no part of `value` is written as null (None, NaN, the infinities) and every
+    integer fits 64 bits: the values `identical` compares by text."""
+    if isinstance(value, dict):
+        return all(_has_no_null(v) for v in value.values())
+    if isinstance(value, list):
+        return all(_has_no_null(v) for v in value)
+    if isinstance(value, float):
+        return value == value and abs(value) != float("inf")
+    if isinstance(value, int) and not isinstance(value, bool):
+        return -(2**63) <= value < 2**64
+    return value is not None
+
+
+@settings(max_examples=300, deadline=None)
+@given(value=_json, other=_json, rnd=st.randoms(use_true_random=False))
+def test_identical_is_the_same_typed_json_in_any_key_order(
+    value: Any, other: Any, rnd: Any
+) -> None:
+    for candidate in (_variant(value, rnd), other):
+        same = _typed(value) == _typed(candidate)
+        if identical(value, candidate):
+            assert same  # never where a type, a value or a key differs
+        elif _has_no_null(value):
+            assert not same  # key order alone never makes two values differ

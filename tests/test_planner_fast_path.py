@@ -20,7 +20,7 @@ ADDRESS = Address("workspace-template", "project=a", "t")
 SALT = "lineage-1"
 NAMES = ("HF_TOKEN", "NCCL_DEBUG", "HF_HOME", "DB")
 
-values = st.one_of(st.text(max_size=4), st.integers(-2, 2), st.booleans())
+values = st.one_of(st.text(max_size=4), st.integers(-2, 2), st.booleans(), st.just(1.0))
 variables = st.lists(
     st.fixed_dictionaries({"name": st.sampled_from(NAMES), "value": values}),
     max_size=4,
@@ -30,7 +30,12 @@ specs = st.fixed_dictionaries(
     {
         "metadata": st.fixed_dictionaries({"description": st.text(max_size=3)}),
         "spec": st.fixed_dictionaries(
-            {"image": st.sampled_from(["a", "b"]), "environmentVariables": variables}
+            {
+                "image": st.sampled_from(["a", "b"]),
+                "environmentVariables": variables,
+                # A null (compared by marshal's bytes, in key order) or a number's type.
+                "args": st.sampled_from([None, 1, 1.0, True]),
+            }
         ),
     }
 )
@@ -47,6 +52,15 @@ sensitive = st.frozensets(
 )
 # How the other two specs relate to desired: the same, or another drawn spec.
 stored_as = st.sampled_from(["redacted", "plain", "other"])
+
+
+def _reordered(value: Any) -> Any:
+    """`value` with the keys of every mapping in reverse order (no diff sees key order)."""
+    if isinstance(value, dict):
+        return {k: _reordered(value[k]) for k in reversed(value)}
+    if isinstance(value, list):
+        return [_reordered(v) for v in value]
+    return value
 
 
 def _plain(resource: Resource, current: LiveResource, entry: StateEntry) -> tuple[Any, Any]:
@@ -66,6 +80,7 @@ def _plain(resource: Resource, current: LiveResource, entry: StateEntry) -> tupl
     stored=stored_as,
     status=st.sampled_from(list(EntryStatus)),
     same_id=st.booleans(),
+    reorder=st.booleans(),
 )
 def test_the_fast_path_is_the_plain_path(
     desired: dict[str, Any],
@@ -75,16 +90,17 @@ def test_the_fast_path_is_the_plain_path(
     stored: str,
     status: EntryStatus,
     same_id: bool,
+    reorder: bool,
 ) -> None:
     resource = Resource(ADDRESS, desired, sensitive=paths)
-    current = LiveResource(
-        ADDRESS, copy.deepcopy(desired if live_same else other), remote_id="id-1"
-    )
+    seen = copy.deepcopy(desired if live_same else other)
+    current = LiveResource(ADDRESS, _reordered(seen) if reorder else seen, remote_id="id-1")
     last_applied = {
         "redacted": redact(copy.deepcopy(desired), tuple(sorted(paths)), SALT),
         "plain": copy.deepcopy(desired),
         "other": redact(copy.deepcopy(other), tuple(sorted(paths)), SALT),
     }[stored]
+    last_applied = _reordered(last_applied) if reorder else last_applied
     entry = StateEntry(ADDRESS, "id-1" if same_id else "id-0", last_applied, status)
     if not planner._unchanged(resource, current, entry, SALT):
         return  # the plain path only
