@@ -55,8 +55,8 @@ def _canonical(value: JSON) -> str:
 
 
 def _scrypt(salt: str, text: str) -> str:
-    """The hash of `text`, computed once per run (memoized); one `warm` is computing already
-    is waited for rather than computed again."""
+    """The hash of `text`, computed once per run (memoized); a hash `warm` is computing
+    already is waited for rather than computed again."""
     key = (salt, text)
     with _MEMO_LOCK:
         found = _MEMO.get(key)
@@ -154,20 +154,28 @@ def hide(value: JSON, path: str, paths: Sequence[str], mask: Mask) -> JSON:
 
 
 def _walk(value: JSON, tails: Sequence[tuple[str, ...]], mask: Mask) -> JSON:
+    """`value` with the parts `tails` reach masked; `value` itself where nothing is (copied
+    only on the way to a masked part)."""
     if any(not tail for tail in tails):
         return mask(value)
     if isinstance(value, dict):
-        out = {}
+        out: dict[str, JSON] | None = None
         for key, item in value.items():
             below = [t[1:] for t in tails if t[0] == key or t[0] == "*"]
-            out[key] = _walk(item, below, mask) if below else item
-        return out
+            if below and (masked := _walk(item, below, mask)) is not item:
+                if out is None:
+                    out = dict(value)
+                out[key] = masked
+        return value if out is None else out
     if isinstance(value, list):
-        items = []
-        for item in value:
+        items: list[JSON] | None = None
+        for index, item in enumerate(value):
             below = [t[1:] for t in tails if item_matches(t[0], item)]
-            items.append(_walk(item, below, mask) if below else item)
-        return items
+            if below and (masked := _walk(item, below, mask)) is not item:
+                if items is None:
+                    items = list(value)
+                items[index] = masked
+        return value if items is None else items
     return value
 
 
@@ -176,9 +184,7 @@ def redact(spec: JSON, paths: Sequence[str], salt: str) -> JSON:
 
     `spec` itself when no path reaches a value in it (the usual case: the schema marks a
     path sensitive, and the spec does not set it), so a comparison with it stays cheap."""
-    if not paths or not reaches(spec, paths):
-        return spec
-    return hide(spec, "", paths, hash_marker(salt))
+    return hide(spec, "", paths, hash_marker(salt)) if paths else spec
 
 
 def reaches(value: JSON, paths: Iterable[str]) -> bool:
