@@ -12,14 +12,12 @@ hashes each distinct value once (memoized), so the cost is per secret, not per o
 
 from __future__ import annotations
 
-import contextlib
 import copy
+import functools
 import hashlib
 import hmac
 import json
-import threading
 from collections.abc import Callable, Iterable, Sequence
-from concurrent.futures import Future
 from itertools import repeat
 
 from reconcile.model import JSON
@@ -54,55 +52,9 @@ def _canonical(value: JSON) -> str:
     return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 
+@functools.lru_cache(maxsize=4096)
 def _scrypt(salt: str, text: str) -> str:
-    """The hash of `text`, computed once per run (memoized); a hash `warm` is computing
-    already is waited for rather than computed again."""
-    key = (salt, text)
-    with _MEMO_LOCK:
-        found = _MEMO.get(key)
-        if found is None:
-            if len(_MEMO) >= _MEMO_KEPT:
-                _MEMO.clear()
-            found = _MEMO[key] = Future()
-            mine = True
-        else:
-            mine = False
-    if mine:
-        try:
-            found.set_result(hashlib.scrypt(text.encode(), salt=salt.encode(), **_SCRYPT).hex())
-        except BaseException as error:
-            with _MEMO_LOCK:
-                _MEMO.pop(key, None)
-            found.set_exception(error)
-            raise
-    try:
-        return found.result()
-    except Exception:  # the warming thread's failure (memory): this one's own attempt
-        return hashlib.scrypt(text.encode(), salt=salt.encode(), **_SCRYPT).hex()
-
-
-_MEMO: dict[tuple[str, str], Future[str]] = {}
-_MEMO_LOCK = threading.Lock()
-_MEMO_KEPT = 4096
-
-
-def warm(salt: str, values: Iterable[JSON]) -> threading.Thread:
-    """Start hashing `values` with `salt` in a thread, so that the `salted_hash` of one of them
-    finds it computed (or waits for it) rather than spending its 50 ms then: a run may know
-    its likely secrets while it waits for something else. `values` is iterated in the
-    thread; scrypt releases the GIL. Nothing leaves the process; a value no hash is asked
-    of only cost the time."""
-
-    def run() -> None:
-        # A failure is met again, and reported, where the plan asks for that hash.
-        with contextlib.suppress(Exception):  # finding the values may read files
-            for value in values:
-                with contextlib.suppress(Exception):
-                    _scrypt(salt, _canonical(value))
-
-    thread = threading.Thread(target=run, name="secret-hashes", daemon=True)
-    thread.start()
-    return thread
+    return hashlib.scrypt(text.encode(), salt=salt.encode(), **_SCRYPT).hex()
 
 
 def _legacy_hash(salt: str, value: JSON) -> str:

@@ -7,7 +7,6 @@ import json
 
 import pytest
 
-from reconcile import sensitive
 from reconcile.sensitive import (
     MARKER,
     as_applied,
@@ -149,19 +148,3 @@ def test_a_write_only_secret_state_never_hashed_is_taken_as_desired() -> None:
     desired = {"spec": {"password": "hunter2", "type": "password", "user": "reader"}}
     assert as_applied(LIVE, WRITE_ONLY, {}, desired, "salt") == desired
     assert as_applied(LIVE, WRITE_ONLY, {}, None, "salt") == LIVE
-
-
-def test_a_warmed_hash_is_the_one_asked_for_later() -> None:
-    values = ["warm-secret", {"token": "warm-2"}]
-    sensitive.warm("warm-lineage", values).join()
-    for value in values:
-        key = ("warm-lineage", json.dumps(value, sort_keys=True, separators=(",", ":")))
-        assert key in sensitive._MEMO  # computed by the thread, found by the plan
-        text = key[1].encode()
-        expected = hashlib.scrypt(text, salt=b"warm-lineage", n=2**14, r=8, p=1, dklen=32)
-        assert salted_hash("warm-lineage", value) == expected.hex()
-
-
-def test_a_value_that_cannot_be_hashed_is_passed_over() -> None:
-    sensitive.warm("warm-lineage", [object(), "after"]).join()  # not JSON: no hash
-    assert ("warm-lineage", '"after"') in sensitive._MEMO

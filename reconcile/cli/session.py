@@ -9,24 +9,16 @@ the order a user expects (a bad config before any state, credential or server er
 dead server never delays the report of a bad config by its retries. One error is not held
 back: a state bound to another server is refused as soon as it is read, whatever the
 documents hold (the run could not go on with any config).
-
-The state's salt is known once it is read: the secrets the documents most likely hold are
-hashed with it meanwhile (scrypt, 50 ms each), so the plan finds their hashes ready.
 """
 
 from __future__ import annotations
 
-import os
-import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from contextlib import ExitStack, closing, contextmanager
 from dataclasses import dataclass
-from pathlib import Path
 
-from reconcile import sensitive
 from reconcile.cli.common import Server, announce, connect
 from reconcile.config import Config, ConfigReading
-from reconcile.configdir import scan
 from reconcile.errors import ReconcileError
 from reconcile.live_view import LiveView
 from reconcile.model import State
@@ -81,7 +73,6 @@ def _early(
     except ReconcileError:  # met again, in order, once the config is checked
         return None, None, None
     check_server(state, reading.settings.server_label, location=location)
-    sensitive.warm(state.lineage, _likely_secrets(reading.directory, reading.settings, os.environ))
     server: Server | None = None
     try:
         server = stack.enter_context(
@@ -105,34 +96,3 @@ def _stored_state(settings: Settings) -> tuple[State, str]:
     """The state as stored, whichever server it is bound to, and where it is kept."""
     with closing(open_store(settings, bind=False)) as store:
         return store.read(), store.location
-
-
-# A variable written as a whole YAML value (`value: ${HF_TOKEN}`, quoted or not): the value
-# the document holds there is the variable's own. Found with the literal `${` first, which
-# `re` searches for fast; the byte before it is checked apart (a `$${` is no variable).
-_WHOLE_VARIABLE = re.compile(rb"""\$\{([A-Za-z_][A-Za-z0-9_]*)\}['"]?[ \t]*$""", re.MULTILINE)
-_BEFORE_VALUE = (b" ", b"'", b'"')
-_MOST_GUESSES = 8  # each costs 50 ms of a core, and may be wrong
-
-
-def _likely_secrets(directory: Path, settings: Settings, env: Mapping[str, str]) -> Iterator[str]:
-    """The values of the secret variables (`Settings.shown_variables` aside) that the config's
-    files write as a whole value, each once: the values a plan most likely hashes. A guess:
-    one that is wrong only cost its time; a secret written inside a longer text, or tagged
-    `!sensitive`, is hashed when the plan meets it."""
-    variables = settings.interpolation(env)
-    seen: set[str] = set()
-    for found in scan(directory).files:
-        data = found.path.read_bytes()
-        for match in _WHOLE_VARIABLE.finditer(data):
-            name = match[1].decode("ascii")
-            if (
-                data[match.start() - 1 : match.start()] in _BEFORE_VALUE
-                and name in variables
-                and name not in settings.shown_variables
-                and name not in seen
-            ):
-                seen.add(name)
-                yield variables[name]
-                if len(seen) >= _MOST_GUESSES:
-                    return

@@ -11,8 +11,6 @@ from pathlib import Path
 
 import pytest
 
-from reconcile.cli.session import _likely_secrets
-from reconcile.config import load_settings
 from reconcile.desired import PARALLEL_BYTES
 from tests.cli.helpers import Cli, put_on_server, state_path
 from tests.emulator.helpers import Api
@@ -146,28 +144,3 @@ def test_kinds_the_state_does_not_own_yet_are_read_after_the_config(
     assert repeated(api) == [], "each list is read once, early or after the config"
     paths = {e["path"] for e in api.request_log()["requests"]}
     assert {"/api/v1/workloads", "/api/v1/workload-types"} <= paths
-
-
-def test_the_secrets_hashed_early_are_the_variables_written_as_whole_values(
-    tmp_path: Path,
-) -> None:
-    (tmp_path / "runai-reconcile.yaml").write_text(
-        "variables: {SHOWN: plain, TAGGED: !sensitive tagged-secret}\n", encoding="utf-8"
-    )
-    (tmp_path / "docs.yaml").write_text(
-        "env:\n"
-        "  - {name: A, value: ${WHOLE}}\n"  # a flow mapping: not a whole line's value
-        "  - value: ${WHOLE}\n"
-        "  - value: '${QUOTED}'  \n"
-        "  - value: x-${INSIDE}\n"
-        "  - value: $${ESCAPED}\n"
-        "  - value: ${SHOWN}\n"
-        "  - value: ${TAGGED}\n"
-        "  - value: ${UNSET}\n"
-        "  - value: ${WHOLE}\n",
-        encoding="utf-8",
-    )
-    env = {n: f"{n.lower()}-secret" for n in ("WHOLE", "QUOTED", "INSIDE", "ESCAPED", "SHOWN")}
-    settings = load_settings(tmp_path, env=env)
-    found = list(_likely_secrets(tmp_path, settings, env))
-    assert found == ["whole-secret", "quoted-secret", "tagged-secret"]
