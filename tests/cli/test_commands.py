@@ -3,6 +3,7 @@ and a command's run loads only what it needs (`plan` none of the applier's modul
 
 from __future__ import annotations
 
+import ast
 import importlib
 import subprocess
 import sys
@@ -36,37 +37,32 @@ def test_help_lists_every_command() -> None:
     assert all(f"  {name} " in listed for name in COMMAND_MODULES)
 
 
-def test_plan_starts_without_the_applier() -> None:
+def _loaded_on_lookup(commands: tuple[str, ...], modules: tuple[str, ...]) -> list[str]:
+    """Which of `modules` a fresh process has loaded once the CLI has looked `commands` up
+    (what a run of them imports before its body starts)."""
     probe = (
         "import sys\n"
         "from reconcile.cli import main\n"
-        "main.get_command(None, 'plan')\n"
-        "print(sorted(m for m in ('reconcile.applier', 'reconcile.apply_steps', "
-        "'reconcile.cli.apply_cmd', 'reconcile.cli.import_cmd') "
-        "if m in sys.modules))\n"
-        "print('reconcile.cli.plan_cmd' in sys.modules)\n"
+        f"for name in {commands!r}: main.get_command(None, name)\n"
+        f"print(sorted(m for m in {modules!r} if m in sys.modules))\n"
     )
     done = subprocess.run(
         [sys.executable, "-c", probe], capture_output=True, text=True, check=True, timeout=120
     )
-    assert done.stdout.split("\n")[:2] == ["[]", "True"]
+    loaded: list[str] = ast.literal_eval(done.stdout.strip())
+    return loaded
+
+
+def test_plan_starts_without_the_applier() -> None:
+    applier = ("reconcile.applier", "reconcile.apply_steps", "reconcile.cli.apply_cmd")
+    modules = (*applier, "reconcile.cli.import_cmd", "reconcile.cli.plan_cmd")
+    assert _loaded_on_lookup(("plan",), modules) == ["reconcile.cli.plan_cmd"]
 
 
 def test_plan_forks_its_config_workers_before_loading_the_rest() -> None:
     """Everything a command's module imports loads before its body runs, and so before the
     config check forks its workers: `plan` and `drift` declare themselves with no more than
     the config check needs, and load the client, planner, state and renderers afterwards."""
-    probe = (
-        "import sys\n"
-        "from reconcile.cli import main\n"
-        "main.get_command(None, 'plan')\n"
-        "main.get_command(None, 'drift')\n"
-        "print(sorted(m for m in ('reconcile.client', 'reconcile.planner', 'reconcile.state', "
-        "'reconcile.render.text', 'reconcile.workflow', 'reconcile.planfile', 'requests') "
-        "if m in sys.modules))\n"
-        "print('reconcile.config' in sys.modules)\n"
-    )
-    done = subprocess.run(
-        [sys.executable, "-c", probe], capture_output=True, text=True, check=True, timeout=120
-    )
-    assert done.stdout.split("\n")[:2] == ["[]", "True"]
+    later = ("reconcile.client", "reconcile.planner", "reconcile.state", "reconcile.render.text")
+    modules = (*later, "reconcile.workflow", "reconcile.planfile", "requests", "reconcile.config")
+    assert _loaded_on_lookup(("plan", "drift"), modules) == ["reconcile.config"]
