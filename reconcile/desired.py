@@ -24,7 +24,7 @@ from reconcile.extending import Library, check_extended, might_hold_bases, read_
 from reconcile.gcpause import gc_paused
 from reconcile.jsonfast import exact_text, exact_value
 from reconcile.lifecycle import moved_conflicts
-from reconcile.model import NO_LIFECYCLE, Address, Origin, Resource
+from reconcile.model import NO_LIFECYCLE, Address, AddressKey, Origin, Resource, address_key
 from reconcile.schema import JsonPath
 
 PARALLEL_BYTES = 1024 * 1024  # below this much YAML, one process is faster than a pool
@@ -327,9 +327,7 @@ def _read_file(task: _Task) -> FileReport:
 
 
 def _unique(reports: list[FileReport]) -> tuple[dict[Address, Resource], list[Problem]]:
-    # Keyed by the fields an Address compares and orders by, in its order: a tuple hashes
-    # and sorts in C, where an Address's `__hash__` and `<` are Python calls.
-    first: dict[tuple[str, str, str], Resource] = {}
+    first: dict[AddressKey, Resource] = {}
     problems = []
     for report in reports:
         for placed in (p for checked in report.checked for p in checked.placed):
@@ -337,7 +335,7 @@ def _unique(reports: list[FileReport]) -> tuple[dict[Address, Resource], list[Pr
             if resource.origin is None:
                 continue
             address = resource.address
-            key = (address.kind, address.scope, address.name)
+            key = address_key(address)
             if key not in first:
                 first[key] = resource
                 continue

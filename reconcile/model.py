@@ -6,9 +6,10 @@ particular resource kind lives here.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from enum import Enum
+from operator import attrgetter
 from typing import Any, TypeVar
 
 from reconcile.errors import StateError
@@ -63,6 +64,12 @@ class Address:
         if len(parts) == 2 and parts[0] and parts[1]:
             return frozen_instance(cls, {"kind": parts[0], "scope": "", "name": parts[1]})
         raise ValueError(f"not an address: {text!r} (expected kind/scope/name or kind/name)")
+
+
+# An address's fields in the order it compares by: a tuple hashes and sorts in C, where an
+# Address's generated `__hash__` and `<` are Python calls (big sets and sorts key by it).
+AddressKey = tuple[str, str, str]
+address_key: Callable[[Address], AddressKey] = attrgetter("kind", "scope", "name")
 
 
 @dataclass(frozen=True)
